@@ -1,0 +1,354 @@
+"""DurableContext: the handle a durable handler receives, and the decorators that go with it.
+
+Every method consumes exactly one slot of this context's operation counter (FACTS.md section 3) and
+delegates to one module of `durable_mp.operations`. The context itself only knows ids, replay
+validation and the replay status.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from durable_mp import ids, replay_safe
+from durable_mp.config import (
+    CallbackConfig,
+    ChildConfig,
+    Duration,
+    InvokeConfig,
+    MapConfig,
+    ParallelBranch,
+    ParallelConfig,
+    StepConfig,
+    WaitForCallbackConfig,
+)
+from durable_mp.exceptions import NonDeterministicExecutionError, ValidationError
+from durable_mp.logger import Logger, LogInfo
+from durable_mp.state import ExecutionState
+from durable_mp.types import StepContext, WaitForCallbackContext, WaitForConditionCheckContext
+from durable_mp.waits import WaitForConditionConfig
+from durable_mp.wire import STEP, Operation, OpRef
+
+T = TypeVar("T")
+R = TypeVar("R")
+U = TypeVar("U")
+
+
+class DurableContext:
+    """The durable operations available to a handler (same API as the official SDK, plus more)."""
+
+    def __init__(
+        self,
+        state: ExecutionState,
+        *,
+        parent_id: str | None = None,
+        prefix: str | None = None,
+        replaying: bool = False,
+        logger: Logger | None = None,
+    ) -> None:
+        self.state = state
+        self.lambda_context = state.lambda_context
+        self._parent_id = parent_id
+        self._prefix = prefix
+        self._n = 0
+        self._lock = threading.Lock()
+        self._replaying = replaying
+        self._logger = logger
+
+    # -- ids and replay -------------------------------------------------------------------------------
+
+    def _allocate(self, op_type: str, sub_type: str | None, name: str | None) -> OpRef:
+        with self._lock:
+            self._n += 1
+            n = self._n
+        return OpRef(ids.child_id(self._prefix, n), op_type, sub_type, name, self._parent_id)
+
+    def _begin(self, ref: OpRef) -> Operation | None:
+        """Look up the recorded operation at `ref`, check it is the same operation, update replay status."""
+        op = self.state.replay.get(ref.id)
+        if op is not None:
+            diff = ref.mismatch(op)
+            if diff is not None:
+                raise NonDeterministicExecutionError(
+                    f"Non-deterministic operation identity at id={ref.id!r}: {diff}", step_id=ref.id
+                )
+        if self._replaying and (op is None or (op.type == STEP and not op.is_terminal)):
+            self._replaying = False
+        return op
+
+    def _finish(self, op: Operation | None) -> None:
+        if not self._replaying:
+            return
+        if op is not None and not op.is_terminal and op.type != STEP:
+            self._replaying = False
+        elif self.state.replay.get(ids.child_id(self._prefix, self._n + 1)) is None:
+            self._replaying = False
+
+    def _child(self, op_id: str, *, parent_id: str | None = None) -> DurableContext:
+        """A context for the body of operation `op_id` (ids prefixed by it, ParentId `parent_id`)."""
+        pid = op_id if parent_id is None else parent_id
+        return DurableContext(
+            self.state,
+            parent_id=pid,
+            prefix=op_id,
+            replaying=self._replaying,
+            logger=self.logger.with_log_info(LogInfo(execution_arn=self.state.execution_arn, parent_id=pid))
+            if self._logger is not None
+            else None,
+        )
+
+    def is_replaying(self) -> bool:
+        """True while this context re-runs operations already recorded in an earlier invocation."""
+        return self._replaying
+
+    # -- logging --------------------------------------------------------------------------------------
+
+    @property
+    def logger(self) -> Logger:
+        """A replay-aware logger: silent while replaying unless the execution was configured otherwise."""
+        if self._logger is None:
+            self._logger = Logger.from_log_info(
+                logging.getLogger("durable_mp.user"),
+                LogInfo(execution_arn=self.state.execution_arn, parent_id=self._parent_id),
+            )
+        logger = self._logger
+        if not self.state.log_during_replay:
+            logger = logger.with_is_replaying(self.is_replaying)
+        return logger
+
+    def _op_logger(self, ref: OpRef, attempt: int | None = None) -> Logger:
+        """The logger handed to user code running inside operation `ref` (a step, a check, a submitter)."""
+        return self.logger.with_log_info(
+            LogInfo(
+                execution_arn=self.state.execution_arn,
+                parent_id=ref.parent_id,
+                operation_id=ref.id,
+                name=ref.name,
+                attempt=attempt,
+            )
+        )
+
+    def set_logger(self, new_logger: Any) -> None:
+        """Use `new_logger` (any LoggerInterface) for this context's log calls."""
+        self._logger = Logger.from_log_info(
+            new_logger, LogInfo(execution_arn=self.state.execution_arn, parent_id=self._parent_id)
+        )
+
+    # -- operations -----------------------------------------------------------------------------------
+
+    def step(
+        self,
+        func: Callable[[StepContext], T],
+        name: str | None = None,
+        config: StepConfig | None = None,
+    ) -> T:
+        from durable_mp.operations.step import run_step
+
+        return run_step(self, func, _resolve_name(name, func), config or StepConfig())
+
+    def wait(self, duration: Duration, name: str | None = None) -> None:
+        from durable_mp.operations.wait import run_wait
+
+        run_wait(self, duration, name)
+
+    def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Any:
+        from durable_mp.operations.callback import create_callback
+
+        return create_callback(self, name, config)
+
+    def wait_for_callback(
+        self,
+        submitter: Callable[[str, WaitForCallbackContext], Any],
+        name: str | None = None,
+        config: WaitForCallbackConfig | None = None,
+    ) -> Any:
+        from durable_mp.operations.wait_for_callback import run_wait_for_callback
+
+        return run_wait_for_callback(self, submitter, _resolve_name(name, submitter), config)
+
+    def wait_for_condition(
+        self,
+        check: Callable[[T, WaitForConditionCheckContext], T],
+        config: WaitForConditionConfig[T],
+        name: str | None = None,
+    ) -> T:
+        from durable_mp.operations.wait_for_condition import run_wait_for_condition
+
+        if check is None:
+            raise ValidationError("`check` is required for wait_for_condition")
+        if not config:
+            raise ValidationError("`config` is required for wait_for_condition")
+        return run_wait_for_condition(self, check, config, name)
+
+    def invoke(
+        self,
+        function_name: str,
+        payload: Any,
+        name: str | None = None,
+        config: InvokeConfig | None = None,
+    ) -> Any:
+        from durable_mp.operations.invoke import run_invoke
+
+        return run_invoke(self, function_name, payload, name, config)
+
+    def run_in_child_context(
+        self,
+        func: Callable[[DurableContext], T],
+        name: str | None = None,
+        config: ChildConfig | None = None,
+    ) -> T:
+        from durable_mp.operations.child import run_child
+
+        return run_child(self, func, _resolve_name(name, func), config or ChildConfig())
+
+    def map(
+        self,
+        inputs: Sequence[U],
+        func: Callable[[DurableContext, U, int, Sequence[U]], T],
+        name: str | None = None,
+        config: MapConfig | None = None,
+    ) -> Any:
+        from durable_mp.operations.batch import run_map
+
+        return run_map(self, inputs, func, name, config or MapConfig())
+
+    def parallel(
+        self,
+        functions: Sequence[Callable[[DurableContext], T] | ParallelBranch[T]],
+        name: str | None = None,
+        config: ParallelConfig | None = None,
+    ) -> Any:
+        from durable_mp.operations.batch import run_parallel
+
+        return run_parallel(self, functions, name, config or ParallelConfig())
+
+    # -- combinators (durable-mp additions): each is one parallel operation --------------------------
+
+    def all(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> list[T]:
+        """Run every function as a durable branch; return all results in order, or raise the first error."""
+        from durable_mp.operations.combinators import all_of
+
+        return all_of(self, functions, name)
+
+    def any(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
+        """Return the first successful result; raise only when every branch failed."""
+        from durable_mp.operations.combinators import any_of
+
+        return any_of(self, functions, name)
+
+    def race(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
+        """Return (or raise) the outcome of the first branch to finish, success or failure."""
+        from durable_mp.operations.combinators import race
+
+        return race(self, functions, name)
+
+    def all_settled(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> Any:
+        """Run every branch to completion; return the BatchResult with each outcome."""
+        from durable_mp.operations.combinators import all_settled
+
+        return all_settled(self, functions, name)
+
+    # -- durable-mp additions ---------------------------------------------------------------------
+
+    def cancel_wait(self, operation_id: str) -> None:
+        """Cancel a pending wait of this execution (it ends CANCELLED; the code after it runs)."""
+        from durable_mp.operations.wait import cancel_wait
+
+        cancel_wait(self, operation_id)
+
+    def get_original_input(self) -> Any:
+        """The execution's input, parsed from JSON (the `event` the handler received)."""
+        import json
+
+        raw = self.state.replay.input_payload
+        return json.loads(raw) if raw and raw.strip() else {}
+
+    def get_original_input_raw(self) -> str | None:
+        """The execution's input exactly as the service recorded it."""
+        return self.state.replay.input_payload
+
+    def _next_operation_id(self) -> str:
+        return ids.child_id(self._prefix, self._n + 1)
+
+    def uuid(self, seed: str = "") -> uuid.UUID:
+        """A uuid that is the same on every replay (derived from the next operation id; consumes none)."""
+        return replay_safe.uuid_from_operation(self._next_operation_id(), seed)
+
+    def now(self) -> datetime:
+        """The execution's start time: a clock reading that is the same on every replay."""
+        return replay_safe.timestamp_from_execution(self.state.replay.execution_start_ms)
+
+    def random(self, seed: str = "") -> random.Random:
+        """A random generator seeded deterministically from the next operation id."""
+        return replay_safe.random_from_operation(self._next_operation_id(), seed)
+
+
+def _resolve_name(name: str | None, func: Callable[..., Any]) -> str | None:
+    return name or getattr(func, "_original_name", None)
+
+
+# -- decorators ------------------------------------------------------------------------------------------
+
+
+def durable_step(func: Callable[..., T]) -> Callable[..., Callable[[StepContext], T]]:
+    """Make `func(step_context, *args)` callable as `context.step(func(*args))`, named after `func`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Callable[[StepContext], T]:
+        def function_with_arguments(step_context: StepContext) -> T:
+            return func(step_context, *args, **kwargs)
+
+        function_with_arguments._original_name = func.__name__  # type: ignore[attr-defined]
+        return function_with_arguments
+
+    return wrapper
+
+
+def durable_with_child_context(func: Callable[..., T]) -> Callable[..., Callable[[DurableContext], T]]:
+    """Make `func(child_context, *args)` callable as `context.run_in_child_context(func(*args))`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Callable[[DurableContext], T]:
+        def function_with_arguments(child_context: DurableContext) -> T:
+            return func(child_context, *args, **kwargs)
+
+        function_with_arguments._original_name = func.__name__  # type: ignore[attr-defined]
+        return function_with_arguments
+
+    return wrapper
+
+
+def durable_parallel_branch(name: str | None = None) -> Callable[[Callable[..., T]], Callable[..., ParallelBranch[T]]]:
+    """Make `func(ctx, *args)` usable as `context.parallel([func(*args), ...])`, the branch named `name`."""
+
+    def decorator(func: Callable[..., T]) -> Callable[..., ParallelBranch[T]]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> ParallelBranch[T]:
+            def function_with_arguments(ctx: DurableContext) -> T:
+                return func(ctx, *args, **kwargs)
+
+            return ParallelBranch(function_with_arguments, name)
+
+        return wrapper
+
+    return decorator
+
+
+def durable_wait_for_callback(func: Callable[..., Any]) -> Callable[..., Callable[[str, WaitForCallbackContext], Any]]:
+    """Make `func(callback_id, context, *args)` usable as `context.wait_for_callback(func(*args))`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Callable[[str, WaitForCallbackContext], Any]:
+        def submitter_with_arguments(callback_id: str, context: WaitForCallbackContext) -> Any:
+            return func(callback_id, context, *args, **kwargs)
+
+        submitter_with_arguments._original_name = func.__name__  # type: ignore[attr-defined]
+        return submitter_with_arguments
+
+    return wrapper

@@ -1,0 +1,210 @@
+"""@durable_execution and the Lambda glue (FACTS.md section 1).
+
+One invocation: parse the input (a clear error naming a missing key), page the rest of the execution
+state, build the replay state and the checkpointer, run the handler, flush, and return SUCCEEDED /
+FAILED / PENDING. Service errors are classified: retriable ones are re-raised so Lambda retries the
+invocation, permanent ones fail the execution.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from durable_mp.context import DurableContext
+from durable_mp.exceptions import (
+    BackgroundThreadError,
+    CheckpointError,
+    ExecutionError,
+    GetExecutionStateError,
+    InvocationError,
+    SuspendExecution,
+    error_object_from_exception,
+)
+from durable_mp.service.client import DurableServiceClient, ServiceError
+from durable_mp.state import ExecutionState
+from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
+from durable_mp.state.replay import ReplayState
+from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
+from durable_mp.wire import EXECUTION, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, Operation, OpRef
+
+EXECUTORS = ("processes", "threads", "inline")
+
+
+def _required(event: Any, key: str) -> Any:
+    if not isinstance(event, dict):
+        raise ExecutionError(
+            f"Unexpected payload provided to start the durable execution: expected a JSON object with "
+            f"DurableExecutionArn and CheckpointToken, got {type(event).__name__}. Check that durability is "
+            f"enabled for this function."
+        )
+    if not event.get(key):
+        raise ExecutionError(
+            f"Unexpected payload provided to start the durable execution: missing {key!r}. Check that "
+            f"durability is enabled for this function."
+        )
+    return event[key]
+
+
+def _load_operations(client: DurableServiceClient, arn: str, token: str, initial: dict[str, Any]) -> list[Operation]:
+    ops = [Operation.from_dict(d) for d in initial.get("Operations") or ()]
+    marker = initial.get("NextMarker")
+    while marker:
+        try:
+            page = client.get_execution_state(arn, token, marker, 1000)
+        except ServiceError as exc:
+            raise GetExecutionStateError.from_service_error(exc) from exc
+        ops.extend(Operation.from_dict(d) for d in page.get("Operations") or ())
+        marker = page.get("NextMarker")
+    return ops
+
+
+class _Settings:
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+def run_invocation(
+    func: Callable[[Any, DurableContext], Any],
+    event: Any,
+    lambda_context: Any,
+    client: DurableServiceClient,
+    settings: _Settings,
+) -> dict[str, Any]:
+    """Run one invocation of a durable handler; return the invocation output dict."""
+    arn = _required(event, "DurableExecutionArn")
+    token = _required(event, "CheckpointToken")
+    try:
+        ops = _load_operations(client, arn, token, event.get("InitialExecutionState") or {})
+    except GetExecutionStateError as exc:
+        if exc.retriable:
+            raise
+        return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
+    replay = ReplayState(arn, ops)
+    checkpointer = Checkpointer(client, replay, token, mode=settings.checkpoint_mode)
+    state = ExecutionState(
+        replay=replay,
+        checkpointer=checkpointer,
+        lambda_context=lambda_context,
+        termination=TerminationManager(lambda_context, settings.termination_margin),
+        executor=settings.executor,
+        workers=settings.workers,
+        log_during_replay=settings.log_during_replay,
+    )
+    raw_input = replay.input_payload
+    input_event = json.loads(raw_input) if raw_input and raw_input.strip() else {}
+    ctx = DurableContext(state, replaying=replay.has_prior_operations)
+    try:
+        return _run(func, input_event, ctx, state)
+    finally:
+        checkpointer.close()
+
+
+def _run(func: Callable[[Any, DurableContext], Any], input_event: Any, ctx: DurableContext, state: ExecutionState) -> dict[str, Any]:
+    checkpointer = state.checkpointer
+    try:
+        try:
+            result = func(input_event, ctx)
+        finally:
+            if not checkpointer.revoked:
+                checkpointer.flush()
+        output = json.dumps(result)
+        if len(output) > LAMBDA_RESPONSE_LIMIT:
+            ref = OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
+            checkpointer.submit(ref.update(SUCCEED, payload=output), sync=True, required=True)
+            return {"Status": "SUCCEEDED", "Result": ""}
+        return {"Status": "SUCCEEDED", "Result": output}
+    except TerminationYield:
+        return _yield(state)
+    except SuspendExecution:
+        return {"Status": "PENDING"}
+    except BackgroundThreadError as exc:
+        return _classify(exc.source_exception, checkpointer.revoked)
+    except (CheckpointError, InvocationError) as exc:
+        return _classify(exc, checkpointer.revoked)
+    except ExecutionError as exc:
+        if checkpointer.revoked:
+            return {"Status": "PENDING"}
+        return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
+    except Exception as exc:  # noqa: BLE001 - the user's handler failed: the execution fails
+        if checkpointer.revoked:
+            return {"Status": "PENDING"}
+        return _failed(exc, checkpointer)
+
+
+def _classify(exc: BaseException, revoked: bool) -> dict[str, Any]:
+    if revoked or isinstance(exc, TokenRevoked):
+        return {"Status": "PENDING"}
+    if getattr(exc, "retriable", False):
+        raise exc
+    return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
+
+
+def _failed(exc: Exception, checkpointer: Checkpointer) -> dict[str, Any]:
+    error = error_object_from_exception(exc)
+    if len(json.dumps(error)) <= LAMBDA_RESPONSE_LIMIT:
+        return {"Status": "FAILED", "Error": error}
+    ref = OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
+    checkpointer.submit(ref.update("FAIL", error=error), sync=True, required=True)
+    return {"Status": "FAILED"}
+
+
+def _yield(state: ExecutionState) -> dict[str, Any]:
+    """Stop before the deadline: flush, record a 1 s wait the service will wake us from, return PENDING."""
+    ref = OpRef(f"durable-mp-yield-{int(time.time() * 1000)}", WAIT, "Wait", "durable-mp:yield", None)
+    try:
+        state.checkpointer.submit(ref.update(START, WaitOptions={"WaitSeconds": YIELD_WAIT_SECONDS}), sync=True, required=True)
+    except TokenRevoked:
+        pass
+    return {"Status": "PENDING"}
+
+
+def durable_execution(
+    func: Callable[[Any, DurableContext], Any] | None = None,
+    *,
+    boto3_client: Any = None,
+    checkpoint_mode: str = "batched",
+    executor: str | None = None,
+    workers: int | str | None = None,
+    termination_margin: float | None = None,
+    log_during_replay: bool = False,
+) -> Any:
+    """Turn `handler(event, context: DurableContext)` into a Lambda handler for durable functions.
+
+    Bare (`@durable_execution`) or with options: `boto3_client` (a boto3 `lambda` client; default one
+    shared client per process), `checkpoint_mode` ("batched" default, "eager", "optimistic"), `executor`
+    and `workers` (process-wide defaults for map/parallel; the env vars DURABLE_MP_EXECUTOR and
+    DURABLE_MP_WORKERS also set them), `termination_margin` (seconds before the deadline at which the
+    invocation yields; see `durable_mp.termination`), `log_during_replay` (context.logger also logs
+    while replaying).
+    """
+    if checkpoint_mode not in MODES:
+        raise ValueError(f"checkpoint_mode must be one of {MODES}, got {checkpoint_mode!r}")
+    if executor is not None and executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    settings = _Settings(
+        checkpoint_mode=checkpoint_mode,
+        executor=executor,
+        workers=workers,
+        termination_margin=termination_margin,
+        log_during_replay=log_during_replay,
+    )
+
+    def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:
+        @functools.wraps(f)
+        def handler(event: Any, context: Any) -> dict[str, Any]:
+            from durable_mp.service.boto import BotoServiceClient
+
+            return run_invocation(f, event, context, BotoServiceClient(boto3_client), settings)
+
+        def durable_invoke(event: dict[str, Any], lambda_context: Any, service_client: DurableServiceClient) -> dict[str, Any]:
+            return run_invocation(f, event, lambda_context, service_client, settings)
+
+        handler.durable_invoke = durable_invoke  # type: ignore[attr-defined]
+        handler.durable_settings = settings  # type: ignore[attr-defined]
+        return handler
+
+    return decorate(func) if func is not None else decorate

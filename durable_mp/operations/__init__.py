@@ -1,0 +1,1 @@
+"""One module per durable operation. Each exposes a `run_*` function that DurableContext delegates to."""

@@ -1,0 +1,76 @@
+"""run_in_child_context: a function with its own operation-id namespace, checkpointed as one CONTEXT.
+
+START is sent without waiting; SUCCEED carries the serialized result. A result over 256 KB is replaced
+by a summary with ReplayChildren=true, and on replay the body runs again over its recorded children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from durable_mp.config import ChildConfig
+from durable_mp.exceptions import (
+    ChildContextError,
+    ExecutionError,
+    InvocationError,
+    SuspendExecution,
+    error_object_from_exception,
+    operation_error_from_error_object,
+)
+from durable_mp.serdes import deserialize, serialize
+from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, Operation, OpRef
+
+if TYPE_CHECKING:
+    from durable_mp.context import DurableContext
+
+
+def run_child(ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig) -> Any:
+    ref = ctx._allocate(CONTEXT, config.sub_type or "RunInChildContext", name)
+    op = ctx._begin(ref)
+    try:
+        return run_context_body(ctx, ref, op, func, config.serdes, config.summary_generator)
+    finally:
+        ctx._finish(op)
+
+
+def run_context_body(
+    ctx: DurableContext,
+    ref: OpRef,
+    op: Operation | None,
+    func: Callable[[DurableContext], Any],
+    serdes: Any,
+    summary_generator: Callable[[Any], str] | None,
+    error_cls: type = ChildContextError,
+) -> Any:
+    """The CONTEXT protocol shared by child contexts, wait_for_callback, map and parallel."""
+    arn = ctx.state.execution_arn
+    if op is not None:
+        if op.status == SUCCEEDED and not op.replay_children:
+            return None if op.result is None else deserialize(serdes, op.result, ref.id, arn)
+        if op.status == FAILED:
+            raise operation_error_from_error_object(op.error or {}, error_cls)
+    else:
+        ctx.state.checkpointer.submit(ref.update(START))
+    child = ctx._child(ref.id)
+    try:
+        raw = func(child)
+        payload = serialize(serdes, raw, ref.id, arn)
+    except (SuspendExecution, ExecutionError):
+        raise
+    except Exception as exc:
+        if isinstance(exc, InvocationError) and exc.retriable:
+            raise
+        error_object = error_object_from_exception(exc)
+        ctx.state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
+        raise operation_error_from_error_object(error_object, error_cls)
+    result = None if payload is None else deserialize(serdes, payload, ref.id, arn)
+    if op is not None and op.replay_children:
+        return result
+    replay_children = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
+    if replay_children:
+        payload = summary_generator(raw) if summary_generator else ""
+    ctx.state.checkpointer.submit(
+        ref.update(SUCCEED, payload=payload, ContextOptions={"ReplayChildren": replay_children}), sync=True
+    )
+    return result

@@ -1,0 +1,68 @@
+"""The real service client: boto3's `lambda` client (created once per process and reused).
+
+boto3 honours `AWS_ENDPOINT_URL_LAMBDA`, so the same client talks to `durable-mp serve` when pointed there.
+boto3 is imported on first use only: worker processes and the local service never pay for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from durable_mp.service.client import ServiceError
+
+_default_client: Any = None
+_lock = threading.Lock()
+
+
+def default_lambda_client() -> Any:
+    """The process-wide boto3 lambda client (warm across invocations of one Lambda environment)."""
+    global _default_client
+    if _default_client is None:
+        with _lock:
+            if _default_client is None:
+                import boto3
+                from botocore.config import Config
+
+                _default_client = boto3.client(
+                    "lambda", config=Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
+                )
+    return _default_client
+
+
+def _service_error(exc: Exception) -> ServiceError:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400
+        return ServiceError(err.get("Code") or "ClientError", err.get("Message") or str(exc), status=status)
+    if isinstance(exc, BotoCoreError):  # connection reset, timeouts, DNS: worth another try
+        return ServiceError(type(exc).__name__, str(exc), status=503, retriable=True)
+    raise exc
+
+
+class BotoServiceClient:
+    """DurableServiceClient over a boto3 `lambda` client."""
+
+    def __init__(self, client: Any = None) -> None:
+        self.client = client if client is not None else default_lambda_client()
+
+    def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return self.client.checkpoint_durable_execution(
+                DurableExecutionArn=execution_arn, CheckpointToken=checkpoint_token, Updates=updates
+            )
+        except Exception as exc:  # noqa: BLE001 - classified into ServiceError
+            raise _service_error(exc) from exc
+
+    def get_execution_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"DurableExecutionArn": execution_arn, "CheckpointToken": checkpoint_token, "MaxItems": max_items}
+        if marker:
+            kwargs["Marker"] = marker
+        try:
+            return self.client.get_durable_execution_state(**kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise _service_error(exc) from exc

@@ -1,0 +1,38 @@
+"""Per-execution state shared by every context of one invocation.
+
+`replay` (what was recorded), `checkpointer` (what we send), and the invocation-wide settings the
+operations need. In a worker process the same object exists with the branch's slice of the replay
+state and a checkpointer that forwards to the parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from durable_mp.state.replay import ReplayState
+
+
+class CheckpointSink(Protocol):
+    revoked: bool
+
+    def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass
+class ExecutionState:
+    replay: ReplayState
+    checkpointer: CheckpointSink
+    lambda_context: Any = None
+    termination: Any = None  # durable_mp.termination.TerminationManager | None
+    executor: str | None = None  # process-wide default for map/parallel ("processes", "threads", "inline")
+    workers: int | str | None = None
+    log_during_replay: bool = False
+    logger_factory: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def execution_arn(self) -> str:
+        return self.replay.execution_arn
