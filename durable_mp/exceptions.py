@@ -16,8 +16,8 @@ Three families:
 throttling and 5xx from the service are retriable; validation errors, non-determinism and a payload
 over the 262,144-byte limit are not.
 
-`error_object_from_exception` writes the wire ErrorObject for an exception exactly like the official
-SDK; `DurableOperationError.from_error_object` reads one back.
+`ErrorObject` is a checkpointed error; `error_object_from_exception` writes the wire ErrorObject for an
+exception exactly like the official SDK; `DurableOperationError.from_error_object` reads one back.
 
 This module sits at the bottom of the import graph: it imports only the standard library and the
 tiny `durable_mp.service.client`.
@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import time
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Self, TypedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypedDict
 
 from durable_mp.service.client import ServiceError
 
@@ -557,31 +558,67 @@ def error_type_name(exception: BaseException) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def error_object_from_exception(exc: BaseException) -> dict[str, Any]:
-    """The wire ErrorObject for an exception, as the official SDK writes it.
+@dataclass(frozen=True)
+class ErrorObject:
+    """A checkpointed error: the wire ErrorObject {"ErrorMessage", "ErrorType", "ErrorData", "StackTrace"}.
 
-    A plain exception gives {"ErrorMessage": str(exc), "ErrorType": <type name>} (no StackTrace).
-    A `DurableOperationError` keeps its own message, data and stack trace under its class's type name.
-    A `SerDesError` is always written as the base SerDesError type. Keys are present only when set.
+    This is what `BatchResult.get_errors()` returns and what `BatchItem.error` holds.
     """
-    if isinstance(exc, SerDesError):
-        return _error_dict(exc.message, _qualname(SerDesError), exc.data, exc.stack_trace)
-    if isinstance(exc, DurableOperationError):
-        return _error_dict(exc.message, error_type_name(exc), exc.data, exc.stack_trace)
-    return {"ErrorMessage": str(exc), "ErrorType": error_type_name(exc)}
+
+    message: str | None
+    type: str | None
+    data: str | None
+    stack_trace: list[str] | None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ErrorObject:
+        """Read a wire dict; absent keys become None."""
+        return cls(data.get("ErrorMessage"), data.get("ErrorType"), data.get("ErrorData"), data.get("StackTrace"))
+
+    @classmethod
+    def from_exception(cls, exception: BaseException) -> ErrorObject:
+        """The error as the official SDK checkpoints it (see `error_object_from_exception`)."""
+        if isinstance(exception, SerDesError):
+            return cls(exception.message, _qualname(SerDesError), exception.data, exception.stack_trace)
+        if isinstance(exception, DurableOperationError):
+            return cls(exception.message, error_type_name(exception), exception.data, exception.stack_trace)
+        return cls(str(exception), error_type_name(exception), None, None)
+
+    @classmethod
+    def from_message(cls, message: str) -> ErrorObject:
+        """An error with only a message."""
+        return cls(message, None, None, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire dict, with only the keys that are set."""
+        obj: dict[str, Any] = {}
+        if self.message is not None:
+            obj["ErrorMessage"] = self.message
+        if self.type is not None:
+            obj["ErrorType"] = self.type
+        if self.data is not None:
+            obj["ErrorData"] = self.data
+        if self.stack_trace is not None:
+            obj["StackTrace"] = self.stack_trace
+        return obj
+
+    def to_durable_operation_error(self) -> DurableOperationError:
+        """The error rebuilt through the operation-error registry."""
+        return DurableOperationError.from_error_fields(self.type, self.message, self.data, self.stack_trace)
+
+    def raise_as_operation_error(self, operation_error_cls: type[DurableOperationError]) -> NoReturn:
+        """Raise what an operation raises for this failure (see `operation_error_from_error_object`)."""
+        raise operation_error_from_error_object(self.to_dict(), operation_error_cls)
 
 
-def _error_dict(message: str | None, error_type: str | None, data: str | None, trace: list[str] | None) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    if message is not None:
-        obj["ErrorMessage"] = message
-    if error_type is not None:
-        obj["ErrorType"] = error_type
-    if data is not None:
-        obj["ErrorData"] = data
-    if trace is not None:
-        obj["StackTrace"] = trace
-    return obj
+def error_object_from_exception(exc: BaseException) -> dict[str, Any]:
+    """The wire ErrorObject dict for an exception, exactly as the official SDK writes it.
+
+    A plain exception gives {"ErrorMessage": str(exc), "ErrorType": <type name>}: no ErrorData and no
+    StackTrace. A `DurableOperationError` keeps its own message, data and stack trace under its class's
+    type name. A `SerDesError` is always written as the base SerDesError type. Keys appear only when set.
+    """
+    return ErrorObject.from_exception(exc).to_dict()
 
 
 def operation_error_from_error_object(

@@ -1,0 +1,206 @@
+"""When a map or parallel is complete, and why: `CompletionConfig` evaluated as the official SDK does.
+
+A `CompletionPolicy` is a pure state machine over item outcomes: the coordinator tells it which item
+started, succeeded or failed, and asks whether the batch is complete and for what reason. Each call is
+O(1), except with a custom `should_complete` predicate, which gets a snapshot of every item.
+
+Rules (FACTS.md section 5):
+- Tolerance is exceeded when `failed > tolerated_failure_count` or
+  `failed / total * 100 > tolerated_failure_percentage` (a share of ALL items). With no criterion at
+  all the batch fails fast: one failure exceeds the tolerance. A custom predicate disables tolerance.
+- The batch is complete when the predicate says so, when every item is done, when
+  `succeeded >= min_successful`, or when the tolerance is exceeded.
+- The reason is the first that holds of: FAILURE_TOLERANCE_EXCEEDED, CUSTOM_COMPLETION_FAILED /
+  CUSTOM_COMPLETION_SUCCEEDED, ALL_COMPLETED, MIN_SUCCESSFUL_REACHED (ALL_COMPLETED otherwise).
+- The reason is fixed when the batch first completes: outcomes that race in afterwards are recorded
+  but do not change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import Enum
+
+from durable_mp.config import (
+    BatchItemStatus,
+    CompletionConfig,
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionOutcome,
+    CompletionStatus,
+)
+from durable_mp.exceptions import InvalidStateError, ValidationError
+
+
+class CompletionReason(Enum):
+    """Why a map or parallel completed."""
+
+    ALL_COMPLETED = "ALL_COMPLETED"
+    MIN_SUCCESSFUL_REACHED = "MIN_SUCCESSFUL_REACHED"
+    FAILURE_TOLERANCE_EXCEEDED = "FAILURE_TOLERANCE_EXCEEDED"
+    CUSTOM_COMPLETION_SUCCEEDED = "CUSTOM_COMPLETION_SUCCEEDED"
+    CUSTOM_COMPLETION_FAILED = "CUSTOM_COMPLETION_FAILED"
+
+
+_DEFAULT_CONFIG = CompletionConfig()
+
+
+class _Rules:
+    """The thresholds of one CompletionConfig over `total` items, as pure functions of the counts."""
+
+    __slots__ = ("total", "min_successful", "max_failures", "max_percentage", "predicate", "fail_fast")
+
+    def __init__(self, total: int, config: CompletionConfig | None) -> None:
+        config = config or _DEFAULT_CONFIG
+        self.total = total
+        self.min_successful = config.min_successful
+        self.max_failures = config.tolerated_failure_count
+        self.max_percentage = config.tolerated_failure_percentage
+        self.predicate: Callable[[CompletionStatus], CompletionDecision] | None = config.should_complete
+        self.fail_fast = self.min_successful is None and self.max_failures is None and self.max_percentage is None
+
+    def tolerance_exceeded(self, failed: int) -> bool:
+        if self.predicate is not None:
+            return False
+        if self.fail_fast:
+            return failed > 0
+        if self.max_failures is not None and failed > self.max_failures:
+            return True
+        return self.max_percentage is not None and self.total > 0 and failed / self.total * 100 > self.max_percentage
+
+    def decide(self, succeeded: int, failed: int, items: tuple[CompletionItemStatus, ...]) -> CompletionDecision | None:
+        if self.predicate is None:
+            return None
+        return self.predicate(CompletionStatus(succeeded, failed, succeeded + failed, self.total, items))
+
+    def reason(self, succeeded: int, failed: int, decision: CompletionDecision | None) -> CompletionReason | None:
+        """The reason the batch is complete with these counts, or None when it is not complete."""
+        if self.tolerance_exceeded(failed):
+            return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
+        if decision is not None and decision.complete:
+            if decision.outcome is CompletionOutcome.FAILED:
+                return CompletionReason.CUSTOM_COMPLETION_FAILED
+            return CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
+        if succeeded + failed >= self.total:
+            return CompletionReason.ALL_COMPLETED
+        if self.min_successful is not None and succeeded >= self.min_successful:
+            return CompletionReason.MIN_SUCCESSFUL_REACHED
+        return None
+
+
+def infer_completion_reason(
+    total: int,
+    config: CompletionConfig | None,
+    succeeded: int,
+    failed: int,
+    items: tuple[CompletionItemStatus, ...] = (),
+) -> CompletionReason:
+    """The reason for a batch in this state, ALL_COMPLETED when no criterion holds (no validation).
+
+    This is how a BatchResult without a recorded reason gets one.
+    """
+    rules = _Rules(total, config)
+    return rules.reason(succeeded, failed, rules.decide(succeeded, failed, items)) or CompletionReason.ALL_COMPLETED
+
+
+class CompletionPolicy:
+    """The completion state of one batch of `total` items under a `CompletionConfig`.
+
+    Construction validates the config against the batch (`min_successful` <= `total`). Then:
+    `mark_started(i)` when item i starts, `record(i, succeeded)` when it finishes (returns the
+    completion reason once complete, else None), `check()` to ask without an event (e.g. before any
+    item starts, which is when a custom predicate is first consulted), `can_start_more` to know whether
+    more items may be scheduled. `names` gives the item names shown to a custom predicate.
+    """
+
+    def __init__(
+        self, total: int, config: CompletionConfig | None = None, names: Sequence[str | None] | None = None
+    ) -> None:
+        if total < 0:
+            raise ValidationError(f"total must be non-negative, got: {total}")
+        if config is not None:
+            config._validate_for_total(total)
+        if names is not None and len(names) != total:
+            raise ValidationError(f"names must have one entry per item: {len(names)} names for {total} items")
+        self._rules = _Rules(total, config)
+        self._status: list[BatchItemStatus | None] = [None] * total
+        self._snapshot: list[CompletionItemStatus] | None = None
+        if self._rules.predicate is not None:
+            self._snapshot = [CompletionItemStatus(i, names[i] if names else None) for i in range(total)]
+        self._names = names
+        self.succeeded_count = 0
+        self.failed_count = 0
+        self._reason: CompletionReason | None = None
+        self._decision: CompletionDecision | None = None
+        self._dirty = True
+
+    @property
+    def total(self) -> int:
+        """The number of items in the batch."""
+        return self._rules.total
+
+    @property
+    def completed_count(self) -> int:
+        """Items that succeeded or failed."""
+        return self.succeeded_count + self.failed_count
+
+    @property
+    def completion_reason(self) -> CompletionReason | None:
+        """The reason fixed when the batch completed, or None while it runs."""
+        return self._reason
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the batch has completed (evaluating a custom predicate if the state changed)."""
+        return self.check() is not None
+
+    @property
+    def can_start_more(self) -> bool:
+        """Whether items may still be scheduled: the batch is not complete."""
+        return self.check() is None
+
+    def status_of(self, index: int) -> BatchItemStatus | None:
+        """Item `index`'s status: None (not started), STARTED, SUCCEEDED or FAILED."""
+        return self._status[index]
+
+    def mark_started(self, index: int) -> None:
+        """Item `index` started running."""
+        self._check_index(index)
+        if self._status[index] is not None:
+            raise InvalidStateError(f"item {index} cannot start: it is already {self._status[index].value}")
+        self._set(index, BatchItemStatus.STARTED)
+
+    def record(self, index: int, succeeded: bool) -> CompletionReason | None:
+        """Item `index` finished; returns the completion reason if the batch is (now) complete."""
+        self._check_index(index)
+        current = self._status[index]
+        if current is BatchItemStatus.SUCCEEDED or current is BatchItemStatus.FAILED:
+            raise InvalidStateError(f"item {index} already finished as {current.value}")
+        if succeeded:
+            self.succeeded_count += 1
+            self._set(index, BatchItemStatus.SUCCEEDED)
+        else:
+            self.failed_count += 1
+            self._set(index, BatchItemStatus.FAILED)
+        return self.check()
+
+    def check(self) -> CompletionReason | None:
+        """The completion reason if the batch is complete now, else None."""
+        if self._reason is not None:
+            return self._reason
+        if self._dirty:
+            if self._snapshot is not None:
+                self._decision = self._rules.decide(self.succeeded_count, self.failed_count, tuple(self._snapshot))
+            self._dirty = False
+        self._reason = self._rules.reason(self.succeeded_count, self.failed_count, self._decision)
+        return self._reason
+
+    def _set(self, index: int, status: BatchItemStatus) -> None:
+        self._status[index] = status
+        if self._snapshot is not None:
+            self._snapshot[index] = CompletionItemStatus(index, self._names[index] if self._names else None, status)
+            self._dirty = True
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < self._rules.total:
+            raise ValidationError(f"item index {index} is out of range for a batch of {self._rules.total} items")
