@@ -1,0 +1,34 @@
+"""durable-mp's worker process pool: run `(fn, args)` tasks in long-lived processes (Process + Pipe only).
+
+Layout: `pool` is the parent side (`WorkerPool`, event driven; its docstring describes the design),
+`events` its events, `errors` its errors, `shared` the process-wide warm pool, `sizing` how many workers to
+run. `worker` is the worker process's main loop and `channel` a running task's line to the parent; they and
+`framing` / `protocol` (the bytes on the wire) import almost nothing, so a worker starts fast.
+
+The names below are imported on first use: a worker process imports this package too, and must not pay
+for the parent side.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_EXPORTS = {
+    "WorkerPool": "pool",
+    "TaskMessage": "events", "TaskDone": "events", "TaskFailed": "events", "TaskCrashed": "events",
+    "Event": "events",
+    "TaskPicklingError": "errors", "RemoteTaskError": "errors", "RemoteTraceback": "errors",
+    "shared_pool": "shared",
+    "default_worker_count": "sizing", "resolve_workers": "sizing",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workers' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,130 @@
+"""One worker as the parent sees it (process, socket, framing state), and how workers are started.
+
+A worker is ``python -m workers <fd>``: a fresh interpreter, started with `subprocess.Popen` (vfork + exec,
+safe in a parent that runs threads), holding one end of an AF_UNIX socketpair. The parent keeps the other
+end, non-blocking. The first frame the parent sends is the worker's configuration (`sys.path`, parent pid).
+
+Workers ask the kernel to kill them when their parent dies (PR_SET_PDEATHSIG). Linux counts as the parent
+the *thread* that started the process, so a worker started from a short-lived thread would die with it:
+workers are therefore started from the main thread, or from one daemon thread that lives as long as the
+process.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from . import protocol
+from .framing import FrameReader, Outbox
+
+_T = TypeVar("_T")
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class WorkerProcess:
+    """The parent's handle on one worker: its process, its end of the channel, and what it is doing."""
+
+    __slots__ = ("proc", "sock", "fd", "reader", "outbox", "task_id", "tasks_run", "_ps")
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+        self.proc = proc
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.reader = FrameReader(self.fd)
+        self.outbox = Outbox(self.fd)
+        self.task_id = 0  # the running task, 0 when idle
+        self.tasks_run = 0
+        self._ps: object = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def rss(self) -> int:
+        """Resident memory of the worker process, in bytes."""
+        if self._ps is None:
+            import psutil
+
+            self._ps = psutil.Process(self.proc.pid)
+        return self._ps.memory_info().rss  # type: ignore[attr-defined, no-any-return]
+
+    def close(self) -> None:
+        """Close the parent's end: an idle worker sees EOF and exits by itself."""
+        self.sock.close()
+
+    def kill(self) -> None:
+        """SIGKILL the worker now and close the channel (reap it later with `proc.poll()` / `proc.wait()`)."""
+        try:
+            self.proc.send_signal(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.sock.close()
+
+
+def start_workers(count: int) -> list[WorkerProcess]:
+    """Start `count` workers (without waiting for them to boot: they read their first task when ready)."""
+    if not sys.executable:
+        raise RuntimeError("cannot start worker processes: sys.executable is empty (embedded interpreter?)")
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{_PACKAGE_ROOT}{os.pathsep}{path}" if path else _PACKAGE_ROOT
+    config = protocol.dumps((sys.path, os.getpid()))
+    return _on_lasting_thread(lambda: [_start_one(env, config) for _ in range(count)])
+
+
+def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
+    parent_end, child_end = socket.socketpair()
+    try:
+        fd = child_end.fileno()
+        proc = subprocess.Popen([sys.executable, "-m", "workers", str(fd)], pass_fds=(fd,),
+                                stdin=subprocess.DEVNULL, env=env)
+    except BaseException:
+        parent_end.close()
+        raise
+    finally:
+        child_end.close()
+    parent_end.setblocking(False)
+    worker = WorkerProcess(proc, parent_end)
+    worker.outbox.send(protocol.head(protocol.CONFIG, 0), config)
+    return worker
+
+
+_spawner_lock = threading.Lock()
+_spawner_requests: queue.SimpleQueue[tuple[Callable[[], object], queue.SimpleQueue[tuple[bool, object]]]] | None
+_spawner_requests = None
+
+
+def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
+    """Run `fn` on a thread that lives as long as the process: the main thread, or the spawner thread."""
+    if threading.current_thread() is threading.main_thread():
+        return fn()
+    global _spawner_requests
+    with _spawner_lock:
+        if _spawner_requests is None:
+            _spawner_requests = queue.SimpleQueue()
+            threading.Thread(target=_serve, args=(_spawner_requests,), name="workers-spawner",
+                             daemon=True).start()
+    reply: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    _spawner_requests.put((fn, reply))
+    ok, value = reply.get()
+    if not ok:
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
+
+
+def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], queue.SimpleQueue[tuple[bool, object]]]]
+           ) -> None:
+    while True:
+        fn, reply = requests.get()
+        try:
+            reply.put((True, fn()))
+        except BaseException as exc:  # handed back to the caller, which re-raises it
+            reply.put((False, exc))

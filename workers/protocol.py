@@ -1,0 +1,50 @@
+"""The messages on a worker's channel, and how their bodies are encoded.
+
+A frame body (see `framing`) is a 9-byte head, the message kind (1 byte) and the task id (8 bytes,
+little-endian), followed by a pickle. The parent routes a message by its head without unpickling it, and a
+large payload is never copied to prepend the head.
+
+Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid)`), then
+    TASK   pickle (cloudpickle) of `(fn, args)`
+    REPLY  pickle of the reply to the task's pending `channel.request()`
+Worker -> parent:
+    MESSAGE  pickle of the object the task gave to `channel.send()`
+    REQUEST  pickle of the object the task gave to `channel.request()`; a REPLY must follow
+    DONE     pickle of the task's return value
+    FAILED   pickle of `(exception pickle or None, type name, message, traceback text)`
+
+This module runs in the worker at start-up: it imports only the C pickler.
+"""
+
+from __future__ import annotations
+
+try:
+    from _pickle import dumps as _dumps, loads
+except ImportError:  # an interpreter without the C pickler
+    from pickle import dumps as _dumps, loads
+
+CONFIG, TASK, REPLY, MESSAGE, REQUEST, DONE, FAILED = range(7)
+HEAD = 9
+
+__all__ = ["CONFIG", "TASK", "REPLY", "MESSAGE", "REQUEST", "DONE", "FAILED", "HEAD",
+           "head", "parse_head", "dumps", "loads"]
+
+
+def head(kind: int, task_id: int) -> bytes:
+    """The 9-byte head of a message."""
+    return bytes((kind,)) + task_id.to_bytes(8, "little")
+
+
+def parse_head(body: bytearray) -> tuple[int, int]:
+    """`(kind, task_id)` of a frame body."""
+    return body[0], int.from_bytes(body[1:HEAD], "little")
+
+
+def dumps(obj: object) -> bytes:
+    """Pickle with the fast C pickler; fall back to cloudpickle for lambdas, closures and local classes."""
+    try:
+        return _dumps(obj, 5)
+    except Exception:
+        import cloudpickle
+
+        return cloudpickle.dumps(obj, 5)
