@@ -1,0 +1,106 @@
+"""durable-mp: durable functions for AWS Lambda in Python, with map and parallel on a process pool.
+
+Layout (see docs/architecture.md): the modules a user imports are this package, `config`, `retries`,
+`waits`, `serdes`, `exceptions`, `types`, `replay_safe`, `logger` and `testing`. Everything else
+(`wire`, `ids`, `state/`, `operations/`, `concurrency/`, `service/`, `local/`) is internal. This
+module re-exports the public API under the official SDK's names, so a handler ports by changing its
+imports from `aws_durable_execution_sdk_python` to `durable_mp`.
+"""
+
+from durable_mp.concurrency.batch import BatchCompletionError, BatchItem, BatchResult
+from durable_mp.concurrency.coordinator import add_progress_hook, remove_progress_hook
+from durable_mp.concurrency.policy import CompletionReason
+from durable_mp.config import (
+    BatchItemStatus,
+    CompletionConfig,
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionOutcome,
+    CompletionStatus,
+    Duration,
+    ParallelBranch,
+    complete_batch,
+    continue_batch,
+)
+from durable_mp.context import (
+    DurableContext,
+    durable_parallel_branch,
+    durable_step,
+    durable_wait_for_callback,
+    durable_with_child_context,
+)
+from durable_mp.exceptions import (
+    CallbackError,
+    CallbackExternalError,
+    CallbackSubmitterError,
+    CallbackTimeoutError,
+    ChildContextError,
+    DurableExecutionsError,
+    DurableOperationError,
+    ExecutionError,
+    InvocationError,
+    InvokeError,
+    PluginLoadError,
+    RetryableSerDesError,
+    SerDesError,
+    StepError,
+    ValidationError,
+    WaitForConditionError,
+    WorkerCrashed,
+)
+from durable_mp.execution import durable_execution
+from durable_mp.retries import WithRetryConfig, with_retry
+from durable_mp.termination import TerminationManager
+from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BatchCompletionError",
+    "BatchItem",
+    "BatchItemStatus",
+    "BatchResult",
+    "CallbackError",
+    "CallbackExternalError",
+    "CallbackId",
+    "CallbackSubmitterError",
+    "CallbackTimeoutError",
+    "ChildContextError",
+    "CompletionConfig",
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
+    "CompletionReason",
+    "CompletionStatus",
+    "Duration",
+    "DurableContext",
+    "DurableExecutionsError",
+    "DurableOperationError",
+    "ExecutionArn",
+    "ExecutionError",
+    "InvocationError",
+    "InvokeError",
+    "OperationId",
+    "ParallelBranch",
+    "PluginLoadError",
+    "RetryableSerDesError",
+    "SerDesError",
+    "StepContext",
+    "StepError",
+    "TerminationManager",
+    "ValidationError",
+    "WaitForConditionError",
+    "WithRetryConfig",
+    "WorkerCrashed",
+    "__version__",
+    "add_progress_hook",
+    "complete_batch",
+    "continue_batch",
+    "durable_execution",
+    "durable_parallel_branch",
+    "durable_step",
+    "durable_wait_for_callback",
+    "durable_with_child_context",
+    "remove_progress_hook",
+    "with_retry",
+]

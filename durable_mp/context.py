@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from durable_mp import ids, replay_safe
+from durable_mp import ids
 from durable_mp.config import (
     CallbackConfig,
     ChildConfig,
@@ -278,14 +278,20 @@ class DurableContext:
 
     def uuid(self, seed: str = "") -> uuid.UUID:
         """A uuid that is the same on every replay (derived from the next operation id; consumes none)."""
+        from durable_mp import replay_safe
+
         return replay_safe.uuid_from_operation(self._next_operation_id(), seed)
 
     def now(self) -> datetime:
         """The execution's start time: a clock reading that is the same on every replay."""
+        from durable_mp import replay_safe
+
         return replay_safe.timestamp_from_execution(self.state.replay.execution_start_ms)
 
     def random(self, seed: str = "") -> random.Random:
         """A random generator seeded deterministically from the next operation id."""
+        from durable_mp import replay_safe
+
         return replay_safe.random_from_operation(self._next_operation_id(), seed)
 
 

@@ -1,0 +1,133 @@
+"""One map item or parallel branch: the CONTEXT protocol around the user's function.
+
+`run_branch` is the same code whichever executor runs it (inline, a thread, or a worker process); it
+returns an `Outcome` (small and picklable: the result travels already serialized with the item serdes).
+NESTED branches checkpoint a CONTEXT (MapIteration / ParallelBranch) of their own; FLAT branches write
+none and their operations point at the batch as ParentId, with the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from durable_mp.exceptions import (
+    ExecutionError,
+    InvocationError,
+    NonDeterministicExecutionError,
+    SuspendExecution,
+    TimedSuspendExecution,
+    error_object_from_exception,
+)
+from durable_mp.serdes import serialize
+from durable_mp.state import ExecutionState
+from durable_mp.state.checkpoint import TokenRevoked
+from durable_mp.termination import TerminationYield
+from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, OpRef
+
+SUSPENDED = "SUSPENDED"
+
+
+@dataclass(slots=True)
+class BranchSpec:
+    index: int
+    op_id: str
+    name: str | None
+    sub_type: str  # MapIteration | ParallelBranch
+    batch_id: str
+    flat: bool
+    replaying: bool
+
+    @property
+    def ref(self) -> OpRef:
+        return OpRef(self.op_id, CONTEXT, self.sub_type, self.name, self.batch_id)
+
+
+@dataclass(slots=True)
+class Outcome:
+    index: int
+    status: str  # SUCCEEDED | FAILED | SUSPENDED
+    payload: str | None = None
+    error: dict[str, Any] | None = None
+    resume_at: float | None = None  # epoch seconds, for a timed suspension
+
+
+def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
+    """The outcome of a branch that already finished in an earlier invocation, without running it."""
+    if spec.flat:
+        return None
+    op = state.replay.get(spec.op_id)
+    if op is None:
+        return None
+    diff = spec.ref.mismatch(op)
+    if diff is not None:
+        raise NonDeterministicExecutionError(f"Non-deterministic operation identity at id={spec.op_id!r}: {diff}", step_id=spec.op_id)
+    if op.status == SUCCEEDED and not op.replay_children:
+        return Outcome(spec.index, SUCCEEDED, payload=op.result)
+    if op.status == FAILED:
+        return Outcome(spec.index, FAILED, error=op.error)
+    return None
+
+
+def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], Any], item_serdes: Any) -> Outcome:
+    """Run (or replay) one branch to an outcome. Invocation-ending signals propagate."""
+    from durable_mp.context import DurableContext
+
+    done = recorded_outcome(state, spec)
+    if done is not None:
+        return done
+    ref = spec.ref
+    op = None if spec.flat else state.replay.get(spec.op_id)
+    if not spec.flat and op is None:
+        state.checkpointer.submit(ref.update(START))
+    ctx = DurableContext(
+        state, parent_id=spec.batch_id if spec.flat else spec.op_id, prefix=spec.op_id, replaying=spec.replaying
+    )
+    try:
+        raw = func(ctx)
+        payload = serialize(item_serdes, raw, spec.op_id, state.execution_arn)
+    except (TerminationYield, TokenRevoked, ExecutionError):
+        raise
+    except TimedSuspendExecution as exc:
+        return Outcome(spec.index, SUSPENDED, resume_at=exc.scheduled_timestamp)
+    except SuspendExecution:
+        return Outcome(spec.index, SUSPENDED)
+    except Exception as exc:
+        if isinstance(exc, InvocationError) and exc.retriable:
+            raise
+        error = error_object_from_exception(exc)
+        if not spec.flat:
+            state.checkpointer.submit(ref.update(FAIL, error=error), sync=True)
+        return Outcome(spec.index, FAILED, error=error)
+    if not spec.flat and not (op is not None and op.replay_children):
+        big = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
+        state.checkpointer.submit(
+            ref.update(SUCCEED, payload="" if big else payload, ContextOptions={"ReplayChildren": big}), sync=True
+        )
+    return Outcome(spec.index, SUCCEEDED, payload=payload)
+
+
+@dataclass
+class MapWork:
+    """What every map item runs: `func(ctx, items[i], i, items)`. Pickled once per batch for workers."""
+
+    func: Callable[..., Any]
+    items: Any
+    item_serdes: Any = None
+
+    def func_for(self, index: int) -> Callable[[Any], Any]:
+        func, items = self.func, self.items
+        item = items[index]
+        return lambda ctx: func(ctx, item, index, items)
+
+
+@dataclass
+class ParallelWork:
+    """What every parallel branch runs: `functions[i](ctx)`."""
+
+    functions: list[Callable[[Any], Any]]
+    item_serdes: Any = None
+
+    def func_for(self, index: int) -> Callable[[Any], Any]:
+        return self.functions[index]

@@ -1,0 +1,212 @@
+"""The coordinator: runs the branches of one map/parallel and decides when the batch is complete.
+
+Data flow (one batch, parent process):
+
+    run_batch ──specs in index order──▶ executor.start(spec) ──▶ inline | threads | worker processes
+        ▲                                                              │ checkpoints go to the parent's
+        │                                                              │ Checkpointer (via the pipe for
+        └──────────── executor.wait() ◀── Outcome / Crash / Failure ◀──┘ workers), batched with the rest
+              │
+              ▼
+        CompletionPolicy.record(i, ok) ──▶ complete? ──▶ cancel what still runs ──▶ BatchResult
+
+Step by step:
+1. Item ids are assigned here, in the parent: item i of batch M is H(f"{M}-{i}") (FACTS.md section 3),
+   so they are the same whatever executor runs the item.
+2. Items start in index order while fewer than `max_concurrency` are in flight (a suspended item keeps
+   its slot) and the executor has capacity. An item recorded as finished in an earlier invocation is
+   resolved at once from its checkpoint, without running anything.
+3. Each outcome is fed to the CompletionPolicy. Once it says complete, items still running are stopped
+   (worker processes are killed and replaced; threads are orphaned and cannot checkpoint) and reported
+   STARTED; items never started are left out.
+4. When every in-flight item is suspended (a wait, a retry, a callback) and no more can start, the
+   batch suspends: the invocation returns PENDING and a later one resumes it.
+5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed;
+   after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected.
+6. The TerminationManager's yield point stops everything: no more starts, running items are stopped,
+   and the invocation yields (see durable_mp.termination).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from durable_mp.concurrency.batch import BatchItem, BatchResult
+from durable_mp.concurrency.branch import SUSPENDED, BranchSpec, Outcome, recorded_outcome
+from durable_mp.concurrency.executors import Crash, Failure
+from durable_mp.concurrency.policy import CompletionPolicy
+from durable_mp.config import BatchItemStatus
+from durable_mp.exceptions import (
+    ErrorObject,
+    SuspendExecution,
+    TimedSuspendExecution,
+    WorkerCrashed,
+    error_object_from_exception,
+)
+from durable_mp.serdes import deserialize
+from durable_mp.state import ExecutionState
+from durable_mp.termination import TerminationYield
+from durable_mp.wire import FAIL, FAILED, SUCCEEDED
+
+DEFAULT_MAX_CRASHES = 3
+
+ProgressHook = Callable[[dict[str, Any]], None]
+_progress_hooks: list[ProgressHook] = []
+
+
+def add_progress_hook(hook: ProgressHook) -> None:
+    """Call `hook({"batch_id", "name", "started", "succeeded", "failed", "total"})` as items progress."""
+    _progress_hooks.append(hook)
+
+
+def remove_progress_hook(hook: ProgressHook) -> None:
+    if hook in _progress_hooks:
+        _progress_hooks.remove(hook)
+
+
+def run_batch(
+    state: ExecutionState,
+    specs: list[BranchSpec],
+    policy: CompletionPolicy,
+    executor: Any,
+    max_concurrency: int | None,
+    item_serdes: Any,
+    *,
+    name: str | None = None,
+    max_crashes: int = DEFAULT_MAX_CRASHES,
+) -> BatchResult[Any]:
+    n = len(specs)
+    limit = max_concurrency or n
+    outcomes: dict[int, Outcome] = {}
+    in_flight: set[int] = set()
+    suspended: dict[int, float | None] = {}
+    crashes: dict[int, int] = {}
+    next_i = 0
+    termination = state.termination
+    progress = _Progress(specs[0].batch_id if specs else "", name, n)
+
+    def finish(outcome: Outcome) -> None:
+        outcomes[outcome.index] = outcome
+        policy.record(outcome.index, outcome.status == SUCCEEDED)
+        progress.finished(outcome.status == SUCCEEDED)
+
+    try:
+        while policy.check() is None:
+            while next_i < n and len(in_flight) + len(suspended) < limit:
+                spec = specs[next_i]
+                done = recorded_outcome(state, spec)
+                if done is None and executor.capacity() <= 0:
+                    break
+                next_i += 1
+                policy.mark_started(spec.index)
+                progress.started()
+                if done is not None:
+                    finish(done)
+                    if policy.check() is not None:
+                        break
+                    continue
+                if termination is not None and termination.should_yield():
+                    raise TerminationYield()
+                executor.start(spec)
+                in_flight.add(spec.index)
+            if policy.check() is not None:
+                break
+            if not in_flight:
+                if suspended:
+                    _suspend(suspended)
+                break
+            timeout = None if termination is None else max(0.0, termination.seconds_left())
+            results = executor.wait(None if timeout == float("inf") else timeout)
+            if termination is not None and termination.should_yield():
+                raise TerminationYield()
+            for r in results:
+                in_flight.discard(r.index)
+                if isinstance(r, Failure):
+                    raise r.error
+                if isinstance(r, Crash):
+                    crashes[r.index] = crashes.get(r.index, 0) + 1
+                    if crashes[r.index] >= max_crashes:
+                        finish(_crashed(state, specs[r.index], r, crashes[r.index]))
+                    else:
+                        state.checkpointer.flush()  # the rerun must see what the dead worker checkpointed
+                        spec = specs[r.index]
+                        executor.start(BranchSpec(spec.index, spec.op_id, spec.name, spec.sub_type, spec.batch_id, spec.flat, True))
+                        in_flight.add(r.index)
+                elif r.status == SUSPENDED:
+                    suspended[r.index] = r.resume_at
+                else:
+                    finish(r)
+    finally:
+        executor.close()
+    return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def _suspend(suspended: dict[int, float | None]) -> None:
+    times = list(suspended.values())
+    if all(t is not None for t in times):
+        raise TimedSuspendExecution("every running item of the batch is suspended", min(times))  # type: ignore[type-var]
+    raise SuspendExecution("every running item of the batch is suspended")
+
+
+def _crashed(state: ExecutionState, spec: BranchSpec, crash: Crash, count: int) -> Outcome:
+    signal = crash.signal_name or f"exit code {crash.exitcode}"
+    error = WorkerCrashed(
+        f"the worker process running item {spec.index} ({spec.name or spec.op_id}) died {count} times "
+        f"(last: {signal})",
+        index=spec.index,
+        signal_name=crash.signal_name,
+        exitcode=crash.exitcode,
+    )
+    error_object = error_object_from_exception(error)
+    if not spec.flat:
+        state.checkpointer.submit(spec.ref.update(FAIL, error=error_object), sync=True)
+    return Outcome(spec.index, FAILED, error=error_object)
+
+
+def _result(state: ExecutionState, policy: CompletionPolicy, outcomes: dict[int, Outcome], specs: list[BranchSpec], item_serdes: Any) -> BatchResult[Any]:
+    items: list[BatchItem[Any]] = []
+    arn = state.execution_arn
+    for i in range(len(specs)):
+        status = policy.status_of(i)
+        if status is None:
+            continue
+        o = outcomes.get(i)
+        if o is None:
+            items.append(BatchItem(i, BatchItemStatus.STARTED))
+        elif o.status == SUCCEEDED:
+            value = None if o.payload is None else deserialize(item_serdes, o.payload, specs[i].op_id, arn)
+            items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
+        else:
+            items.append(BatchItem(i, BatchItemStatus.FAILED, None, ErrorObject.from_dict(o.error) if o.error else None))
+    reason = policy.completion_reason
+    assert reason is not None
+    return BatchResult(items, reason)
+
+
+class _Progress:
+    __slots__ = ("batch_id", "name", "total", "n_started", "succeeded", "failed")
+
+    def __init__(self, batch_id: str, name: str | None, total: int) -> None:
+        self.batch_id, self.name, self.total = batch_id, name, total
+        self.n_started = self.succeeded = self.failed = 0
+
+    def started(self) -> None:
+        self.n_started += 1
+        self._emit()
+
+    def finished(self, ok: bool) -> None:
+        if ok:
+            self.succeeded += 1
+        else:
+            self.failed += 1
+        self._emit()
+
+    def _emit(self) -> None:
+        if not _progress_hooks:
+            return
+        event = {"batch_id": self.batch_id, "name": self.name, "started": self.n_started,
+                 "succeeded": self.succeeded, "failed": self.failed, "total": self.total, "time": time.time()}
+        for hook in list(_progress_hooks):
+            hook(event)

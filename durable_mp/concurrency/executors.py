@@ -1,0 +1,259 @@
+"""Where branches run: inline (sequential), threads (the official model), or worker processes.
+
+Every executor has the same small surface, used only by the coordinator's thread:
+
+    start(spec)            begin running a branch (the coordinator respects capacity)
+    wait(timeout) -> list  outcomes that arrived (Outcome, or Crash for a dead worker)
+    cancel(index)          stop a running branch now; it reports nothing afterwards
+    close()                stop everything still running
+
+Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
+`OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.exceptions import OrphanedChildException
+from durable_mp.state import ExecutionState
+
+DEFAULT_MAX_THREADS = 64
+
+
+@dataclass(slots=True)
+class Crash:
+    """A worker process died while running branch `index`."""
+
+    index: int
+    exitcode: int | None
+    signal_name: str | None
+
+
+@dataclass(slots=True)
+class Failure:
+    """Branch code raised something that must end the whole invocation (re-raised by the coordinator)."""
+
+    index: int
+    error: BaseException
+
+
+class InlineExecutor:
+    """Runs each branch to its outcome in the coordinator's own thread, in start order."""
+
+    def __init__(self, state: ExecutionState, make_func: Callable[[int], Callable[[Any], Any]], item_serdes: Any) -> None:
+        self.state, self.make_func, self.item_serdes = state, make_func, item_serdes
+        self._todo: list[BranchSpec] = []
+
+    def capacity(self) -> int:
+        return 1 if not self._todo else 0
+
+    def start(self, spec: BranchSpec) -> None:
+        self._todo.append(spec)
+
+    def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
+        out: list[Outcome | Crash | Failure] = []
+        while self._todo:
+            spec = self._todo.pop(0)
+            out.append(run_branch(self.state, spec, self.make_func(spec.index), self.item_serdes))
+        return out
+
+    def cancel(self, index: int) -> None:
+        self._todo = [s for s in self._todo if s.index != index]
+
+    def close(self) -> None:
+        self._todo.clear()
+
+
+class _GuardedSink:
+    """The parent's checkpointer as seen by one thread branch: closed once the branch is cancelled."""
+
+    def __init__(self, inner: Any, op_id: str) -> None:
+        self.inner, self.op_id, self.cancelled = inner, op_id, False
+
+    @property
+    def revoked(self) -> bool:
+        return self.inner.revoked
+
+    def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
+        if self.cancelled:
+            raise OrphanedChildException("branch cancelled: the batch already completed", self.op_id)
+        self.inner.submit(update, sync=sync, required=required)
+
+    def flush(self) -> None:
+        if not self.cancelled:
+            self.inner.flush()
+
+
+class ThreadExecutor:
+    """One daemon thread per running branch (bounded by the coordinator's max_concurrency)."""
+
+    def __init__(
+        self,
+        state: ExecutionState,
+        make_func: Callable[[int], Callable[[Any], Any]],
+        item_serdes: Any,
+        max_threads: int = DEFAULT_MAX_THREADS,
+    ) -> None:
+        self.state, self.make_func, self.item_serdes = state, make_func, item_serdes
+        self.max_threads = max_threads
+        self._done: queue.SimpleQueue[Outcome | Crash | Failure] = queue.SimpleQueue()
+        self._running: dict[int, _GuardedSink] = {}
+
+    def capacity(self) -> int:
+        return self.max_threads - len(self._running)
+
+    def start(self, spec: BranchSpec) -> None:
+        sink = _GuardedSink(self.state.checkpointer, spec.op_id)
+        self._running[spec.index] = sink
+        branch_state = ExecutionState(
+            replay=self.state.replay,
+            checkpointer=sink,
+            lambda_context=self.state.lambda_context,
+            termination=self.state.termination,
+            executor=self.state.executor,
+            workers=self.state.workers,
+            log_during_replay=self.state.log_during_replay,
+        )
+        threading.Thread(target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True).start()
+
+    def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
+        try:
+            result: Outcome | Failure = run_branch(state, spec, self.make_func(spec.index), self.item_serdes)
+        except OrphanedChildException:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which re-raises it
+            result = Failure(spec.index, exc)
+        self._done.put(result)
+
+    def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
+        try:
+            first = self._done.get(timeout=timeout) if timeout is None or timeout > 0 else self._done.get_nowait()
+        except queue.Empty:
+            return []
+        out = [first]
+        while True:
+            try:
+                out.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        for o in out:
+            self._running.pop(o.index, None)
+        return out
+
+    def cancel(self, index: int) -> None:
+        sink = self._running.pop(index, None)
+        if sink is not None:
+            sink.cancelled = True
+
+    def close(self) -> None:
+        for index in list(self._running):
+            self.cancel(index)
+
+
+class ProcessExecutor:
+    """Branches on the process-wide warm worker pool (`workers/`), checkpointing through the parent.
+
+    The map's function and items (or the parallel's branch functions) are pickled once into a blob;
+    a worker fetches it on its first task of the batch and caches it. Each task carries only its
+    BranchSpec and the slice of replay state the branch needs.
+    """
+
+    def __init__(self, state: ExecutionState, blob: bytes, worker_count: int) -> None:
+        import workers
+
+        self.state = state
+        self.blob = blob
+        self.key = uuid.uuid4().hex
+        self.pool = workers.shared_pool(worker_count)
+        self._task_of: dict[int, int] = {}  # branch index -> task id
+        self._index_of: dict[int, int] = {}  # task id -> branch index
+        self._specs: dict[int, BranchSpec] = {}
+
+    def capacity(self) -> int:
+        return self.pool.size - len(self._task_of)
+
+    def start(self, spec: BranchSpec) -> None:
+        from durable_mp.concurrency.worker_entry import run_job
+
+        flat_parent = spec.batch_id if spec.flat else None
+        ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
+        task_id = self.pool.submit(run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay)
+        self._task_of[spec.index] = task_id
+        self._index_of[task_id] = spec.index
+        self._specs[spec.index] = spec
+
+    def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
+        from workers.events import TaskCrashed, TaskDone, TaskFailed, TaskMessage
+
+        out: list[Outcome | Crash | Failure] = []
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not out:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            events = self.pool.poll(left)
+            for ev in events:
+                index = self._index_of.get(ev.task_id)
+                if index is None:
+                    continue
+                if isinstance(ev, TaskMessage):
+                    self._on_message(ev, index)
+                    continue
+                self._forget(ev.task_id)
+                if isinstance(ev, TaskDone):
+                    out.append(ev.result)
+                elif isinstance(ev, TaskFailed):
+                    out.append(Failure(index, ev.exception))
+                elif isinstance(ev, TaskCrashed):
+                    out.append(Crash(index, ev.exitcode, ev.signal_name))
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return out
+
+    def _on_message(self, ev: Any, index: int) -> None:
+        kind, body = ev.payload
+        if kind == "ckpt":
+            self.state.checkpointer.submit(body)
+        elif kind == "ckpt_sync":
+            self.state.checkpointer.submit(body, sync=True, required=True)
+            self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
+        elif kind == "blob":
+            self.pool.reply(ev.task_id, self.blob)
+        else:
+            raise RuntimeError(f"unknown message from branch {index}: {kind!r}")
+
+    def _forget(self, task_id: int) -> None:
+        index = self._index_of.pop(task_id)
+        self._task_of.pop(index, None)
+
+    def cancel(self, index: int) -> None:
+        task_id = self._task_of.get(index)
+        if task_id is not None:
+            self.pool.cancel(task_id)
+            self._forget(task_id)
+
+    def close(self) -> None:
+        for index in list(self._task_of):
+            self.cancel(index)
+
+
+def resolve_executor(configured: str | None, state: ExecutionState) -> str:
+    """The executor for one map/parallel: its config, else the execution's, else DURABLE_MP_EXECUTOR, else processes.
+
+    Inside a worker process, nested batches run on threads (a worker does not start workers).
+    """
+    from workers.channel import in_worker
+
+    if in_worker():
+        return "inline" if configured == "inline" else "threads"
+    choice = configured or state.executor or os.environ.get("DURABLE_MP_EXECUTOR") or "processes"
+    if choice not in ("processes", "threads", "inline"):
+        raise ValueError(f"executor must be 'processes', 'threads' or 'inline', got {choice!r}")
+    return choice

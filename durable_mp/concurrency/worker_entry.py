@@ -1,0 +1,69 @@
+"""The part of a map/parallel branch that runs inside a worker process.
+
+A task is `run_job(key, spec, ops, arn, log_during_replay)`. The batch's blob (function and items, or
+branch functions) is fetched from the parent once per worker and batch, then cached. Checkpoints go
+to the parent over the worker's channel: fire and forget, except those the code must see acknowledged
+(a callback id, an at-most-once start), which are requests. The parent keeps every update in order and
+flushes before it reports the branch's outcome, so nothing acknowledged to the user is ever lost.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import cloudpickle
+
+from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.state import ExecutionState
+from durable_mp.state.checkpoint import check_payload
+from durable_mp.state.replay import ReplayState
+from durable_mp.wire import Operation
+
+_blobs: OrderedDict[str, Any] = OrderedDict()
+_MAX_BLOBS = 4
+
+
+class ChannelSink:
+    """A checkpointer that forwards updates to the parent process."""
+
+    revoked = False
+
+    def __init__(self, replay: ReplayState) -> None:
+        from workers import channel
+
+        self.channel = channel
+        self.replay = replay
+
+    def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
+        check_payload(update)
+        if required:
+            op = self.channel.request(("ckpt_sync", update))
+            if isinstance(op, Operation):
+                self.replay.merge_parsed([op])
+        else:
+            self.channel.send(("ckpt", update))
+
+    def flush(self) -> None:
+        """Nothing to do here: the parent flushes before it reports this branch's outcome."""
+
+
+def _batch(key: str) -> Any:
+    batch = _blobs.get(key)
+    if batch is None:
+        from workers import channel
+
+        batch = cloudpickle.loads(channel.request(("blob", key)))
+        _blobs[key] = batch
+        while len(_blobs) > _MAX_BLOBS:
+            _blobs.popitem(last=False)
+    return batch
+
+
+def run_job(key: str, spec: BranchSpec, ops: list[Operation], arn: str, log_during_replay: bool) -> Outcome:
+    batch = _batch(key)
+    replay = ReplayState(arn, ops)
+    state = ExecutionState(
+        replay=replay, checkpointer=ChannelSink(replay), executor="threads", log_during_replay=log_during_replay
+    )
+    return run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
