@@ -75,6 +75,7 @@ import selectors
 import signal
 import subprocess
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -125,6 +126,8 @@ class WorkerPool:
         self._exiting: list[WorkerProcess] = []  # closed or killed, not reaped yet
         self._next_id = 1
         self._closed = False
+        # A pool dropped or alive at interpreter exit without shutdown() still kills and reaps its workers.
+        self._finalizer = weakref.finalize(self, _kill_all, self._workers, self._exiting)
 
     # -- configuration -----------------------------------------------------------------------------------
 
@@ -247,6 +250,7 @@ class WorkerPool:
         if self._closed:
             return
         self._closed = True
+        self._finalizer.detach()
         self._queue.clear()
         self._awaiting_reply.clear()
         self._running.clear()
@@ -397,7 +401,14 @@ class WorkerPool:
 
     def _reap(self) -> None:
         if self._exiting:
-            self._exiting = [worker for worker in self._exiting if worker.proc.poll() is None]
+            self._exiting[:] = [worker for worker in self._exiting if worker.proc.poll() is None]
+
+
+def _kill_all(workers: dict[int, WorkerProcess], exiting: list[WorkerProcess]) -> None:
+    for worker in workers.values():
+        worker.kill()
+    for worker in [*workers.values(), *exiting]:
+        worker.proc.wait()
 
 
 def _check_size(size: int) -> int:
