@@ -1,0 +1,110 @@
+"""The service's record of one durable execution: its operations, history and invocation state.
+
+Operation and event dicts are never mutated once stored: a change replaces the dict, so a dict handed
+to a handler or a caller stays valid (contract 1). Timestamps are epoch milliseconds.
+Everything here is changed only with the service lock held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable_mp.local.timers import Timer
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
+
+
+@dataclass(slots=True, eq=False)
+class Invocation:
+    """One handler invocation in flight."""
+
+    request_id: str
+    start_ms: int
+    token_prefix: str
+    timeout_timer: Timer | None = None
+
+
+@dataclass(slots=True, eq=False)
+class CallbackWatch:
+    """Deadlines of one open callback (epoch ms, 0 = none) and their timers."""
+
+    op_id: str
+    heartbeat_s: int
+    timeout_at: int
+    heartbeat_at: int
+    timers: list[Timer] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Execution:
+    arn: str
+    name: str
+    function_name: str
+    function_arn: str
+    input_payload: str
+    start_ms: int
+    timeout_s: int
+    status: str = "RUNNING"
+    end_ms: int | None = None
+    result: str | None = None
+    error: dict[str, Any] | None = None
+    parent_arn: str | None = None
+    parent_op_id: str | None = None
+    tenant_id: str | None = None
+    # what the handler checkpointed for the EXECUTION itself (a result too large to return)
+    checkpointed_result: str | None = None
+    checkpointed_error: dict[str, Any] | None = None
+    ops: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # runtime state (not persisted except `inflight_*`, `crashes`)
+    token: str | None = None
+    inflight: Invocation | None = None
+    deferred: list[Callable[[], bool]] = field(default_factory=list)
+    crashes: int = 0
+    callbacks: dict[str, CallbackWatch] = field(default_factory=dict)  # by callback id
+    timers: dict[str, Timer] = field(default_factory=dict)  # by op id (wait end, retry) and "" (backoff)
+    deadline_timer: Timer | None = None
+    last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
+    wake_pending: bool = False
+
+    @property
+    def op_id(self) -> str:
+        return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def running(self) -> bool:
+        return self.status == "RUNNING"
+
+    def describe(self) -> dict[str, Any]:
+        """The GetDurableExecution fields (timestamps still in epoch ms)."""
+        out: dict[str, Any] = {
+            "DurableExecutionArn": self.arn,
+            "DurableExecutionName": self.name,
+            "FunctionArn": f"{self.function_arn}:$LATEST",
+            "InputPayload": self.input_payload,
+            "StartTimestamp": self.start_ms,
+            "Status": self.status,
+            "Version": "$LATEST",
+        }
+        if self.result is not None:
+            out["Result"] = self.result
+        if self.error is not None:
+            out["Error"] = self.error
+        if self.end_ms is not None:
+            out["EndTimestamp"] = self.end_ms
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The ListDurableExecutionsByFunction item."""
+        out: dict[str, Any] = {
+            "DurableExecutionArn": self.arn,
+            "DurableExecutionName": self.name,
+            "FunctionArn": f"{self.function_arn}:$LATEST",
+            "Status": self.status,
+            "StartTimestamp": self.start_ms,
+        }
+        if self.end_ms is not None:
+            out["EndTimestamp"] = self.end_ms
+        return out

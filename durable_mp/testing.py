@@ -1,0 +1,461 @@
+"""DurableFunctionTestRunner: run durable handlers in-process on the local durable execution service.
+
+Mirrors `aws_durable_execution_sdk_python_testing.DurableFunctionTestRunner` (1.4.0):
+
+    with DurableFunctionTestRunner(handler) as runner:
+        result = runner.run(input={"name": "World"}, timeout=10)
+        assert result.status is InvocationStatus.SUCCEEDED
+        assert result.get_step("greet").result == '"Hello World"'
+
+Time is skipped by default (waits and retry delays end at once; callback deadlines stay real, since a
+test may still send the callback). Beyond the official runner: `get_execution(arn)` and
+`get_execution_history(arn)` return boto3-shaped dicts, and `lambda_client()` returns an object with the
+boto3 `lambda` client's methods and exceptions, so code written against boto3 runs unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, cast
+
+import botocore.session
+from botocore.errorfactory import ClientExceptionsFactory
+from botocore.response import StreamingBody
+
+from durable_mp.exceptions import ErrorObject
+from durable_mp.local import LocalDurableService
+from durable_mp.local.shapes import to_datetime
+from durable_mp.local.stores import ExecutionStore
+from durable_mp.service.client import ServiceError
+
+
+class InvocationStatus(Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+
+
+class ExecutionStatus(Enum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    STOPPED = "STOPPED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+class DurableFunctionsTestError(Exception):
+    """A test-runner misuse or an expectation the execution does not meet."""
+
+
+# ---------------------------------------------------------------------------------------- operations
+
+
+def _ts(value: int | None) -> datetime.datetime | None:
+    return None if value is None else to_datetime(value)
+
+
+def _error(details: dict[str, Any]) -> ErrorObject | None:
+    error = details.get("Error")
+    return None if error is None else ErrorObject.from_dict(error)
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    operation_type: str
+    status: str
+    parent_id: str | None = field(default=None, kw_only=True)
+    name: str | None = field(default=None, kw_only=True)
+    sub_type: str | None = field(default=None, kw_only=True)
+    start_timestamp: datetime.datetime | None = field(default=None, kw_only=True)
+    end_timestamp: datetime.datetime | None = field(default=None, kw_only=True)
+
+
+def _find(operations: list[Operation], name: str, where: str) -> Operation:
+    for op in operations:
+        if op.name == name:
+            return op
+    raise DurableFunctionsTestError(f"{where} with name '{name}' not found")
+
+
+class _Children:
+    child_operations: list[Operation]
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        return _find(self.child_operations, name, "Child Operation")
+
+    def get_step(self, name: str) -> StepOperation:
+        return cast(StepOperation, self.get_operation_by_name(name))
+
+    def get_wait(self, name: str) -> WaitOperation:
+        return cast(WaitOperation, self.get_operation_by_name(name))
+
+    def get_context(self, name: str) -> ContextOperation:
+        return cast(ContextOperation, self.get_operation_by_name(name))
+
+    def get_callback(self, name: str) -> CallbackOperation:
+        return cast(CallbackOperation, self.get_operation_by_name(name))
+
+    def get_invoke(self, name: str) -> InvokeOperation:
+        return cast(InvokeOperation, self.get_operation_by_name(name))
+
+
+@dataclass(frozen=True)
+class ExecutionOperation(Operation):
+    input_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextOperation(Operation, _Children):
+    child_operations: list[Operation] = field(default_factory=list)
+    result: str | None = None
+    error: ErrorObject | None = None
+
+
+@dataclass(frozen=True)
+class StepOperation(ContextOperation):
+    attempt: int = 0
+    next_attempt_timestamp: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class WaitOperation(Operation):
+    scheduled_end_timestamp: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallbackOperation(ContextOperation):
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvokeOperation(Operation):
+    result: str | None = None
+    error: ErrorObject | None = None
+
+
+def _build(op: dict[str, Any], children: dict[str | None, list[dict[str, Any]]]) -> Operation:
+    common: dict[str, Any] = {
+        "parent_id": op.get("ParentId"), "name": op.get("Name"), "sub_type": op.get("SubType"),
+        "start_timestamp": _ts(op.get("StartTimestamp")), "end_timestamp": _ts(op.get("EndTimestamp")),
+    }
+    head = (op["Id"], op["Type"], op["Status"])
+    kind = op["Type"]
+    if kind == "EXECUTION":
+        return ExecutionOperation(*head, **common, input_payload=op.get("ExecutionDetails", {}).get("InputPayload"))
+    if kind == "WAIT":
+        return WaitOperation(*head, **common,
+                             scheduled_end_timestamp=_ts(op.get("WaitDetails", {}).get("ScheduledEndTimestamp")))
+    if kind == "CHAINED_INVOKE":
+        details = op.get("ChainedInvokeDetails", {})
+        return InvokeOperation(*head, **common, result=details.get("Result"), error=_error(details))
+    nested = [_build(child, children) for child in children.get(op["Id"], [])]
+    if kind == "STEP":
+        details = op.get("StepDetails", {})
+        return StepOperation(*head, **common, child_operations=nested, result=details.get("Result"),
+                             error=_error(details), attempt=details.get("Attempt", 0),
+                             next_attempt_timestamp=_ts(details.get("NextAttemptTimestamp")))
+    if kind == "CALLBACK":
+        details = op.get("CallbackDetails", {})
+        return CallbackOperation(*head, **common, child_operations=nested, result=details.get("Result"),
+                                 error=_error(details), callback_id=details.get("CallbackId"))
+    details = op.get("ContextDetails", {})
+    return ContextOperation(*head, **common, child_operations=nested, result=details.get("Result"),
+                            error=_error(details))
+
+
+# ---------------------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class DurableFunctionTestResult:
+    status: InvocationStatus
+    operations: list[Operation]
+    result: str | None = None
+    error: ErrorObject | None = None
+    execution_status: ExecutionStatus | None = None
+    execution_arn: str | None = None
+
+    @classmethod
+    def create(cls, execution: dict[str, Any], ops: list[dict[str, Any]], arn: str) -> DurableFunctionTestResult:
+        children: dict[str | None, list[dict[str, Any]]] = {}
+        for op in ops:
+            if op["Type"] != "EXECUTION":
+                children.setdefault(op.get("ParentId"), []).append(op)
+        status = ExecutionStatus(execution["Status"])
+        error = execution.get("Error")
+        return cls(
+            status=InvocationStatus.SUCCEEDED if status is ExecutionStatus.SUCCEEDED else InvocationStatus.FAILED,
+            operations=[_build(op, children) for op in children.get(None, [])],
+            result=execution.get("Result"),
+            error=None if error is None else ErrorObject.from_dict(error),
+            execution_status=status,
+            execution_arn=arn,
+        )
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        return _find(self.operations, name, "Operation")
+
+    def get_step(self, name: str) -> StepOperation:
+        return cast(StepOperation, self.get_operation_by_name(name))
+
+    def get_wait(self, name: str) -> WaitOperation:
+        return cast(WaitOperation, self.get_operation_by_name(name))
+
+    def get_context(self, name: str) -> ContextOperation:
+        return cast(ContextOperation, self.get_operation_by_name(name))
+
+    def get_callback(self, name: str) -> CallbackOperation:
+        return cast(CallbackOperation, self.get_operation_by_name(name))
+
+    def get_invoke(self, name: str) -> InvokeOperation:
+        return cast(InvokeOperation, self.get_operation_by_name(name))
+
+    def get_execution(self, name: str) -> ExecutionOperation:
+        return cast(ExecutionOperation, self.get_operation_by_name(name))
+
+    def get_all_operations(self) -> list[Operation]:
+        """Every operation, nested ones included (depth first)."""
+        out: list[Operation] = []
+        stack = list(reversed(self.operations))
+        while stack:
+            op = stack.pop()
+            out.append(op)
+            stack.extend(reversed(getattr(op, "child_operations", [])))
+        return out
+
+    @property
+    def result_value(self) -> Any:
+        """The result JSON-decoded (None when there is none)."""
+        return None if not self.result else json.loads(self.result)
+
+
+# ---------------------------------------------------------------------------------------- boto3-like client
+
+
+_EXCEPTIONS = None
+
+
+def _client_exceptions() -> Any:
+    global _EXCEPTIONS
+    if _EXCEPTIONS is None:
+        model = botocore.session.get_session().get_service_model("lambda")
+        _EXCEPTIONS = ClientExceptionsFactory().create_client_exceptions(model)
+    return _EXCEPTIONS
+
+
+class LocalLambdaClient:
+    """The boto3 `lambda` client's durable-execution methods, served by a local service.
+
+    Errors are raised as botocore `ClientError` subclasses (`client.exceptions.ResourceNotFoundException`,
+    ...) with the service's Code and Message; timestamps are datetimes; `invoke` returns a streaming Payload.
+    """
+
+    _METHODS = {
+        "get_durable_execution": "GetDurableExecution",
+        "get_durable_execution_history": "GetDurableExecutionHistory",
+        "get_durable_execution_state": "GetDurableExecutionState",
+        "checkpoint_durable_execution": "CheckpointDurableExecution",
+        "list_durable_executions_by_function": "ListDurableExecutionsByFunction",
+        "stop_durable_execution": "StopDurableExecution",
+        "send_durable_execution_callback_success": "SendDurableExecutionCallbackSuccess",
+        "send_durable_execution_callback_failure": "SendDurableExecutionCallbackFailure",
+        "send_durable_execution_callback_heartbeat": "SendDurableExecutionCallbackHeartbeat",
+        "invoke": "Invoke",
+    }
+
+    def __init__(self, service: LocalDurableService) -> None:
+        self._service = service
+        self.exceptions = _client_exceptions()
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        operation = self._METHODS.get(name)
+        if operation is None:
+            raise AttributeError(f"the local lambda client has no method {name!r}")
+        target = getattr(self._service, name)
+
+        def call(**kwargs: Any) -> dict[str, Any]:
+            try:
+                response = target(**kwargs)
+            except ServiceError as exc:
+                error_cls = self.exceptions.from_code(exc.code)
+                raise error_cls({"Error": {"Code": exc.code, "Message": exc.message},
+                                 "ResponseMetadata": {"HTTPStatusCode": exc.status}}, operation) from None
+            except TypeError as exc:
+                raise TypeError(f"{name}: {exc}") from None
+            response = dict(response)
+            response["ResponseMetadata"] = {"HTTPStatusCode": response.get("StatusCode", 200)}
+            if operation == "Invoke" and "Payload" in response:
+                body = response["Payload"]
+                response["Payload"] = StreamingBody(io.BytesIO(body), len(body))
+            return response
+
+        call.__name__ = name
+        return call
+
+
+# ---------------------------------------------------------------------------------------- runner
+
+
+def _payload(value: Any) -> str | None:
+    """Input as the execution's JSON payload: a JSON string is taken as is, anything else is encoded."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+            return value
+        except ValueError:
+            return json.dumps(value)
+    return json.dumps(value)
+
+
+class DurableFunctionTestRunner:
+    def __init__(self, handler: Any, *, skip_time: bool = True, store: ExecutionStore | None = None,
+                 invocation_timeout: float | None = None, execution_timeout: int = 300,
+                 function_name: str = "test-function", poll_interval: float | None = None,
+                 region: str = "us-east-1", max_invocation_retries: int = 5) -> None:
+        if not callable(getattr(handler, "durable_invoke", None)):
+            raise TypeError("handler must be decorated with @durable_execution (it has no durable_invoke)")
+        self._execution_timeout = execution_timeout
+        self._function_name = function_name
+        self.service = LocalDurableService(store=store, skip_time=skip_time, invocation_timeout=invocation_timeout,
+                                           region=region, max_invocation_retries=max_invocation_retries)
+        self.service.register_durable_function(function_name, handler)
+        self._last_arn: str | None = None
+
+    # lifecycle
+    def __enter__(self) -> DurableFunctionTestRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.service.close()
+
+    # targets
+    def register_durable_function(self, function_name: str, handler: Any, **_ignored: Any) -> DurableFunctionTestRunner:
+        self.service.register_durable_function(function_name, handler)
+        return self
+
+    def register_function(self, function_name: str, handler: Callable[..., Any]) -> DurableFunctionTestRunner:
+        self.service.register_function(function_name, handler)
+        return self
+
+    # running
+    def run(self, input: Any = None, timeout: float | None = None, execution_timeout: int | None = None,  # noqa: A002
+            function_name: str | None = None, execution_name: str | None = None,
+            tenant_id: str | None = None, **_ignored: Any) -> DurableFunctionTestResult:
+        """Start an execution and wait for its end (`timeout` real seconds, default 60)."""
+        arn = self.run_async(input, execution_timeout=execution_timeout, function_name=function_name,
+                             execution_name=execution_name, tenant_id=tenant_id)
+        return self.wait_for_result(arn, timeout=60 if timeout is None else timeout)
+
+    def run_async(self, input: Any = None, timeout: int | None = None, execution_timeout: int | None = None,  # noqa: A002
+                  function_name: str | None = None, execution_name: str | None = None,
+                  tenant_id: str | None = None, **_ignored: Any) -> str:
+        """Start an execution; returns its ARN."""
+        limit = execution_timeout if execution_timeout is not None else (timeout or self._execution_timeout)
+        arn = self.service.start_execution(function_name or self._function_name, _payload(input),
+                                           name=execution_name, execution_timeout=int(limit), tenant_id=tenant_id)
+        self._last_arn = arn
+        return arn
+
+    def wait_for_result(self, execution_arn: str, timeout: float = 60) -> DurableFunctionTestResult:
+        try:
+            execution = self.service.wait_for_execution(execution_arn, timeout=timeout)
+        except TimeoutError:
+            raise TimeoutError("Execution did not complete within timeout") from None
+        return self._result(execution_arn, execution)
+
+    def _result(self, arn: str, execution: dict[str, Any]) -> DurableFunctionTestResult:
+        return DurableFunctionTestResult.create(execution, self.service.operations(arn), arn)
+
+    def wait_for_callback(self, execution_arn: str, name: str | None = None, timeout: float = 60) -> str:
+        """The CallbackId of an open callback (by name, else the latest) once its invocation has ended."""
+        found: list[str] = []
+
+        def ready() -> bool:
+            events = self.service.events(execution_arn)
+            open_ids = _open_callbacks(events, name)
+            if open_ids:
+                found.append(open_ids[-1])
+                return True
+            status = self.service.status(execution_arn)
+            if status != "RUNNING":
+                raise DurableFunctionsTestError(
+                    f"execution ended ({status}) without an open callback"
+                    + (f" named {name!r}" if name else ""))
+            return False
+
+        if not self.service.wait_until(ready, timeout):
+            raise TimeoutError(f"Callback did not become available within {timeout}s")
+        return found[-1]
+
+    # callbacks
+    def send_callback_success(self, callback_id: str, result: bytes | str | None = None) -> None:
+        self.service.send_durable_execution_callback_success(CallbackId=callback_id, Result=result)
+
+    def send_callback_failure(self, callback_id: str, error: ErrorObject | dict[str, Any] | None = None) -> None:
+        if isinstance(error, ErrorObject):
+            error = error.to_dict()
+        self.service.send_durable_execution_callback_failure(CallbackId=callback_id, Error=error)
+
+    def send_callback_heartbeat(self, callback_id: str) -> None:
+        self.service.send_durable_execution_callback_heartbeat(CallbackId=callback_id)
+
+    # inspection
+    def get_execution(self, execution_arn: str) -> dict[str, Any]:
+        return self.service.get_durable_execution(DurableExecutionArn=execution_arn)
+
+    def get_execution_history(self, execution_arn: str, include_execution_data: bool = True) -> dict[str, Any]:
+        """Every event of the execution (all pages), boto3 GetDurableExecutionHistory shape."""
+        events: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"DurableExecutionArn": execution_arn,
+                                      "IncludeExecutionData": include_execution_data, "MaxItems": 1000}
+            if marker:
+                kwargs["Marker"] = marker
+            page = self.service.get_durable_execution_history(**kwargs)
+            events.extend(page["Events"])
+            marker = page.get("NextMarker")
+            if not marker:
+                return {"Events": events}
+
+    def lambda_client(self) -> LocalLambdaClient:
+        return LocalLambdaClient(self.service)
+
+
+def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]:
+    """Callback ids started, not yet completed, whose creating invocation has completed."""
+    started: dict[str, tuple[int, str, str | None]] = {}
+    closed: set[str] = set()
+    last_invocation_end = 0
+    for event in events:
+        etype = event["EventType"]
+        if etype == "CallbackStarted":
+            started[event["Id"]] = (event["EventId"], event["CallbackStartedDetails"]["CallbackId"], event.get("Name"))
+        elif etype in ("CallbackSucceeded", "CallbackFailed", "CallbackTimedOut"):
+            closed.add(event["Id"])
+        elif etype == "InvocationCompleted":
+            last_invocation_end = event["EventId"]
+    if name is not None:
+        for op_id, (_, _, cb_name) in started.items():
+            if cb_name == name and op_id in closed:
+                raise DurableFunctionsTestError(f"Callback {name} has already completed (succeeded/failed/timed out)")
+    return [cid for op_id, (event_id, cid, cb_name) in started.items()
+            if op_id not in closed and event_id < last_invocation_end and (name is None or cb_name == name)]
+
+
+__all__ = [
+    "CallbackOperation", "ContextOperation", "DurableFunctionTestResult", "DurableFunctionTestRunner",
+    "DurableFunctionsTestError", "ExecutionOperation", "ExecutionStatus", "InvocationStatus", "InvokeOperation",
+    "LocalLambdaClient", "Operation", "StepOperation", "WaitOperation",
+]
