@@ -125,14 +125,21 @@ def test_shutdown_wait_lets_running_tasks_finish() -> None:
 
 
 def test_pool_started_from_a_short_lived_thread_survives_it() -> None:
-    with WorkerPool(2) as pool:
-        thread = threading.Thread(target=pool.start)
-        thread.start()
-        thread.join()
-        time.sleep(0.2)  # a worker bound to the thread by PR_SET_PDEATHSIG would be dead by now
+    def first_batch() -> None:  # a coordinator thread that ends once its workers are up and serving
         pool.submit(tasks.add, 1, 1)
         pool.submit(tasks.add, 2, 2)
-        assert sorted(e.result for e in drain(pool, 2)) == [2, 4]  # type: ignore[union-attr]
+        drain(pool, 2)
+
+    with WorkerPool(2) as pool:
+        thread = threading.Thread(target=first_batch)
+        thread.start()
+        thread.join()
+        pids = pool.pids()
+        time.sleep(0.1)  # workers bound to the thread by PR_SET_PDEATHSIG would be dead by now
+        assert not any(gone(pid) for pid in pids)
+        pool.submit(tasks.add, 3, 3)
+        pool.submit(tasks.add, 4, 4)
+        assert sorted(e.result for e in drain(pool, 2)) == [6, 8]  # type: ignore[union-attr]
 
 
 def test_shared_pool_is_reused() -> None:
