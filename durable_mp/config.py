@@ -200,9 +200,13 @@ class CompletionConfig:
             raise ValidationError(
                 f"tolerated_failure_count must be non-negative, got: {self.tolerated_failure_count}"
             )
-        if self.tolerated_failure_percentage is not None and not 0 <= self.tolerated_failure_percentage <= 100:
+        if (
+            self.tolerated_failure_percentage is not None
+            and not 0 <= self.tolerated_failure_percentage <= 100
+        ):
             raise ValidationError(
-                f"tolerated_failure_percentage must be between 0 and 100, got: {self.tolerated_failure_percentage}"
+                "tolerated_failure_percentage must be between 0 and 100, got: "
+                f"{self.tolerated_failure_percentage}"
             )
         if self.should_complete is not None:
             if not callable(self.should_complete):

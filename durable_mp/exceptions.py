@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import json
 import time
-from enum import Enum
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypedDict
 
 from durable_mp.service.client import ServiceError
@@ -53,8 +53,14 @@ _OFFICIAL_MODULE = "aws_durable_execution_sdk_python.exceptions"
 _OFFICIAL_OPERATION_ERRORS: dict[str, str] = {
     name: _OFFICIAL_MODULE
     for name in (
-        "StepError", "InvokeError", "ChildContextError", "WaitForConditionError", "CallbackError",
-        "CallbackExternalError", "CallbackTimeoutError", "CallbackSubmitterError",
+        "StepError",
+        "InvokeError",
+        "ChildContextError",
+        "WaitForConditionError",
+        "CallbackError",
+        "CallbackExternalError",
+        "CallbackTimeoutError",
+        "CallbackSubmitterError",
     )
 } | {"BatchCompletionError": "aws_durable_execution_sdk_python.concurrency.models"}
 
@@ -122,7 +128,10 @@ class ExecutionError(UnrecoverableError):
 
 
 class InvocationError(UnrecoverableError):
-    """Raised out of the handler so that Lambda retries the invocation. Retriable unless a subclass says not."""
+    """Raised out of the handler so that Lambda retries the invocation.
+
+    Retriable unless a subclass says not.
+    """
 
     def __init__(
         self, message: str, termination_reason: TerminationReason = TerminationReason.INVOCATION_ERROR
@@ -204,7 +213,9 @@ class BotoClientError(InvocationError):
             error = response.get("Error")
             metadata = response.get("ResponseMetadata")
             category = classify_api_error(
-                (error or {}).get("Code"), (error or {}).get("Message"), (metadata or {}).get("HTTPStatusCode")
+                (error or {}).get("Code"),
+                (error or {}).get("Message"),
+                (metadata or {}).get("HTTPStatusCode"),
             )
         wrapped = cls(str(exception), category, error, metadata)
         wrapped.__cause__ = exception
@@ -250,7 +261,11 @@ class CheckpointError(BotoClientError):
         response_metadata: AwsErrorMetadata | None = None,
     ) -> None:
         super().__init__(
-            message, error_category, error, response_metadata, termination_reason=TerminationReason.CHECKPOINT_FAILED
+            message,
+            error_category,
+            error,
+            response_metadata,
+            termination_reason=TerminationReason.CHECKPOINT_FAILED,
         )
 
 
@@ -265,7 +280,11 @@ class GetExecutionStateError(BotoClientError):
         response_metadata: AwsErrorMetadata | None = None,
     ) -> None:
         super().__init__(
-            message, error_category, error, response_metadata, termination_reason=TerminationReason.INVOCATION_ERROR
+            message,
+            error_category,
+            error,
+            response_metadata,
+            termination_reason=TerminationReason.INVOCATION_ERROR,
         )
 
 
@@ -281,7 +300,10 @@ class InvalidConfigError(ValidationError, ValueError):
 
 
 class PayloadTooLargeError(ValidationError):
-    """A payload over the service's 262,144-byte limit per operation. Not retriable: it can only fail again."""
+    """A payload over the service's 262,144-byte limit per operation.
+
+    Not retriable: the same payload can only fail again.
+    """
 
     def __init__(self, size: int, limit: int = PAYLOAD_SIZE_LIMIT_BYTES, what: str = "payload") -> None:
         super().__init__(f"{what} is {size} bytes, over the limit of {limit:,} bytes")
@@ -472,7 +494,10 @@ _SERDES_ERROR_TYPES: frozenset[str] = frozenset({_qualname(SerDesError), f"{_OFF
 
 
 class StepInterruptedError(InvocationError):
-    """An AT_MOST_ONCE step was interrupted before it checkpointed its end. Retriable (an invocation error)."""
+    """An AT_MOST_ONCE step was interrupted before it checkpointed its end.
+
+    Retriable (an invocation error).
+    """
 
     def __init__(self, message: str, step_id: str | None = None) -> None:
         super().__init__(message, TerminationReason.STEP_INTERRUPTED)
@@ -573,7 +598,9 @@ class ErrorObject:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ErrorObject:
         """Read a wire dict; absent keys become None."""
-        return cls(data.get("ErrorMessage"), data.get("ErrorType"), data.get("ErrorData"), data.get("StackTrace"))
+        return cls(
+            data.get("ErrorMessage"), data.get("ErrorType"), data.get("ErrorData"), data.get("StackTrace")
+        )
 
     @classmethod
     def from_exception(cls, exception: BaseException) -> ErrorObject:

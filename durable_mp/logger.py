@@ -29,6 +29,7 @@ from durable_mp.types import LoggerInterface
 
 LoggerFactory = Callable[["LogInfo"], LoggerInterface]
 
+
 def _never_replaying() -> bool:
     return False
 
@@ -143,7 +144,11 @@ class Logger:
 
 
 # Attributes every LogRecord has: anything else on a record came in through `extra`.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -171,7 +176,9 @@ class JsonFormatter(logging.Formatter):
 
 def _iso_utc(created: float) -> str:
     seconds = int(created)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((created - seconds) * 1000):03d}Z"
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((created - seconds) * 1000):03d}Z"
+    )
 
 
 def structured_logger(

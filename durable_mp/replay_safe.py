@@ -46,7 +46,9 @@ def random_from_operation(operation_id: str, seed: str = "") -> random.Random:
 
 def _check_ms(execution_start_ms: int) -> None:
     if isinstance(execution_start_ms, bool) or not isinstance(execution_start_ms, int):
-        raise ValueError(f"execution_start_ms must be an int of epoch milliseconds, got: {execution_start_ms!r}")
+        raise ValueError(
+            f"execution_start_ms must be an int of epoch milliseconds, got: {execution_start_ms!r}"
+        )
 
 
 def timestamp_from_execution(execution_start_ms: int) -> datetime:

@@ -123,9 +123,7 @@ def _error_filter(
         if error_types and isinstance(error, error_types):
             return True
         text = str(error)
-        return any(
-            p.search(text) if isinstance(p, re.Pattern) else p in text for p in message_patterns
-        )
+        return any(p.search(text) if isinstance(p, re.Pattern) else p in text for p in message_patterns)
 
     return is_retryable
 
@@ -139,7 +137,8 @@ def create_retry_strategy(config: RetryStrategyConfig | None = None) -> RetryStr
         if attempts_made >= config.max_attempts or not is_retryable(error):
             return RetryDecision.no_retry()
         base = min(
-            config.initial_delay_seconds * config.backoff_rate ** (attempts_made - 1), config.max_delay_seconds
+            config.initial_delay_seconds * config.backoff_rate ** (attempts_made - 1),
+            config.max_delay_seconds,
         )
         return RetryDecision.retry(Duration(seconds=config.jitter_strategy.finalize_delay(base)))
 
@@ -155,7 +154,8 @@ def create_linear_retry_strategy(config: LinearRetryStrategyConfig | None = None
         if attempts_made >= config.max_attempts or not is_retryable(error):
             return RetryDecision.no_retry()
         base = min(
-            config.initial_delay_seconds + config.increment_seconds * (attempts_made - 1), config.max_delay_seconds
+            config.initial_delay_seconds + config.increment_seconds * (attempts_made - 1),
+            config.max_delay_seconds,
         )
         return RetryDecision.retry(Duration(seconds=config.jitter_strategy.finalize_delay(base)))
 
@@ -186,14 +186,19 @@ class RetryPresets:
     @classmethod
     def transient(cls) -> RetryStrategy:
         """Quick retries for transient errors: 3 attempts, half jitter."""
-        return create_retry_strategy(RetryStrategyConfig(max_attempts=3, backoff_rate=2, jitter_strategy=JitterStrategy.HALF))
+        return create_retry_strategy(
+            RetryStrategyConfig(max_attempts=3, backoff_rate=2, jitter_strategy=JitterStrategy.HALF)
+        )
 
     @classmethod
     def resource_availability(cls) -> RetryStrategy:
         """Longer retries while a resource becomes available: 5 attempts, 5 s, x2, capped at 5 min."""
         return create_retry_strategy(
             RetryStrategyConfig(
-                max_attempts=5, initial_delay=Duration.from_seconds(5), max_delay=Duration.from_minutes(5), backoff_rate=2
+                max_attempts=5,
+                initial_delay=Duration.from_seconds(5),
+                max_delay=Duration.from_minutes(5),
+                backoff_rate=2,
             )
         )
 
@@ -228,7 +233,11 @@ class RetryPresets:
         delay = interval if interval is not None else Duration.from_seconds(5)
         return create_retry_strategy(
             RetryStrategyConfig(
-                max_attempts=5, initial_delay=delay, max_delay=delay, backoff_rate=1, jitter_strategy=JitterStrategy.NONE
+                max_attempts=5,
+                initial_delay=delay,
+                max_delay=delay,
+                backoff_rate=1,
+                jitter_strategy=JitterStrategy.NONE,
             )
         )
 

@@ -5,8 +5,8 @@ Only `config` is imported (for type checking): this module exists to break impor
 
 durable-mp adds typed identifiers, all `str` subclasses usable wherever a string is:
 `OperationId`, `CallbackId`, and `ExecutionArn`, which validates the durable execution ARN format
-`arn:<partition>:lambda:<region>:<account>:function:<function>:<qualifier>/durable-execution/<name>/<invocation id>`
-and exposes its parts.
+(`arn:<partition>:lambda:<region>:<account>:function:<function>:<qualifier>` followed by
+`/durable-execution/<name>/<invocation id>`) and exposes its parts.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ class DurableContext(Protocol):
     """The protocol of the durable context (the class is `durable_mp.context.DurableContext`)."""
 
     @abstractmethod
-    def step(self, func: Callable[[StepContext], T], name: str | None = None, config: StepConfig | None = None) -> T:
+    def step(
+        self, func: Callable[[StepContext], T], name: str | None = None, config: StepConfig | None = None
+    ) -> T:
         """Run a step durably."""
 
     @abstractmethod
@@ -206,7 +208,8 @@ _REGION = re.compile(r"^[a-z0-9-]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _QUALIFIER = re.compile(r"^[A-Za-z0-9$_.-]{1,128}$")
-_ARN_SHAPE = "arn:<partition>:lambda:<region>:<account>:function:<function>:<qualifier>/durable-execution/<name>/<invocation id>"
+_FUNCTION_SHAPE = "arn:<partition>:lambda:<region>:<account>:function:<function>:<qualifier>"
+_ARN_SHAPE = f"{_FUNCTION_SHAPE}/durable-execution/<name>/<invocation id>"
 
 
 class ExecutionArn(str):
@@ -274,10 +277,12 @@ def _parse_execution_arn(value: object) -> tuple[str, str, str, str, str, str, s
         raise ValueError(f"a durable execution ARN must be a string, got {type(value).__name__}")
     function_arn, sep, execution_path = value.partition("/durable-execution/")
     if not sep:
-        raise ValueError(f"not a durable execution ARN (no '/durable-execution/'; expected {_ARN_SHAPE}): {value!r}")
+        raise ValueError(
+            f"not a durable execution ARN (no '/durable-execution/'; expected {_ARN_SHAPE}): {value!r}"
+        )
     fields = function_arn.split(":")
     if len(fields) != 8 or fields[0] != "arn" or fields[5] != "function":
-        raise ValueError(f"the function part must be arn:<partition>:lambda:<region>:<account>:function:<function>:<qualifier>, got: {function_arn!r}")
+        raise ValueError(f"the function part must be {_FUNCTION_SHAPE}, got: {function_arn!r}")
     _, partition, service, region, account, _, function, qualifier = fields
     if not partition.startswith("aws"):
         raise ValueError(f"partition must be aws, aws-cn, aws-us-gov..., got: {partition!r} in {value!r}")
@@ -288,10 +293,16 @@ def _parse_execution_arn(value: object) -> tuple[str, str, str, str, str, str, s
     if not _ACCOUNT.match(account):
         raise ValueError(f"account must be 12 digits, got: {account!r} in {value!r}")
     if not _FUNCTION_NAME.match(function):
-        raise ValueError(f"function name must be 1-64 letters, digits, '-' or '_', got: {function!r} in {value!r}")
+        raise ValueError(
+            f"function name must be 1-64 letters, digits, '-' or '_', got: {function!r} in {value!r}"
+        )
     if not _QUALIFIER.match(qualifier):
-        raise ValueError(f"qualifier must be a version or alias like $LATEST, got: {qualifier!r} in {value!r}")
+        raise ValueError(
+            f"qualifier must be a version or alias like $LATEST, got: {qualifier!r} in {value!r}"
+        )
     segments = execution_path.split("/")
     if len(segments) != 2 or not segments[0] or not segments[1]:
-        raise ValueError(f"expected /durable-execution/<name>/<invocation id> after the function, got: {execution_path!r}")
+        raise ValueError(
+            f"expected /durable-execution/<name>/<invocation id> after the function, got: {execution_path!r}"
+        )
     return partition, region, account, function, qualifier, segments[0], segments[1]

@@ -81,9 +81,12 @@ def create_wait_strategy(config: WaitStrategyConfig[T]) -> Callable[[T, int], Wa
                 f"wait_for_condition exhausted {config.max_attempts} attempts before the condition was met"
             )
         base = min(
-            config.initial_delay_seconds * config.backoff_rate ** (attempts_made - 1), config.max_delay_seconds
+            config.initial_delay_seconds * config.backoff_rate ** (attempts_made - 1),
+            config.max_delay_seconds,
         )
-        return WaitForConditionDecision.continue_waiting(Duration(seconds=config.jitter_strategy.finalize_delay(base)))
+        return WaitForConditionDecision.continue_waiting(
+            Duration(seconds=config.jitter_strategy.finalize_delay(base))
+        )
 
     return wait_strategy
 

@@ -13,7 +13,12 @@ from typing import Any, Generic, TypeVar, cast
 
 from durable_mp.concurrency.policy import CompletionReason, infer_completion_reason
 from durable_mp.config import BatchItemStatus, CompletionConfig, CompletionItemStatus
-from durable_mp.exceptions import ChildContextError, DurableOperationError, ErrorObject, register_operation_error
+from durable_mp.exceptions import (
+    ChildContextError,
+    DurableOperationError,
+    ErrorObject,
+    register_operation_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +97,9 @@ class BatchResult(Generic[R]):
     completion_reason: CompletionReason
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], completion_config: CompletionConfig | None = None) -> BatchResult[R]:
+    def from_dict(
+        cls, data: dict[str, Any], completion_config: CompletionConfig | None = None
+    ) -> BatchResult[R]:
         """Read `to_dict()` back; a missing completionReason is inferred from the items and config."""
         items: list[BatchItem[R]] = [BatchItem.from_dict(item) for item in data["all"]]
         reason = data.get("completionReason")
@@ -106,7 +113,9 @@ class BatchResult(Generic[R]):
         return cls(items, CompletionReason(reason))
 
     @classmethod
-    def from_items(cls, items: list[BatchItem[R]], completion_config: CompletionConfig | None = None) -> BatchResult[R]:
+    def from_items(
+        cls, items: list[BatchItem[R]], completion_config: CompletionConfig | None = None
+    ) -> BatchResult[R]:
         """A result whose reason is inferred from `items` (taken as the whole batch) and the config."""
         succeeded = sum(1 for item in items if item.status is _SUCCEEDED)
         failed = sum(1 for item in items if item.status is _FAILED)
@@ -115,7 +124,10 @@ class BatchResult(Generic[R]):
 
     def to_dict(self) -> dict[str, Any]:
         """The official dict shape: {"all": [...], "completionReason": ...}."""
-        return {"all": [item.to_dict() for item in self.all], "completionReason": self.completion_reason.value}
+        return {
+            "all": [item.to_dict() for item in self.all],
+            "completionReason": self.completion_reason.value,
+        }
 
     def succeeded(self) -> list[BatchItem[R]]:
         """The items that succeeded."""

@@ -57,7 +57,9 @@ class _Rules:
         self.max_failures = config.tolerated_failure_count
         self.max_percentage = config.tolerated_failure_percentage
         self.predicate: Callable[[CompletionStatus], CompletionDecision] | None = config.should_complete
-        self.fail_fast = self.min_successful is None and self.max_failures is None and self.max_percentage is None
+        self.fail_fast = (
+            self.min_successful is None and self.max_failures is None and self.max_percentage is None
+        )
 
     def tolerance_exceeded(self, failed: int) -> bool:
         if self.predicate is not None:
@@ -66,14 +68,22 @@ class _Rules:
             return failed > 0
         if self.max_failures is not None and failed > self.max_failures:
             return True
-        return self.max_percentage is not None and self.total > 0 and failed / self.total * 100 > self.max_percentage
+        return (
+            self.max_percentage is not None
+            and self.total > 0
+            and failed / self.total * 100 > self.max_percentage
+        )
 
-    def decide(self, succeeded: int, failed: int, items: tuple[CompletionItemStatus, ...]) -> CompletionDecision | None:
+    def decide(
+        self, succeeded: int, failed: int, items: tuple[CompletionItemStatus, ...]
+    ) -> CompletionDecision | None:
         if self.predicate is None:
             return None
         return self.predicate(CompletionStatus(succeeded, failed, succeeded + failed, self.total, items))
 
-    def reason(self, succeeded: int, failed: int, decision: CompletionDecision | None) -> CompletionReason | None:
+    def reason(
+        self, succeeded: int, failed: int, decision: CompletionDecision | None
+    ) -> CompletionReason | None:
         """The reason the batch is complete with these counts, or None when it is not complete."""
         if self.tolerance_exceeded(failed):
             return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
@@ -100,7 +110,10 @@ def infer_completion_reason(
     This is how a BatchResult without a recorded reason gets one.
     """
     rules = _Rules(total, config)
-    return rules.reason(succeeded, failed, rules.decide(succeeded, failed, items)) or CompletionReason.ALL_COMPLETED
+    return (
+        rules.reason(succeeded, failed, rules.decide(succeeded, failed, items))
+        or CompletionReason.ALL_COMPLETED
+    )
 
 
 class CompletionPolicy:
@@ -190,7 +203,9 @@ class CompletionPolicy:
             return self._reason
         if self._dirty:
             if self._snapshot is not None:
-                self._decision = self._rules.decide(self.succeeded_count, self.failed_count, tuple(self._snapshot))
+                self._decision = self._rules.decide(
+                    self.succeeded_count, self.failed_count, tuple(self._snapshot)
+                )
             self._dirty = False
         self._reason = self._rules.reason(self.succeeded_count, self.failed_count, self._decision)
         return self._reason
@@ -198,9 +213,13 @@ class CompletionPolicy:
     def _set(self, index: int, status: BatchItemStatus) -> None:
         self._status[index] = status
         if self._snapshot is not None:
-            self._snapshot[index] = CompletionItemStatus(index, self._names[index] if self._names else None, status)
+            self._snapshot[index] = CompletionItemStatus(
+                index, self._names[index] if self._names else None, status
+            )
             self._dirty = True
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self._rules.total:
-            raise ValidationError(f"item index {index} is out of range for a batch of {self._rules.total} items")
+            raise ValidationError(
+                f"item index {index} is out of range for a batch of {self._rules.total} items"
+            )

@@ -33,13 +33,20 @@ def test_queries_and_counts() -> None:
     assert [i.index for i in result.started()] == [3]
     assert result.get_results() == ["a", None]
     assert [e.message for e in result.get_errors() if e] == ["boom", "late"]
-    assert (result.success_count, result.failure_count, result.started_count, result.total_count) == (2, 2, 1, 5)
+    assert (result.success_count, result.failure_count, result.started_count, result.total_count) == (
+        2,
+        2,
+        1,
+        5,
+    )
     assert result.has_failure and result.status is F
     assert ModelsBatchResult is BatchResult
 
 
 def test_status_follows_custom_reason() -> None:
-    ok = BatchResult([BatchItem(0, F, error=ErrorObject.from_message("x"))], CompletionReason.CUSTOM_COMPLETION_SUCCEEDED)
+    ok = BatchResult(
+        [BatchItem(0, F, error=ErrorObject.from_message("x"))], CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
+    )
     assert ok.status is S
     bad = BatchResult([BatchItem(0, S, 1)], CompletionReason.CUSTOM_COMPLETION_FAILED)
     assert bad.status is F and not bad.has_failure
@@ -50,7 +57,10 @@ def test_throw_if_error_raises_first_failure_as_child_context_error() -> None:
         make().throw_if_error()
     assert info.value.message == "boom" and info.value.error_type == "ValueError"
     assert type(info.value.__cause__) is DurableOperationError
-    typed = BatchResult([BatchItem(0, F, error=ErrorObject("s", "durable_mp.exceptions.StepError", None, None))], CompletionReason.ALL_COMPLETED)
+    typed = BatchResult(
+        [BatchItem(0, F, error=ErrorObject("s", "durable_mp.exceptions.StepError", None, None))],
+        CompletionReason.ALL_COMPLETED,
+    )
     with pytest.raises(ChildContextError) as info2:
         typed.throw_if_error()
     assert type(info2.value.__cause__) is StepError
@@ -82,13 +92,23 @@ def test_dict_round_trip_in_official_shape() -> None:
     result = make()
     data = result.to_dict()
     assert data["completionReason"] == "FAILURE_TOLERANCE_EXCEEDED"
-    assert data["all"][1] == {"index": 1, "status": "FAILED", "result": None, "error": {"ErrorMessage": "boom", "ErrorType": "ValueError"}}
+    assert data["all"][1] == {
+        "index": 1,
+        "status": "FAILED",
+        "result": None,
+        "error": {"ErrorMessage": "boom", "ErrorType": "ValueError"},
+    }
     assert data["all"][0] == {"index": 0, "status": "SUCCEEDED", "result": "a", "error": None}
     assert BatchResult.from_dict(data) == result
 
 
 def test_from_dict_infers_missing_reason() -> None:
-    data = {"all": [{"index": 0, "status": "SUCCEEDED", "result": 1}, {"index": 1, "status": "FAILED", "result": None}]}
+    data = {
+        "all": [
+            {"index": 0, "status": "SUCCEEDED", "result": 1},
+            {"index": 1, "status": "FAILED", "result": None},
+        ]
+    }
     assert BatchResult.from_dict(data).completion_reason is CompletionReason.FAILURE_TOLERANCE_EXCEEDED
     tolerant = BatchResult.from_dict(data, CompletionConfig.all_completed())
     assert tolerant.completion_reason is CompletionReason.ALL_COMPLETED
@@ -96,4 +116,7 @@ def test_from_dict_infers_missing_reason() -> None:
 
 def test_from_items_min_successful() -> None:
     items = [BatchItem(0, S, 1), BatchItem(1, ST)]
-    assert BatchResult.from_items(items, CompletionConfig(min_successful=1)).completion_reason is CompletionReason.MIN_SUCCESSFUL_REACHED
+    assert (
+        BatchResult.from_items(items, CompletionConfig(min_successful=1)).completion_reason
+        is CompletionReason.MIN_SUCCESSFUL_REACHED
+    )

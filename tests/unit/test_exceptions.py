@@ -48,7 +48,10 @@ def test_hierarchy_matches_official() -> None:
     assert not issubclass(ex.SerDesError, ex.DurableOperationError)
     assert issubclass(ex.PayloadTooLargeError, ex.ValidationError)
     assert issubclass(ex.WorkerCrashed, ex.DurableOperationError)
-    assert ex.NonDeterministicExecutionError("m").termination_reason is ex.TerminationReason.NON_DETERMINISTIC_EXECUTION
+    assert (
+        ex.NonDeterministicExecutionError("m").termination_reason
+        is ex.TerminationReason.NON_DETERMINISTIC_EXECUTION
+    )
     assert ex.CheckpointError("m").termination_reason is ex.TerminationReason.CHECKPOINT_FAILED
 
 
@@ -88,7 +91,10 @@ def test_checkpoint_error_from_service_error(code: str, message: str, status: in
 
 def test_get_state_error_from_boto_style_exception() -> None:
     class FakeClientError(Exception):
-        response = {"Error": {"Code": "ThrottlingException", "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": 429}}
+        response = {
+            "Error": {"Code": "ThrottlingException", "Message": "x"},
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        }
 
     err = ex.GetExecutionStateError.from_exception(FakeClientError("throttled"))
     assert err.retriable is True
@@ -101,7 +107,10 @@ def test_payload_too_large_message_names_limit() -> None:
 
 
 def test_error_object_of_builtin_and_custom_exceptions() -> None:
-    assert ex.error_object_from_exception(ValueError("bad")) == {"ErrorMessage": "bad", "ErrorType": "ValueError"}
+    assert ex.error_object_from_exception(ValueError("bad")) == {
+        "ErrorMessage": "bad",
+        "ErrorType": "ValueError",
+    }
     assert ex.error_object_from_exception(MyError("x")) == {
         "ErrorMessage": "x",
         "ErrorType": f"{__name__}.MyError",
@@ -131,9 +140,13 @@ def test_from_error_object_uses_registry() -> None:
         {"ErrorType": "durable_mp.exceptions.CallbackTimeoutError", "ErrorMessage": "late"}
     )
     assert type(rebuilt) is ex.CallbackTimeoutError and rebuilt.message == "late"
-    official = ex.StepError.from_error_object({"ErrorType": "aws_durable_execution_sdk_python.exceptions.StepError"})
+    official = ex.StepError.from_error_object(
+        {"ErrorType": "aws_durable_execution_sdk_python.exceptions.StepError"}
+    )
     assert type(official) is ex.StepError
-    unknown = ex.StepError.from_error_object({"ErrorType": "ValueError", "ErrorMessage": "m", "StackTrace": ["a"]})
+    unknown = ex.StepError.from_error_object(
+        {"ErrorType": "ValueError", "ErrorMessage": "m", "StackTrace": ["a"]}
+    )
     assert type(unknown) is ex.DurableOperationError
     assert (unknown.error_type, unknown.message, unknown.stack_trace) == ("ValueError", "m", ["a"])
 

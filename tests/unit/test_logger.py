@@ -39,8 +39,20 @@ def test_identity_fields_use_official_keys(captured: tuple[logging.Logger, Captu
     Logger.from_log_info(base, info).info("hello %s", "you", extra={"k": 1})
     record = handler.records[0]
     assert record.getMessage() == "hello you"
-    assert (record.executionArn, record.parentId, record.operationId, record.operationName, record.attempt, record.k) == (
-        ARN, "p", "op", "charge", 2, 1,
+    assert (
+        record.executionArn,
+        record.parentId,
+        record.operationId,
+        record.operationName,
+        record.attempt,
+        record.k,
+    ) == (
+        ARN,
+        "p",
+        "op",
+        "charge",
+        2,
+        1,
     )
     assert LogInfo(ARN).fields() == {"executionArn": ARN}
 
@@ -57,7 +69,9 @@ def test_silent_while_replaying(captured: tuple[logging.Logger, Capture]) -> Non
     assert [r.getMessage() for r in handler.records] == ["live"]
 
 
-def test_with_log_info_keeps_replay_source_and_with_is_replaying_rebinds(captured: tuple[logging.Logger, Capture]) -> None:
+def test_with_log_info_keeps_replay_source_and_with_is_replaying_rebinds(
+    captured: tuple[logging.Logger, Capture],
+) -> None:
     base, handler = captured
     parent = Logger.from_log_info(base, LogInfo(ARN), is_replaying=lambda: True)
     parent.with_log_info(LogInfo(ARN, operation_id="x")).info("muted")
@@ -87,7 +101,9 @@ def test_json_lines() -> None:
     stream = io.StringIO()
     base = structured_logger("test_logger.json", stream=stream, level=logging.DEBUG)
     structured_logger("test_logger.json", stream=stream, level=logging.DEBUG)  # no second handler
-    logger = Logger.from_log_info(base, LogInfo(ARN, operation_id="op1", name="s", attempt=1)).with_extra(user="u")
+    logger = Logger.from_log_info(base, LogInfo(ARN, operation_id="op1", name="s", attempt=1)).with_extra(
+        user="u"
+    )
     logger.info("paid %d", 5)
     try:
         raise KeyError("k")
@@ -97,8 +113,18 @@ def test_json_lines() -> None:
     assert len(lines) == 2
     first, second = json.loads(lines[0]), json.loads(lines[1])
     assert first["message"] == "paid 5" and first["level"] == "INFO" and first["logger"] == "test_logger.json"
-    assert (first["executionArn"], first["operationId"], first["operationName"], first["attempt"], first["user"]) == (
-        ARN, "op1", "s", 1, "u",
+    assert (
+        first["executionArn"],
+        first["operationId"],
+        first["operationName"],
+        first["attempt"],
+        first["user"],
+    ) == (
+        ARN,
+        "op1",
+        "s",
+        1,
+        "u",
     )
     assert first["timestamp"].endswith("Z") and "T" in first["timestamp"]
     assert "KeyError" in second["exception"] and second["obj"] == str(object)

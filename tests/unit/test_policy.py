@@ -36,12 +36,21 @@ def test_default_is_fail_fast() -> None:
 
 
 def test_all_successful_and_all_completed_presets() -> None:
-    assert run(CompletionPolicy(3, CompletionConfig.all_successful()), [True, False, True]) == (2, R.FAILURE_TOLERANCE_EXCEEDED)
-    assert run(CompletionPolicy(3, CompletionConfig.all_completed()), [False, False, False]) == (3, R.ALL_COMPLETED)
+    assert run(CompletionPolicy(3, CompletionConfig.all_successful()), [True, False, True]) == (
+        2,
+        R.FAILURE_TOLERANCE_EXCEEDED,
+    )
+    assert run(CompletionPolicy(3, CompletionConfig.all_completed()), [False, False, False]) == (
+        3,
+        R.ALL_COMPLETED,
+    )
 
 
 def test_first_successful() -> None:
-    assert run(CompletionPolicy(3, CompletionConfig.first_successful()), [False, True, True]) == (2, R.MIN_SUCCESSFUL_REACHED)
+    assert run(CompletionPolicy(3, CompletionConfig.first_successful()), [False, True, True]) == (
+        2,
+        R.MIN_SUCCESSFUL_REACHED,
+    )
 
 
 def test_all_completed_wins_over_min_successful_on_last_item() -> None:
@@ -50,14 +59,20 @@ def test_all_completed_wins_over_min_successful_on_last_item() -> None:
 
 
 def test_tolerance_count_and_percentage_of_all_items() -> None:
-    assert run(CompletionPolicy(10, CompletionConfig(tolerated_failure_count=1)), [False, True, False]) == (3, R.FAILURE_TOLERANCE_EXCEEDED)
+    assert run(CompletionPolicy(10, CompletionConfig(tolerated_failure_count=1)), [False, True, False]) == (
+        3,
+        R.FAILURE_TOLERANCE_EXCEEDED,
+    )
     # 2 of 10 = 20% is not over 20%; the third failure (30%) is
     pct = CompletionPolicy(10, CompletionConfig(tolerated_failure_percentage=20))
     assert run(pct, [False, False, True, False]) == (4, R.FAILURE_TOLERANCE_EXCEEDED)
 
 
 def test_tolerance_is_checked_before_all_completed() -> None:
-    assert run(CompletionPolicy(2, CompletionConfig(tolerated_failure_count=0)), [True, False]) == (2, R.FAILURE_TOLERANCE_EXCEEDED)
+    assert run(CompletionPolicy(2, CompletionConfig(tolerated_failure_count=0)), [True, False]) == (
+        2,
+        R.FAILURE_TOLERANCE_EXCEEDED,
+    )
 
 
 def test_custom_predicate_success_and_failure() -> None:
@@ -71,11 +86,18 @@ def test_custom_predicate_success_and_failure() -> None:
 
     policy = CompletionPolicy(5, CompletionConfig(should_complete=two_ok), names=["a", "b", "c", "d", "e"])
     assert policy.check() is None
-    assert calls[0].completed_count == 0 and calls[0].items[0].status is None and calls[0].items[0].name == "a"
+    assert (
+        calls[0].completed_count == 0 and calls[0].items[0].status is None and calls[0].items[0].name == "a"
+    )
     assert run(policy, [False, True, True]) == (3, R.CUSTOM_COMPLETION_SUCCEEDED)
     last = calls[-1]
     assert (last.success_count, last.failure_count, last.total_count) == (2, 1, 5)
-    assert [i.status for i in last.items[:4]] == [BatchItemStatus.FAILED, BatchItemStatus.SUCCEEDED, BatchItemStatus.SUCCEEDED, None]
+    assert [i.status for i in last.items[:4]] == [
+        BatchItemStatus.FAILED,
+        BatchItemStatus.SUCCEEDED,
+        BatchItemStatus.SUCCEEDED,
+        None,
+    ]
     # custom predicates disable the failure tolerance
     failing = CompletionPolicy(5, CompletionConfig(should_complete=two_ok))
     assert run(failing, [False, False]) == (2, R.CUSTOM_COMPLETION_FAILED)

@@ -31,7 +31,12 @@ def delays(strategy: Any, attempts: int, error: Exception | None = None) -> list
 
 def test_exponential_without_jitter() -> None:
     strategy = create_retry_strategy(
-        RetryStrategyConfig(max_attempts=6, initial_delay=Duration(5), max_delay=Duration(60), jitter_strategy=JitterStrategy.NONE)
+        RetryStrategyConfig(
+            max_attempts=6,
+            initial_delay=Duration(5),
+            max_delay=Duration(60),
+            jitter_strategy=JitterStrategy.NONE,
+        )
     )
     assert delays(strategy, 6) == [5, 10, 20, 40, 60, None]
 
@@ -47,7 +52,12 @@ def test_default_preset_is_six_attempts_full_jitter_capped_at_60() -> None:
 
 def test_bare_config_defaults() -> None:
     config = RetryStrategyConfig()
-    assert (config.max_attempts, config.initial_delay_seconds, config.max_delay_seconds, config.backoff_rate) == (3, 5, 300, 2.0)
+    assert (
+        config.max_attempts,
+        config.initial_delay_seconds,
+        config.max_delay_seconds,
+        config.backoff_rate,
+    ) == (3, 5, 300, 2.0)
     assert config.jitter_strategy is JitterStrategy.FULL
     assert delays(create_retry_strategy(), 3)[2] is None
 
@@ -58,13 +68,20 @@ def test_linear_and_fixed_presets() -> None:
     assert delays(RetryPresets.none(), 1) == [None]
     assert delays(RetryPresets.critical(), 3) == [1, 2, 3]  # ceil(1.5) = 2, ceil(2.25) = 3
     capped = create_linear_retry_strategy(
-        LinearRetryStrategyConfig(initial_delay=Duration(10), increment=Duration(30), max_delay=Duration(45), jitter_strategy=JitterStrategy.NONE)
+        LinearRetryStrategyConfig(
+            initial_delay=Duration(10),
+            increment=Duration(30),
+            max_delay=Duration(45),
+            jitter_strategy=JitterStrategy.NONE,
+        )
     )
     assert delays(capped, 3) == [10, 40, 45]
 
 
 def test_error_filters() -> None:
-    by_message = create_retry_strategy(RetryStrategyConfig(retryable_errors=["timeout", re.compile(r"^5\d\d")]))
+    by_message = create_retry_strategy(
+        RetryStrategyConfig(retryable_errors=["timeout", re.compile(r"^5\d\d")])
+    )
     assert by_message(RuntimeError("read timeout"), 1).should_retry
     assert by_message(RuntimeError("503 busy"), 1).should_retry
     assert not by_message(RuntimeError("bad input"), 1).should_retry
@@ -74,7 +91,9 @@ def test_error_filters() -> None:
 
 
 def test_delay_is_at_least_one_second() -> None:
-    strategy = create_retry_strategy(RetryStrategyConfig(initial_delay=Duration(0), jitter_strategy=JitterStrategy.FULL))
+    strategy = create_retry_strategy(
+        RetryStrategyConfig(initial_delay=Duration(0), jitter_strategy=JitterStrategy.FULL)
+    )
     assert delays(strategy, 2) == [1, 1]
 
 
@@ -111,7 +130,11 @@ def test_with_retry_reruns_body_with_named_backoff_waits() -> None:
     cfg = WithRetryConfig(retry_strategy=RetryPresets.fixed(Duration(2)), child_context_config=child_config)
     assert with_retry(ctx, body, cfg, name="job") == "done"
     assert attempts == [1, 2, 3]
-    assert ctx.calls == [("child", "job", child_config), ("wait", 2, "job-backoff-1"), ("wait", 2, "job-backoff-2")]
+    assert ctx.calls == [
+        ("child", "job", child_config),
+        ("wait", 2, "job-backoff-1"),
+        ("wait", 2, "job-backoff-2"),
+    ]
 
 
 def test_with_retry_unwrapped_gives_up_with_original_error() -> None:
@@ -120,7 +143,9 @@ def test_with_retry_unwrapped_gives_up_with_original_error() -> None:
     def body(c: Any, attempt: int) -> None:
         raise KeyError(attempt)
 
-    cfg = WithRetryConfig(retry_strategy=RetryPresets.fixed(Duration(1)), wrap_with_run_in_child_context=False)
+    cfg = WithRetryConfig(
+        retry_strategy=RetryPresets.fixed(Duration(1)), wrap_with_run_in_child_context=False
+    )
     with pytest.raises(KeyError) as info:
         with_retry(ctx, body, cfg)
     assert info.value.args == (5,)

@@ -51,7 +51,10 @@ OFFICIAL_PINS: list[tuple[Any, str]] = [
     ),
     ({1: "x", None: 2}, '{"t":"m","v":{"1":{"t":"s","v":"x"},"null":{"t":"i","v":2}}}'),
     (b"\x00\xffbytes", '{"t":"B","v":"AP9ieXRlcw=="}'),
-    (uuid.UUID("12345678-1234-5678-1234-567812345678"), '{"t":"u","v":"12345678-1234-5678-1234-567812345678"}'),
+    (
+        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        '{"t":"u","v":"12345678-1234-5678-1234-567812345678"}',
+    ),
     (decimal.Decimal("1.10"), '{"t":"d","v":"1.10"}'),
     (
         datetime.datetime(2024, 1, 2, 3, 4, 5, 678, tzinfo=datetime.UTC),
@@ -111,7 +114,10 @@ def test_batch_result_payload_matches_official() -> None:
     assert serialize(None, result, "op", "arn") == OFFICIAL_BATCH
     assert deserialize(None, OFFICIAL_BATCH, "op", "arn") == result
     empty = BatchResult([], CompletionReason.ALL_COMPLETED)
-    assert serialize(None, empty, "op", "arn") == '{"t":"br","v":{"all":{"t":"l","v":[]},"completionReason":{"t":"s","v":"ALL_COMPLETED"}}}'
+    assert (
+        serialize(None, empty, "op", "arn")
+        == '{"t":"br","v":{"all":{"t":"l","v":[]},"completionReason":{"t":"s","v":"ALL_COMPLETED"}}}'
+    )
 
 
 def test_unsupported_values_raise_serdes_error() -> None:

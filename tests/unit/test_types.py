@@ -15,7 +15,11 @@ def test_execution_arn_parts() -> None:
     arn = ExecutionArn(ARN)
     assert arn == ARN and isinstance(arn, str)
     assert (arn.aws_partition, arn.region, arn.account, arn.function_name, arn.qualifier) == (
-        "aws", "us-east-1", "123456789012", "my-fn", "$LATEST",
+        "aws",
+        "us-east-1",
+        "123456789012",
+        "my-fn",
+        "$LATEST",
     )
     assert (arn.execution_name, arn.invocation_id) == ("run-1", "3f2a")
     assert arn.function_arn == "arn:aws:lambda:us-east-1:123456789012:function:my-fn:$LATEST"
