@@ -51,8 +51,8 @@ def check_output(output: Any) -> str | None:
     result = output.get("Result")
     if status == "SUCCEEDED" and result is not None and not isinstance(result, str):
         return "the handler's output Result must be a JSON string"
-    if status == "FAILED" and not isinstance(output.get("Error"), dict):
-        return "a FAILED output must carry an Error object"
+    if status == "FAILED" and not isinstance(output.get("Error", {}), dict):
+        return "the handler's output Error must be an ErrorObject dict"
     return None
 
 
