@@ -159,8 +159,8 @@ class CompletionPolicy:
 
     @property
     def completion_reason(self) -> CompletionReason | None:
-        """The reason fixed when the batch completed, or None while it runs."""
-        return self._reason
+        """The reason fixed when the batch completed, or None while it runs (same as `check()`)."""
+        return self.check()
 
     @property
     def is_complete(self) -> bool:
