@@ -354,7 +354,8 @@ class LocalDurableService:
                      and (DurableExecutionName is None or ex.name == DurableExecutionName)
                      and (not Statuses or ex.status in Statuses)
                      and (after is None or ex.start_ms >= after) and (before is None or ex.start_ms <= before)]
-        found.sort(key=lambda s: s["StartTimestamp"], reverse=bool(ReverseOrder))
+        if ReverseOrder:  # executions are kept in start order
+            found.reverse()
         items, next_marker = page(found, Marker, MaxItems)
         out: dict[str, Any] = {"DurableExecutions": with_datetimes(items)}
         if next_marker:
