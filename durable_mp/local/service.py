@@ -519,7 +519,8 @@ class LocalDurableService:
         return row
 
     def _skippable(self, ex: Execution) -> Callable[[], bool]:
-        return lambda: not ex.callbacks
+        """Skip to this execution's timers only if no callback may still arrive and its handler is here."""
+        return lambda: not ex.callbacks and ex.function_name in self._durable
 
     def _wait_done(self, ex: Execution, op_id: str) -> list[dict[str, Any]]:
         ex.timers.pop(op_id, None)
