@@ -1,0 +1,1 @@
+"""Replay-engine tests through the public API and the local test runner."""
