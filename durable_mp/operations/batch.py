@@ -84,7 +84,7 @@ def _run(
         policy = CompletionPolicy(n, config.completion_config, names)
         limit = config.max_concurrency or n
         executor: Any
-        if executor_name == "inline":
+        if executor_name == "inline" or n == 0:
             executor = InlineExecutor(state, work.func_for, work.item_serdes)
         elif executor_name == "threads":
             executor = ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)))
