@@ -66,6 +66,7 @@ class Execution:
     callbacks: dict[str, CallbackWatch] = field(default_factory=dict)  # by callback id
     timers: dict[str, Timer] = field(default_factory=dict)  # by op id (wait end, retry) and "" (backoff)
     deadline_timer: Timer | None = None
+    real_start: float | None = None  # time.monotonic() at start, for timeouts in real seconds
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
     wake_pending: bool = False
 

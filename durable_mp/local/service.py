@@ -508,7 +508,7 @@ class LocalDurableService:
                 self._arm_callback(ex, cid, watch)
                 row = True
             elif kind == "invoke":
-                self._start_chained(ex, changed, *effect[1:], now=now)
+                self._start_chained(ex, *effect[1:], now=now)
             else:  # ("execution", action, value)
                 if effect[1] == "SUCCEED":
                     ex.checkpointed_result = effect[2]
@@ -545,7 +545,7 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ chained invokes
 
-    def _start_chained(self, ex: Execution, changed: list[dict[str, Any]], op: dict[str, Any], function: str,
+    def _start_chained(self, ex: Execution, op: dict[str, Any], function: str,
                        tenant_id: str | None, payload: str | None, event: dict[str, Any], *, now: int) -> None:
         try:
             fn_name, _ = ids.parse_function_name(function)
@@ -565,8 +565,8 @@ class LocalDurableService:
             message = (f"Function not found: {target_arn}" if fn_name else
                        f"{function!r} is not a valid function name or ARN")
             error = {"ErrorType": "ResourceNotFoundException", "ErrorMessage": message}
-            done = self._invoke_done(ex, op["Id"], "FAILED", None, error)
-            changed[changed.index(op)] = done[0]
+            op_id = op["Id"]  # fails like a target that failed at once: after this invocation, then re-invoke
+            self._complete(ex, lambda: self._invoke_done(ex, op_id, "FAILED", None, error))
             return
         self._busy += 1
         context = self._context(fn_name, ids.request_id(), tenant_id)  # type: ignore[arg-type]
@@ -731,12 +731,24 @@ class LocalDurableService:
         self._crashed(ex, error, events_from)
 
     def _arm_deadline(self, ex: Execution) -> None:
-        ex.deadline_timer = self._timers.add(ex.start_ms + ex.timeout_s * 1000, lambda: self._deadline(ex),
-                                             self._skippable(ex))
+        """The execution timeout. With skipped time it counts real seconds (as the official runner does),
+        so a test that skips a long wait is not timed out by the jump; it is re-armed until they pass."""
+        if not self._clock.skip:
+            ex.deadline_timer = self._timers.add(ex.start_ms + ex.timeout_s * 1000, lambda: self._deadline(ex), NEVER)
+            return
+        if ex.real_start is None:
+            ex.real_start = time.monotonic() - max(0, self._clock.now_ms() - ex.start_ms) / 1000.0
+        left = ex.timeout_s - (time.monotonic() - ex.real_start)
+        ex.deadline_timer = self._timers.add(self._clock.now_ms() + max(0, int(left * 1000)),
+                                             lambda: self._deadline(ex), NEVER, real=True)
 
     def _deadline(self, ex: Execution) -> None:
-        if ex.running:
-            self._finish(ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."})
+        if not ex.running:
+            return
+        if self._clock.skip and time.monotonic() - (ex.real_start or 0.0) < ex.timeout_s:
+            self._arm_deadline(ex)  # the clock jumped past it; real time has not
+            return
+        self._finish(ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."})
 
     def _finish(self, ex: Execution, status: str, *, result: str | None = None, error: dict[str, Any] | None = None,
                 events_from: int | None = None) -> None:
@@ -812,7 +824,7 @@ class LocalDurableService:
                     return  # a durable child: it reports back itself
                 details = event["ChainedInvokeStartedDetails"]
                 payload = details.get("Input", {}).get("Payload")
-                self._start_chained(ex, [op], op, details["FunctionName"], None, payload,
+                self._start_chained(ex, op, details["FunctionName"], None, payload,
                                     {"ChainedInvokeStartedDetails": {}}, now=self._clock.now_ms())
                 return
 

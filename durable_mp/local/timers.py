@@ -11,7 +11,8 @@
 Actions run on the timer thread while it holds the service lock, so they see and change service state
 atomically with checkpoints; they must not block. A timer is skippable when its `skippable()` says so:
 waits, retry delays and back-offs are, callback deadlines are not (a callback may still arrive), and
-nothing is skipped while any invocation runs (the service's `is_idle()`).
+nothing is skipped while any invocation runs (the service's `is_idle()`). `real` timers (an execution
+timeout counted in real seconds) are passed over when choosing where to jump.
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ NEVER: Callable[[], bool] = _never
 class Timer:
     """One scheduled action. `cancel()` (under the service lock) stops it from running."""
 
-    __slots__ = ("due_ms", "seq", "action", "skippable", "cancelled")
+    __slots__ = ("due_ms", "seq", "action", "skippable", "real", "cancelled")
 
-    def __init__(self, due_ms: int, seq: int, action: Callable[[], None], skippable: Callable[[], bool]) -> None:
+    def __init__(self, due_ms: int, seq: int, action: Callable[[], None], skippable: Callable[[], bool],
+                 real: bool) -> None:
         self.due_ms = due_ms
         self.seq = seq
         self.action = action
         self.skippable = skippable
+        self.real = real
         self.cancelled = False
 
     def __lt__(self, other: Timer) -> bool:
@@ -72,8 +75,11 @@ class TimerQueue:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, due_ms: int, action: Callable[[], None], skippable: Callable[[], bool] = ALWAYS) -> Timer:
-        timer = Timer(due_ms, next(self._seq), action, skippable)
+    def add(self, due_ms: int, action: Callable[[], None], skippable: Callable[[], bool] = ALWAYS,
+            *, real: bool = False) -> Timer:
+        """Schedule `action` at `due_ms`. A `real` timer measures real time itself (its action re-checks
+        and re-arms), so it neither blocks a jump nor is jumped to."""
+        timer = Timer(due_ms, next(self._seq), action, skippable, real)
         heapq.heappush(self._heap, timer)
         if self._heap[0] is timer:
             self._cond.notify()
@@ -108,7 +114,10 @@ class TimerQueue:
                     except BaseException as exc:  # noqa: BLE001 - a failing action must not stop all timers
                         self._on_error(exc)
                     continue
-                if self._clock.skip and self._is_idle() and timer.skippable():
-                    self._clock.skip_to(timer.due_ms)
-                    continue
+                if self._clock.skip and self._is_idle():
+                    target = timer if not timer.real else min(
+                        (t for t in heap if not t.real and not t.cancelled), default=None)
+                    if target is not None and target.skippable():
+                        self._clock.skip_to(target.due_ms)
+                        continue
                 self._cond.wait((timer.due_ms - now) / 1000.0)

@@ -166,12 +166,13 @@ def test_chained_invoke_of_a_plain_function_and_its_failure(svc: LocalDurableSer
     assert len(calls) == 2
 
 
-def test_chained_invoke_of_an_unknown_target_fails_in_the_checkpoint(svc: LocalDurableService) -> None:
+def test_chained_invoke_of_an_unknown_target_fails(svc: LocalDurableService) -> None:
     out = run(svc, "parent", invoker_handler("nobody"))
     assert out["Status"] == "FAILED"
     assert out["Error"]["ErrorType"] == "ResourceNotFoundException"
     assert "Function not found" in out["Error"]["ErrorMessage"]
-    assert types(svc, out["arn"])[1:4] == ["ChainedInvokeStarted", "ChainedInvokeFailed", "InvocationCompleted"]
+    assert types(svc, out["arn"])[1:5] == ["ChainedInvokeStarted", "InvocationCompleted", "ChainedInvokeFailed",
+                                           "InvocationCompleted"]
 
 
 def test_stop_execution(svc: LocalDurableService) -> None:

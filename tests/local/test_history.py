@@ -203,18 +203,38 @@ def test_invocation_timeout_revokes_token_and_reinvokes() -> None:
         service.close()
 
 
-def test_execution_timeout_in_skipped_time(svc: LocalDurableService) -> None:
+def test_execution_timeout() -> None:
     def body(r: Run) -> dict:
         if r.status("w1") is None:
             r.checkpoint(wait_update("w1", 3600))
         return PENDING
 
-    out = run(svc, "fn", Script(body), execution_timeout=60)
-    assert out["Status"] == "TIMED_OUT"
+    service = LocalDurableService(skip_time=False)
+    try:
+        out = run(service, "fn", Script(body), execution_timeout=1)
+        assert out["Status"] == "TIMED_OUT"
+        events = history(service, out["arn"])
+        assert [e["EventType"] for e in events][-2:] == ["InvocationCompleted", "ExecutionTimedOut"]
+        assert "1 seconds" in events[-1]["ExecutionTimedOutDetails"]["Error"]["Payload"]["ErrorMessage"]
+    finally:
+        service.close()
+
+
+def test_execution_timeout_counts_real_seconds_when_skipping(svc: LocalDurableService) -> None:
+    def body(r: Run) -> dict:
+        if r.status("w1") is None:
+            r.checkpoint(wait_update("w1", 7200))
+            return PENDING
+        if r.status("w2") is None:
+            time.sleep(1.1)
+            r.checkpoint(wait_update("w2", 60))
+        return PENDING
+
+    out = run(svc, "fn", Script(body), execution_timeout=1)
     events = history(svc, out["arn"])
+    assert out["Status"] == "TIMED_OUT"
+    assert "WaitSucceeded" in [e["EventType"] for e in events]  # the 2 h jump did not time it out
     assert events[-1]["EventType"] == "ExecutionTimedOut"
-    assert "60 seconds" in events[-1]["ExecutionTimedOutDetails"]["Error"]["Payload"]["ErrorMessage"]
-    assert "WaitSucceeded" not in [e["EventType"] for e in events]
 
 
 @pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED"])
