@@ -283,7 +283,7 @@ class LocalDurableService:
             changed, effects = apply_batch(ex, updates, now)
             execution_changed = False
             if effects:
-                execution_changed = self._apply_effects(ex, changed, effects, now)
+                execution_changed = self._apply_effects(ex, effects, now)
             token = None if ex.token is None else self._mint.token(ex.inflight.token_prefix)  # type: ignore[union-attr]
             ex.token = token
             self._store.commit(ex, changed, events_from, execution_changed)
@@ -475,8 +475,7 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ effects of accepted checkpoints
 
-    def _apply_effects(self, ex: Execution, changed: list[dict[str, Any]], effects: list[tuple[Any, ...]],
-                       now: int) -> bool:
+    def _apply_effects(self, ex: Execution, effects: list[tuple[Any, ...]], now: int) -> bool:
         """Carry out timers, callbacks and invokes of an accepted batch; True if the execution row changed."""
         row = False
         for effect in effects:
