@@ -128,10 +128,41 @@ def runner_factory() -> Iterator[Callable[..., DurableFunctionTestRunner]]:
     runners: list[DurableFunctionTestRunner] = []
 
     def make(handler: Any, **kw: Any) -> DurableFunctionTestRunner:
-        runner = DurableFunctionTestRunner(handler, skip_time=True, **kw)
+        runner = DurableFunctionTestRunner(handler, **{"skip_time": True, **kw})
         runners.append(runner)
         return runner
 
     yield make
     for r in runners:
         r.close()
+
+
+class RecordingClient:
+    """A DurableServiceClient wrapper that records every checkpoint request's updates."""
+
+    def __init__(self, inner: Any, requests: list[list[dict[str, Any]]]) -> None:
+        self.inner = inner
+        self.requests = requests
+
+    def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+        self.requests.append(list(updates))
+        return self.inner.checkpoint(execution_arn, checkpoint_token, updates)
+
+    def get_execution_state(self, execution_arn: str, checkpoint_token: str, marker: str | None = None,
+                            max_items: int = 1000) -> dict[str, Any]:
+        return self.inner.get_execution_state(execution_arn, checkpoint_token, marker, max_items)
+
+
+class Recorded:
+    """A durable handler whose checkpoint requests are recorded (`requests`: one list of updates each)."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.requests: list[list[dict[str, Any]]] = []
+
+    def durable_invoke(self, event: dict[str, Any], lambda_context: Any, client: Any) -> dict[str, Any]:
+        return self.handler.durable_invoke(event, lambda_context, RecordingClient(client, self.requests))
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        return [u for request in self.requests for u in request]
