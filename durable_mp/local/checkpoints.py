@@ -322,6 +322,9 @@ def _invoke(ex: Execution, update: dict[str, Any], action: str, old: dict[str, A
     if payload is not None:
         details["Input"] = history.wrap(payload)
     details["ExecutedVersion"] = "$LATEST"
+    tenant = options.get("TenantId")
+    if tenant is not None:
+        details["TenantId"] = tenant
     event = history.append(ex, "ChainedInvokeStarted", now, details, op)
     # the service adds DurableExecutionArn to `event` before the batch becomes visible
     effects.append(("invoke", op, function, options.get("TenantId"), payload, event))
