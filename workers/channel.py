@@ -65,8 +65,8 @@ def set_task(task_id: int) -> None:
 
 def _current(what: str) -> tuple[BlockingChannel, int]:
     if _channel is None or not _task_id:
-        raise RuntimeError(f"workers.channel.{what}() works only inside a task running on a WorkerPool worker "
-                           "(check workers.channel.in_worker())")
+        raise RuntimeError(f"workers.channel.{what}() works only inside a task running on a WorkerPool "
+                           "worker (check workers.channel.in_worker())")
     return _channel, _task_id
 
 

@@ -8,8 +8,8 @@ from typing import Any, Union
 
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
-    """The task called `channel.send(payload)`, or `channel.request(payload)` when `wants_reply` (then it waits
-    for `pool.reply(task_id, ...)`)."""
+    """The task called `channel.send(payload)`, or `channel.request(payload)` when `wants_reply` (then it
+    waits for `pool.reply(task_id, ...)`)."""
 
     task_id: int
     payload: Any

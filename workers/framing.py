@@ -3,8 +3,8 @@
 Both sides use this module; it imports nothing beyond ``os`` so a worker starts fast.
 
 - `FrameReader` is the parent's incremental, non-blocking reader: it takes whatever bytes are available and
-  returns the frames they complete. Small frames are parsed out of a scratch buffer; a large frame gets its own
-  buffer of exactly its size and is read into directly, so a 50 MB frame costs one allocation and no copies.
+  returns the frames they complete. Small frames are parsed out of a scratch buffer; a large frame gets its
+  own buffer of exactly its size and is read into directly: a 50 MB frame costs one allocation, no copies.
 - `Outbox` is the parent's outbound buffer: `send()` never blocks, it writes what the socket takes and keeps
   the rest for `flush()`, which the parent calls when the selector says the socket is writable.
 - `BlockingChannel` is the worker's side: blocking reads of whole frames and blocking writes.
@@ -44,7 +44,7 @@ class FrameReader:
         self._big_pos = 0
 
     def read(self) -> list[bytearray]:
-        """Read what the socket holds now; return the completed frame bodies. EOFError when the peer closed."""
+        """Read what the socket holds now; return the frame bodies it completes (EOFError: peer closed)."""
         frames: list[bytearray] = []
         while True:
             if self._big is not None:

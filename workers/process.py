@@ -98,8 +98,8 @@ def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
 
 
 _spawner_lock = threading.Lock()
-_spawner_requests: queue.SimpleQueue[tuple[Callable[[], object], queue.SimpleQueue[tuple[bool, object]]]] | None
-_spawner_requests = None
+_Reply = queue.SimpleQueue[tuple[bool, object]]
+_spawner_requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]] | None = None
 
 
 def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
@@ -112,7 +112,7 @@ def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
             _spawner_requests = queue.SimpleQueue()
             threading.Thread(target=_serve, args=(_spawner_requests,), name="workers-spawner",
                              daemon=True).start()
-    reply: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    reply: _Reply = queue.SimpleQueue()
     _spawner_requests.put((fn, reply))
     ok, value = reply.get()
     if not ok:
@@ -120,8 +120,7 @@ def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
     return value  # type: ignore[return-value]
 
 
-def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], queue.SimpleQueue[tuple[bool, object]]]]
-           ) -> None:
+def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]]) -> None:
     while True:
         fn, reply = requests.get()
         try:

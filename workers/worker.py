@@ -80,7 +80,7 @@ def _name(obj: object) -> str:
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """On Linux, have the kernel SIGKILL this process when its parent dies; exit now if that already happened."""
+    """On Linux, have the kernel SIGKILL this process when its parent dies; exit now if it already did."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
