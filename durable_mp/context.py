@@ -30,6 +30,15 @@ from durable_mp.config import (
 )
 from durable_mp.exceptions import NonDeterministicExecutionError, ValidationError
 from durable_mp.logger import Logger, LogInfo
+from durable_mp.operations.batch import run_map, run_parallel
+from durable_mp.operations.callback import create_callback
+from durable_mp.operations.child import run_child
+from durable_mp.operations.combinators import all_of, all_settled, any_of, race
+from durable_mp.operations.invoke import run_invoke
+from durable_mp.operations.step import run_step
+from durable_mp.operations.wait import cancel_wait, run_wait
+from durable_mp.operations.wait_for_callback import run_wait_for_callback
+from durable_mp.operations.wait_for_condition import run_wait_for_condition
 from durable_mp.state import ExecutionState
 from durable_mp.types import StepContext, WaitForCallbackContext, WaitForConditionCheckContext
 from durable_mp.waits import WaitForConditionConfig
@@ -57,6 +66,7 @@ class DurableContext:
         self._parent_id = parent_id
         self._prefix = prefix
         self._n = 0
+        self._peeked: tuple[int, str] = (0, "")
         self._lock = threading.Lock()
         self._replaying = replaying
         self._logger = logger
@@ -67,7 +77,9 @@ class DurableContext:
         with self._lock:
             self._n += 1
             n = self._n
-        return OpRef(ids.child_id(self._prefix, n), op_type, sub_type, name, self._parent_id)
+            peeked = self._peeked
+        op_id = peeked[1] if peeked[0] == n else ids.child_id(self._prefix, n)
+        return OpRef(op_id, op_type, sub_type, name, self._parent_id)
 
     def _begin(self, ref: OpRef) -> Operation | None:
         """Look up the recorded operation at `ref`, check it is the same operation, update replay status."""
@@ -87,7 +99,7 @@ class DurableContext:
             return
         if op is not None and not op.is_terminal and op.type != STEP:
             self._replaying = False
-        elif self.state.replay.get(ids.child_id(self._prefix, self._n + 1)) is None:
+        elif self.state.replay.get(self._next_operation_id()) is None:
             self._replaying = False
 
     def _child(self, op_id: str, *, parent_id: str | None = None) -> DurableContext:
@@ -148,18 +160,12 @@ class DurableContext:
         name: str | None = None,
         config: StepConfig | None = None,
     ) -> T:
-        from durable_mp.operations.step import run_step
-
         return run_step(self, func, _resolve_name(name, func), config or StepConfig())
 
     def wait(self, duration: Duration, name: str | None = None) -> None:
-        from durable_mp.operations.wait import run_wait
-
         run_wait(self, duration, name)
 
     def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Any:
-        from durable_mp.operations.callback import create_callback
-
         return create_callback(self, name, config)
 
     def wait_for_callback(
@@ -168,8 +174,6 @@ class DurableContext:
         name: str | None = None,
         config: WaitForCallbackConfig | None = None,
     ) -> Any:
-        from durable_mp.operations.wait_for_callback import run_wait_for_callback
-
         return run_wait_for_callback(self, submitter, _resolve_name(name, submitter), config)
 
     def wait_for_condition(
@@ -178,8 +182,6 @@ class DurableContext:
         config: WaitForConditionConfig[T],
         name: str | None = None,
     ) -> T:
-        from durable_mp.operations.wait_for_condition import run_wait_for_condition
-
         if check is None:
             raise ValidationError("`check` is required for wait_for_condition")
         if not config:
@@ -193,8 +195,6 @@ class DurableContext:
         name: str | None = None,
         config: InvokeConfig | None = None,
     ) -> Any:
-        from durable_mp.operations.invoke import run_invoke
-
         return run_invoke(self, function_name, payload, name, config)
 
     def run_in_child_context(
@@ -203,8 +203,6 @@ class DurableContext:
         name: str | None = None,
         config: ChildConfig | None = None,
     ) -> T:
-        from durable_mp.operations.child import run_child
-
         return run_child(self, func, _resolve_name(name, func), config or ChildConfig())
 
     def map(
@@ -214,8 +212,6 @@ class DurableContext:
         name: str | None = None,
         config: MapConfig | None = None,
     ) -> Any:
-        from durable_mp.operations.batch import run_map
-
         return run_map(self, inputs, func, name, config or MapConfig())
 
     def parallel(
@@ -224,42 +220,30 @@ class DurableContext:
         name: str | None = None,
         config: ParallelConfig | None = None,
     ) -> Any:
-        from durable_mp.operations.batch import run_parallel
-
         return run_parallel(self, functions, name, config or ParallelConfig())
 
     # -- combinators (durable-mp additions): each is one parallel operation --------------------------
 
     def all(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> list[T]:
         """Run every function as a durable branch; return all results in order, or raise the first error."""
-        from durable_mp.operations.combinators import all_of
-
         return all_of(self, functions, name)
 
     def any(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
         """Return the first successful result; raise only when every branch failed."""
-        from durable_mp.operations.combinators import any_of
-
         return any_of(self, functions, name)
 
     def race(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
         """Return (or raise) the outcome of the first branch to finish, success or failure."""
-        from durable_mp.operations.combinators import race
-
         return race(self, functions, name)
 
     def all_settled(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> Any:
         """Run every branch to completion; return the BatchResult with each outcome."""
-        from durable_mp.operations.combinators import all_settled
-
         return all_settled(self, functions, name)
 
     # -- durable-mp additions ---------------------------------------------------------------------
 
     def cancel_wait(self, operation_id: str) -> None:
         """Cancel a pending wait of this execution (it ends CANCELLED; the code after it runs)."""
-        from durable_mp.operations.wait import cancel_wait
-
         cancel_wait(self, operation_id)
 
     def get_original_input(self) -> Any:
@@ -274,7 +258,12 @@ class DurableContext:
         return self.state.replay.input_payload
 
     def _next_operation_id(self) -> str:
-        return ids.child_id(self._prefix, self._n + 1)
+        """The id the next operation of this context will take (computed once, reused by _allocate)."""
+        n = self._n + 1
+        peeked = self._peeked
+        if peeked[0] != n:
+            peeked = self._peeked = (n, ids.child_id(self._prefix, n))
+        return peeked[1]
 
     def uuid(self, seed: str = "") -> uuid.UUID:
         """A uuid that is the same on every replay (derived from the next operation id; consumes none)."""
