@@ -125,9 +125,12 @@ class DurableContext:
     def logger(self) -> Logger:
         """A replay-aware logger: silent while replaying unless the execution was configured otherwise."""
         if self._logger is None:
-            self._logger = Logger.from_log_info(
-                logging.getLogger("durable_mp.user"),
-                LogInfo(execution_arn=self.state.execution_arn, parent_id=self._parent_id),
+            info = LogInfo(execution_arn=self.state.execution_arn, parent_id=self._parent_id)
+            factory = self.state.logger_factory
+            self._logger = (
+                Logger.from_factory(factory, info)
+                if factory is not None
+                else Logger.from_log_info(logging.getLogger("durable_mp.user"), info)
             )
         logger = self._logger
         if not self.state.log_during_replay:

@@ -93,6 +93,7 @@ def run_invocation(
         executor=settings.executor,
         workers=settings.workers,
         log_during_replay=settings.log_during_replay,
+        logger_factory=settings.logger_factory,
     )
     raw_input = replay.input_payload
     input_event = json.loads(raw_input) if raw_input and raw_input.strip() else {}
@@ -171,6 +172,7 @@ def durable_execution(
     workers: int | str | None = None,
     termination_margin: float | None = None,
     log_during_replay: bool = False,
+    logger_factory: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Turn `handler(event, context: DurableContext)` into a Lambda handler for durable functions.
 
@@ -179,7 +181,8 @@ def durable_execution(
     and `workers` (process-wide defaults for map/parallel; the env vars DURABLE_MP_EXECUTOR and
     DURABLE_MP_WORKERS also set them), `termination_margin` (seconds before the deadline at which the
     invocation yields; see `durable_mp.termination`), `log_during_replay` (context.logger also logs
-    while replaying).
+    while replaying), `logger_factory` (a callable (LogInfo) -> logger used by context.logger, e.g. for
+    structured JSON logs: see `durable_mp.logger`).
     """
     if checkpoint_mode not in MODES:
         raise ValueError(f"checkpoint_mode must be one of {MODES}, got {checkpoint_mode!r}")
@@ -191,6 +194,7 @@ def durable_execution(
         workers=workers,
         termination_margin=termination_margin,
         log_during_replay=log_during_replay,
+        logger_factory=logger_factory,
     )
 
     def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:
