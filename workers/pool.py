@@ -178,6 +178,8 @@ class WorkerPool:
         if not callable(fn):
             raise TypeError(f"submit() needs a callable, got {fn!r}")
         payload = _pickle_task(fn, args)
+        if not self._running:
+            self._check_idle_workers()
         task_id = self._next_id
         self._next_id += 1
         self._queue.append((task_id, payload))
@@ -227,7 +229,8 @@ class WorkerPool:
         except Exception as exc:
             raise TaskPicklingError(f"cannot pickle the reply to task {task_id}, {_describe(payload)}: "
                                     f"{type(exc).__name__}: {exc}") from exc
-        self._send(worker, protocol.head(protocol.REPLY, task_id), data)
+        if not self._send(worker, protocol.head(protocol.REPLY, task_id), data):
+            self._lost(worker)
 
     def cancel(self, task_id: int) -> None:
         """Stop task `task_id` now: drop it if queued, SIGKILL its worker (replaced at once) if running.
@@ -310,18 +313,29 @@ class WorkerPool:
                     return
             worker = self._idle.pop()
             task_id, payload = self._queue.popleft()
-            worker.task_id = task_id
-            self._running[task_id] = worker
-            self._send(worker, protocol.head(protocol.TASK, task_id), payload)
+            if self._send(worker, protocol.head(protocol.TASK, task_id), payload):
+                worker.task_id = task_id
+                self._running[task_id] = worker
+            else:  # the worker died before it got the task: the task never started, it goes back first
+                self._queue.appendleft((task_id, payload))
+                self._lost(worker)
 
-    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes) -> None:
+    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes) -> bool:
+        """Queue a frame for the worker; False if the worker is gone."""
         try:
             worker.outbox.send(head, payload)
-        except OSError:  # the worker is gone; its EOF tells how
-            self._lost(worker)
-            return
+        except OSError:
+            return False
         if worker.outbox:
             self._selector.modify(worker.fd, _READ_WRITE, worker)
+        return True
+
+    def _check_idle_workers(self) -> None:
+        """Before a batch: notice the workers that died while idle (e.g. killed between invocations)."""
+        for key, mask in self._selector.select(0):
+            worker: WorkerProcess = key.data
+            if self._workers.get(worker.fd) is worker:
+                self._serve(worker, mask)
 
     def _serve(self, worker: WorkerProcess, mask: int) -> None:
         """Flush and read one worker's socket, turning the frames that arrived into events."""

@@ -37,6 +37,22 @@ def test_sigkill_mid_task_is_reported_and_the_pool_heals(pool: WorkerPool) -> No
     assert all(i > task_id for i in ids)
 
 
+def test_a_worker_killed_while_idle_costs_no_task(pool: WorkerPool) -> None:
+    pool.start()
+    pool.submit(tasks.add, 0, 0)
+    pool.submit(tasks.add, 0, 0)
+    drain(pool, 2)
+    victims = pool.pids()
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    assert wait_gone(victims, 2)
+    ids = [pool.submit(tasks.add, i, i) for i in range(3)]
+    events = drain(pool, 3)
+    outcome = sorted((e.task_id, e.result) for e in events)  # type: ignore[union-attr]
+    assert outcome == [(ids[i], 2 * i) for i in range(3)]
+    assert not set(victims) & set(pool.pids())
+
+
 def test_cancel_kills_the_worker_and_no_event_follows(pool: WorkerPool) -> None:
     task_id = pool.submit(tasks.sleep_after_pid, 30)
     victim = worker_pid(pool, task_id)
