@@ -4,7 +4,9 @@ Lambda kills an invocation when `context.get_remaining_time_in_millis()` reaches
 work in flight is lost and the retry is wasted. The manager reads the remaining time once at the start of
 the invocation and fixes a *yield point* `safety_margin` seconds before the deadline. From that point on:
 
-- no new operation starts (`before_operation` raises `TerminationYield`, a suspension);
+- no new operation starts (`before_operation` raises `TerminationYield`, a suspension); nor does one
+  that could not finish in time: the manager remembers the longest step (and map item) it has seen
+  run in this invocation, and refuses to start another when less than that is left;
 - map/parallel stop starting branches and interrupt the branches running in workers;
 - the invocation flushes every checkpoint, records a short internal wait (so the service re-invokes,
   ~1 s later) and returns PENDING. The next invocation replays what completed and goes on.
@@ -54,6 +56,7 @@ class TerminationManager:
             self.deadline = now + total
         self.yield_at = self.deadline - self.margin
         self.yielded = False
+        self.longest = 0.0  # the longest step / item seen in this invocation, in seconds
 
     def seconds_left(self) -> float:
         """Seconds until the yield point (negative once past it; inf without a deadline)."""
@@ -64,7 +67,17 @@ class TerminationManager:
             self.yielded = True
         return self.yielded
 
+    def observe(self, seconds: float) -> None:
+        """A step or item took `seconds`: later ones are expected to take as long."""
+        if seconds > self.longest:
+            self.longest = seconds
+
+    def can_start(self) -> bool:
+        """Whether work as long as the longest seen so far would end before the yield point."""
+        return not self.should_yield() and time.monotonic() + self.longest < self.yield_at
+
     def before_operation(self, ctx: Any = None) -> None:
-        """Called before an operation starts real work: refuse to start it past the yield point."""
-        if self.should_yield():
+        """Called before an operation starts real work: refuse to start it if it could not finish in time."""
+        if not self.can_start():
+            self.yielded = True
             raise TerminationYield()

@@ -23,8 +23,9 @@ Step by step:
    batch suspends: the invocation returns PENDING and a later one resumes it.
 5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed;
    after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected.
-6. The TerminationManager's yield point stops everything: no more starts, running items are stopped,
-   and the invocation yields (see durable_mp.termination).
+6. The TerminationManager: no item starts that could not finish before the yield point (judged by the
+   longest item seen so far); at the yield point running items are stopped and the invocation yields
+   (see durable_mp.termination).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def run_batch(
     in_flight: set[int] = set()
     suspended: dict[int, float | None] = {}
     crashes: dict[int, int] = {}
+    started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
     progress = _Progress(specs[0].batch_id if specs else "", name, n)
@@ -94,10 +96,14 @@ def run_batch(
 
     try:
         while policy.check() is None:
+            out_of_time = False
             while next_i < n and len(in_flight) + len(suspended) < limit:
                 spec = specs[next_i]
                 done = recorded_outcome(state, spec)
                 if done is None and executor.capacity() <= 0:
+                    break
+                if done is None and termination is not None and not termination.can_start():
+                    out_of_time = True  # let what runs finish until the yield point; start nothing more
                     break
                 next_i += 1
                 policy.mark_started(spec.index)
@@ -107,13 +113,14 @@ def run_batch(
                     if policy.check() is not None:
                         break
                     continue
-                if termination is not None and termination.should_yield():
-                    raise TerminationYield()
                 executor.start(spec)
+                started_at[spec.index] = time.monotonic()
                 in_flight.add(spec.index)
             if policy.check() is not None:
                 break
             if not in_flight:
+                if out_of_time:
+                    raise TerminationYield()
                 if suspended:
                     _suspend(suspended)
                 break
@@ -123,6 +130,8 @@ def run_batch(
                 raise TerminationYield()
             for r in results:
                 in_flight.discard(r.index)
+                if termination is not None and r.index in started_at:
+                    termination.observe(time.monotonic() - started_at.pop(r.index))
                 if isinstance(r, Failure):
                     raise r.error
                 if isinstance(r, Crash):
@@ -133,6 +142,7 @@ def run_batch(
                         state.checkpointer.flush()  # the rerun must see what the dead worker checkpointed
                         spec = specs[r.index]
                         executor.start(BranchSpec(spec.index, spec.op_id, spec.name, spec.sub_type, spec.batch_id, spec.flat, True))
+                        started_at[r.index] = time.monotonic()
                         in_flight.add(r.index)
                 elif r.status == SUSPENDED:
                     suspended[r.index] = r.resume_at

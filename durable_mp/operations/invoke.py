@@ -30,9 +30,10 @@ def run_invoke(ctx: DurableContext, function_name: str, payload: Any, name: str 
                 options["TenantId"] = config.tenant_id
             body = serialize(config.serdes_payload or _JSON, payload, ref.id, arn)
             ctx.state.checkpointer.submit(ref.update(START, payload=body, ChainedInvokeOptions=options), sync=True)
-        elif op.status == SUCCEEDED:
+            op = ctx.state.replay.get(ref.id)  # the service may have answered at once
+        if op is not None and op.status == SUCCEEDED:
             return None if op.result is None else deserialize(config.serdes_result or _JSON, op.result, ref.id, arn)
-        elif op.is_terminal:
+        if op is not None and op.is_terminal:
             raise operation_error_from_error_object(op.error or {"ErrorMessage": f"invoke {op.status}"}, InvokeError)
         suspend(f"invoke of {function_name} has not finished")
     finally:

@@ -8,6 +8,7 @@ strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,15 +55,21 @@ def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callab
             _retry_or_fail(ctx, ref, op, config, StepInterruptedError(
                 f"Step operation_id={ref.id} name={ref.name} was previously interrupted", step_id=ref.id))
 
-    if state.termination is not None:
-        state.termination.before_operation(ctx)
+    termination = state.termination
+    if termination is not None:
+        termination.before_operation(ctx)
+        started = time.monotonic()
     if op is None or op.status != STARTED:
         at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
         state.checkpointer.submit(ref.update(START), sync=at_most_once, required=at_most_once)
     attempt = (op.attempt if op is not None else 0) + 1
     step_context = StepContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
     try:
-        raw = func(step_context)
+        try:
+            raw = func(step_context)
+        finally:
+            if termination is not None:
+                termination.observe(time.monotonic() - started)
         payload = serialize(config.serdes, raw, ref.id, arn)
         update = ref.update(SUCCEED, payload=payload)
         check_payload(update)
