@@ -1,0 +1,41 @@
+"""The `durable-mp` command: run workflows locally, serve the Lambda durable API, inspect executions.
+
+    durable-mp run path/to/file.py:handler --input '{"x": 1}' [--execution-name NAME] [--store memory]
+    durable-mp serve --function NAME=module:attr [--port N] [--handler-transport http]
+    durable-mp history ARN | executions [--function NAME] | callback succeed|fail|heartbeat ID
+
+Wrong input (a bad module path, a missing attribute, invalid JSON, an unknown execution) is reported as
+one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from durable_mp.cli import commands, run, serve
+from durable_mp.cli.loading import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="durable-mp", description="Durable functions, locally.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.add_parser(sub)
+    serve.add_parser(sub)
+    commands.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `durable-mp` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"durable-mp {args.command}: error: {exc}", file=sys.stderr)
+        return run.EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,163 @@
+"""`durable-mp run TARGET`: run one workflow to completion on the embedded service, with live progress.
+
+Exit status: 0 SUCCEEDED; 1 FAILED, TIMED_OUT or STOPPED; 2 bad input; 3 suspended on a callback that only
+someone outside can complete (send it with `durable-mp callback`, then run again with the same
+`--execution-name` to resume); 130 interrupted. With the SQLite store, an execution cut off at any point
+(Ctrl-C, SIGKILL, a crash) resumes from its last acknowledged checkpoint when run again with its name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from durable_mp.cli.loading import UsageError, load_handler, open_store, parse_json, store_path
+from durable_mp.cli.progress import Progress
+from durable_mp.cli.tables import history_table, result_text
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CALLBACK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+_TICK_TTY, _TICK_PLAIN = 0.1, 0.25
+_TIMER_STATES = {("WAIT", "STARTED"), ("STEP", "PENDING"), ("STEP", "READY"), ("CHAINED_INVOKE", "STARTED")}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a workflow to completion on the embedded service",
+                       description="Run a durable handler on the embedded local service until it ends.")
+    p.add_argument("target", help="path/to/file.py:handler or package.module:handler")
+    p.add_argument("--input", default=None, help="the execution input, as JSON (default {})")
+    p.add_argument("--execution-name", default=None,
+                   help="name of the execution; running the same name again resumes it (or shows its result)")
+    p.add_argument("--function-name", default=None, help="function name to register (default: the file/module name)")
+    p.add_argument("--store", default=None, help="SQLite file or folder (default ./.durable-mp/executions.db), "
+                                                 "or 'memory' to keep nothing")
+    p.add_argument("--real-time", action="store_true", help="really wait for waits and retry delays")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no history: print the result only")
+    p.add_argument("--history-rows", type=int, default=30, help="rows of history to show (default 30, 0 = all)")
+    p.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from durable_mp import add_progress_hook, remove_progress_hook
+    from durable_mp.local import LocalDurableService
+    from durable_mp.local import ids
+    from durable_mp.service.client import ServiceError
+
+    handler, default_name = load_handler(args.target)
+    function = args.function_name or default_name
+    payload = parse_json(args.input, "--input") if args.input is not None else None
+    if args.execution_name is not None:
+        try:
+            ids.check_execution_name(args.execution_name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        ids.parse_function_name(function)
+    except ValueError as exc:
+        raise UsageError(f"--function-name: {exc}") from None
+    out = sys.stdout
+    progress = None if args.quiet else Progress(out, tty=out.isatty())
+    service = LocalDurableService(store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time)
+    if progress is not None:
+        add_progress_hook(progress.on_batch)
+    arn: str | None = None
+    try:
+        service.register_durable_function(function, handler)
+        try:
+            arn = service.start_execution(function, payload, name=args.execution_name)
+        except ServiceError as exc:
+            raise UsageError(exc.message) from None
+        final = _wait(service, arn, progress)
+        if final is None:
+            return _suspended(service, arn, args, out)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.clear()
+        resume = "" if arn is None else f"; resume with --execution-name {arn.rsplit('/', 2)[1]}"
+        print(f"interrupted{resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            remove_progress_hook(progress.on_batch)
+        service.close()
+    _report(final, service.events(arn), args, out)
+    return EXIT_OK if final["Status"] == "SUCCEEDED" else EXIT_FAILED
+
+
+def _wait(service: Any, arn: str, progress: Progress | None) -> dict[str, Any] | None:
+    """The final GetDurableExecution dict, or None when only an external callback can move it on."""
+    tick = _TICK_TTY if progress is not None and progress.tty else _TICK_PLAIN
+    blocked_ticks = 0
+    while True:
+        try:
+            final = service.wait_for_execution(arn, timeout=tick)
+            if progress is not None:
+                progress.count(service.events(arn))
+                progress.clear()
+            return final
+        except TimeoutError:
+            pass
+        if progress is not None:
+            progress.count(service.events(arn))
+            progress.tick()
+        blocked_ticks = blocked_ticks + 1 if _waits_for_callback(service, arn) else 0
+        if blocked_ticks >= 2:
+            if progress is not None:
+                progress.clear()
+            return None
+
+
+def _waits_for_callback(service: Any, arn: str) -> bool:
+    """True when no invocation runs, no timer can wake the execution, and a callback is open."""
+    events = service.events(arn)
+    if not events or events[-1]["EventType"] != "InvocationCompleted":
+        return False
+    open_callback = False
+    for op in service.operations(arn):
+        state = (op["Type"], op["Status"])
+        if state in _TIMER_STATES:
+            return False
+        if state == ("CALLBACK", "STARTED"):
+            open_callback = True
+    return open_callback
+
+
+def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO) -> int:
+    name = service.get_durable_execution(DurableExecutionArn=arn)["DurableExecutionName"]
+    callbacks = [op for op in service.operations(arn) if op["Type"] == "CALLBACK" and op["Status"] == "STARTED"]
+    print(f"Execution {name} is waiting for {len(callbacks)} callback(s):", file=out)
+    for op in callbacks:
+        label = f" ({op['Name']})" if op.get("Name") else ""
+        print(f"  {op['CallbackDetails']['CallbackId']}{label}", file=out)
+    if store_path(args.store) is None:
+        print("With --store memory nothing is kept, so nobody can send them: use the SQLite store.", file=out)
+        return EXIT_CALLBACK
+    store = "" if args.store is None else f" --store {args.store}"
+    cid = callbacks[0]["CallbackDetails"]["CallbackId"]
+    print(f"Complete one with:  durable-mp callback succeed --result '<json>'{store} -- {cid}", file=out)
+    print(f"then resume with:   durable-mp run {args.target} --execution-name {name}{store}", file=out)
+    return EXIT_CALLBACK
+
+
+def _report(final: dict[str, Any], events: list[dict[str, Any]], args: argparse.Namespace, out: TextIO) -> None:
+    status = final["Status"]
+    if args.quiet:
+        print(result_text(final.get("Result")) if status == "SUCCEEDED" else f"{status}: {_error_line(final)}", file=out)
+        return
+    rows = args.history_rows
+    head = None if rows <= 0 else max(rows * 2 // 3, 1)
+    store = "" if args.store is None else f" --store {args.store}"
+    hint = f"All events: durable-mp history '{final['DurableExecutionArn']}'{store}"
+    print(history_table(events, head=head, tail=max(rows - (head or 0), 1), more_hint=hint), file=out)
+    took = (final["EndTimestamp"] - final["StartTimestamp"]).total_seconds() if final.get("EndTimestamp") else 0.0
+    print(f"\nExecution {final['DurableExecutionName']} {status} ({took:.3f} s of execution time, "
+          f"{len(events)} history events)", file=out)
+    if status == "SUCCEEDED":
+        print(f"Result: {result_text(final.get('Result'))}", file=out)
+    else:
+        print(f"Error: {_error_line(final)}", file=out)
+
+
+def _error_line(final: dict[str, Any]) -> str:
+    error = final.get("Error") or {}
+    return f"{error.get('ErrorType') or final['Status']}: {error.get('ErrorMessage', '')}".strip()
