@@ -29,9 +29,10 @@ from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
 from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
-from durable_mp.wire import EXECUTION, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, Operation, OpRef
+from durable_mp.wire import EXECUTION, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, InvocationStatus, Operation, OpRef
 
 EXECUTORS = ("processes", "threads", "inline")
+__all__ = ["InvocationStatus", "durable_execution", "run_invocation"]
 
 
 def _required(event: Any, key: str) -> Any:

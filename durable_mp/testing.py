@@ -32,12 +32,7 @@ from durable_mp.local import LocalDurableService
 from durable_mp.local.shapes import to_datetime
 from durable_mp.local.stores import ExecutionStore
 from durable_mp.service.client import ServiceError
-
-
-class InvocationStatus(Enum):
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    PENDING = "PENDING"
+from durable_mp.wire import InvocationStatus
 
 
 class ExecutionStatus(Enum):

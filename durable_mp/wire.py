@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
+
+class InvocationStatus(Enum):
+    """The Status of an invocation's output (also importable from durable_mp.execution, as officially)."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+
 
 # Operation types
 EXECUTION = "EXECUTION"
