@@ -1,0 +1,118 @@
+"""Fixtures for the fault-injection tests: runners, finished executions, and the process-leak check."""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psutil
+import pytest
+
+from durable_mp.testing import DurableFunctionTestRunner
+
+from .handlers import effects
+
+
+def pool_pids() -> set[int]:
+    """The live workers of this process's shared warm pool (none if it was never created)."""
+    import workers.shared
+
+    pool = workers.shared._pool
+    return set() if pool is None or pool.closed else set(pool.pids())
+
+
+def pool_size() -> int:
+    import workers.shared
+
+    pool = workers.shared._pool
+    return 0 if pool is None or pool.closed else pool.size
+
+
+def children() -> dict[int, str]:
+    """This process's descendants: pid -> status."""
+    out = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            out[p.pid] = p.status()
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+class Processes:
+    """What a test started: children that appeared during the test must be shared-pool workers, alive."""
+
+    def __init__(self) -> None:
+        self.before = set(children())
+
+    def problems(self) -> list[str]:
+        now = {pid: status for pid, status in children().items() if pid not in self.before}
+        workers, size = pool_pids(), pool_size()
+        found = [f"zombie {pid}" for pid, status in now.items() if status == psutil.STATUS_ZOMBIE]
+        found += [f"process {pid} ({status}) is not a shared-pool worker" for pid, status in now.items()
+                  if status != psutil.STATUS_ZOMBIE and pid not in workers]
+        if len(workers) > size:
+            found.append(f"the shared pool has {len(workers)} workers for size {size}")
+        return found
+
+    def assert_clean(self, timeout: float = 2.0) -> None:
+        """No leaked process and no zombie among the test's children (exiting ones get `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while (found := self.problems()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not found, found
+
+
+@pytest.fixture
+def procs() -> Processes:
+    return Processes()
+
+
+class Finished:
+    """A finished execution: the runner's result, its history, and the side effects its items recorded."""
+
+    def __init__(self, runner: DurableFunctionTestRunner, result: Any, directory: str, seconds: float) -> None:
+        self.result = result
+        self.seconds = seconds
+        self.events: list[dict[str, Any]] = runner.get_execution_history(result.execution_arn)["Events"]
+        self.effects = collections.Counter(effects(directory))
+
+    @property
+    def status(self) -> str:
+        return self.result.status.value
+
+    @property
+    def value(self) -> Any:
+        return self.result.result_value
+
+    def invocation_errors(self) -> list[dict[str, Any]]:
+        return [e["InvocationCompletedDetails"]["Error"] for e in self.events
+                if e["EventType"] == "InvocationCompleted" and e["InvocationCompletedDetails"].get("Error")]
+
+    def invocations(self) -> int:
+        return sum(e["EventType"] == "InvocationCompleted" for e in self.events)
+
+    def ran_twice(self) -> list[str]:
+        return sorted(tag for tag, n in self.effects.items() if n > 1)
+
+
+RunFn = Callable[..., Finished]
+
+
+@pytest.fixture
+def run(tmp_path: Any) -> Iterator[RunFn]:
+    """`run(handler, input, timeout=30, **runner_kw)` -> Finished (skip_time=True; closed after the test)."""
+    runners: list[DurableFunctionTestRunner] = []
+
+    def _run(handler: Any, input: Any, *, timeout: float = 30, **runner_kw: Any) -> Finished:  # noqa: A002
+        runner = DurableFunctionTestRunner(handler, skip_time=True, **runner_kw)
+        runners.append(runner)
+        start = time.monotonic()
+        result = runner.run(input=input, timeout=timeout)
+        return Finished(runner, result, str(tmp_path), time.monotonic() - start)
+
+    yield _run
+    for r in runners:
+        r.close()

@@ -1,0 +1,172 @@
+"""Durable handlers and map item functions for the fault-injection tests.
+
+Item functions run in worker processes, which import this module by name: everything here is defined at
+module level. Every item records its side effects by appending one line to `<dir>/effects.log` (one
+`os.write` of a short line with O_APPEND, atomic between processes), so a test can count how many times
+each piece of work really ran.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from durable_mp import DurableContext, durable_execution
+from durable_mp.config import CompletionConfig, MapConfig, ParallelBranch, ParallelConfig
+
+EFFECTS = "effects.log"
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def effect(directory: str, tag: str) -> None:
+    """Record that the work `tag` ran (once per call)."""
+    fd = os.open(os.path.join(directory, EFFECTS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, f"{tag}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def effects(directory: str) -> list[str]:
+    """Every effect recorded so far, in order."""
+    try:
+        with open(os.path.join(directory, EFFECTS)) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+
+def spin(seconds: float) -> int:
+    """Burn pure-Python CPU for `seconds` of wall time."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        for _ in range(1000):
+            n += 1
+    return n
+
+
+def kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _first_time(marker: str) -> bool:
+    """True once: creates `marker` (a file) atomically."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# ------------------------------------------------------------------------------------------ map items
+
+
+def crashing_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """Step "a", then maybe SIGKILL the worker (item["crash"]: "once" or "always"), then step "b"."""
+    d = item["dir"]
+    _write(os.path.join(d, f"pid-{index}-{os.getpid()}"), "")
+    a = ctx.step(lambda _: (effect(d, f"{index}:a"), index)[1], name="a")
+    crash = item.get("crash")
+    if crash == "always" or (crash == "once" and _first_time(os.path.join(d, f"crashed-{index}"))):
+        kill_self()
+    b = ctx.step(lambda _: (effect(d, f"{index}:b"), index * 10)[1], name="b")
+    return a + b
+
+
+def fast_or_slow_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> str:
+    """A fast item returns at once; a slow one records its pid, burns CPU, then writes `end-<index>`."""
+    d = item["dir"]
+    if not item["slow"]:
+        return ctx.step(lambda _: (effect(d, f"{index}:fast"), "fast")[1], name="fast")
+
+    def slow(_: Any) -> str:
+        _write(os.path.join(d, f"slowpid-{index}"), str(os.getpid()))
+        spin(item["seconds"])
+        _write(os.path.join(d, f"end-{index}"), "")
+        effect(d, f"{index}:slow")
+        return "slow"
+
+    return ctx.step(slow, name="slow")
+
+
+def cpu_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """One step of `item["seconds"]` of CPU; the effect is recorded when the work is done."""
+    d = item["dir"]
+
+    def work(_: Any) -> int:
+        spin(item["seconds"])
+        effect(d, f"{index}")
+        return index * index
+
+    return ctx.step(work, name="work")
+
+
+def cpu_branch(d: str, index: int, seconds: float) -> Any:
+    """A parallel branch like `cpu_item` (a module-level factory, so the branch pickles by value)."""
+
+    def branch(ctx: DurableContext) -> int:
+        return cpu_item(ctx, {"dir": d, "seconds": seconds}, index, None)
+
+    return branch
+
+
+def crashing_branch(d: str, index: int, crash: str | None) -> Any:
+    def branch(ctx: DurableContext) -> int:
+        return crashing_item(ctx, {"dir": d, "crash": crash}, index, None)
+
+    return branch
+
+
+# ------------------------------------------------------------------------------------------ handlers
+
+
+def _completion(spec: dict[str, Any] | None) -> CompletionConfig:
+    return CompletionConfig(**spec) if spec else CompletionConfig()
+
+
+@durable_execution
+def map_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    """event: {"func": name in this module, "items": [...], "workers": n, "completion": {...},
+    "executor": "processes", "maps": how many times to run the same map (default 1)}."""
+    func = globals()[event["func"]]
+    config = MapConfig(completion_config=_completion(event.get("completion")),
+                       executor=event.get("executor", "processes"), workers=event.get("workers"))
+    out = [ctx.map(event["items"], func, name=f"map-{k}", config=config).to_dict()
+           for k in range(event.get("maps", 1))]
+    return out[0] if len(out) == 1 else {"maps": out}
+
+
+@durable_execution
+def parallel_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    """event: {"dir", "crash": [None | "once" | "always" per branch], "workers", "completion"}."""
+    d = event["dir"]
+    branches = [ParallelBranch(crashing_branch(d, i, c), name=f"branch-{i}") for i, c in enumerate(event["crash"])]
+    config = ParallelConfig(completion_config=_completion(event.get("completion")) if event.get("completion")
+                            else CompletionConfig.all_successful(),
+                            executor="processes", workers=event.get("workers"))
+    return ctx.parallel(branches, name="par", config=config).to_dict()
+
+
+@durable_execution
+def sequential_handler(event: dict[str, Any], ctx: DurableContext) -> list[int]:
+    """event: {"dir", "steps": n, "seconds": s}: n steps, each sleeping s seconds, recording its effect."""
+    d, seconds = event["dir"], event["seconds"]
+    out = []
+    for i in range(event["steps"]):
+        def work(_: Any, i: int = i) -> int:
+            time.sleep(seconds)
+            effect(d, f"{i}")
+            return i
+
+        out.append(ctx.step(work, name=f"step-{i}"))
+    return out

@@ -1,0 +1,94 @@
+"""A worker SIGKILLed mid-item: the item reruns on a fresh worker, or fails with WorkerCrashed (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from durable_mp.concurrency.coordinator import DEFAULT_MAX_CRASHES
+
+from .conftest import Processes, RunFn, pool_pids
+from .handlers import map_handler, parallel_handler
+
+
+def attempt_pids(directory: Path, index: int) -> list[int]:
+    """The pids of the workers that started item `index` (one `pid-<index>-<pid>` file per attempt)."""
+    return [int(name.rsplit("-", 1)[1]) for name in os.listdir(directory) if name.startswith(f"pid-{index}-")]
+
+
+def crash_items(directory: Path, crashes: dict[int, str], n: int) -> list[dict[str, Any]]:
+    return [{"dir": str(directory), "crash": crashes.get(i)} for i in range(n)]
+
+
+def test_sigkill_once_reruns_the_item_on_a_fresh_worker_and_the_pool_heals(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {1: "once"}, 4), "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert done.value["completionReason"] == "ALL_COMPLETED"
+    assert [(i["status"], i["result"]) for i in done.value["all"]] == [
+        ("SUCCEEDED", 0), ("SUCCEEDED", 11), ("SUCCEEDED", 22), ("SUCCEEDED", 33)]
+    # every step ran exactly once: the rerun of item 1 replayed step "a", checkpointed before the kill
+    assert done.effects == {f"{i}:{s}": 1 for i in range(4) for s in "ab"}
+    pids = attempt_pids(tmp_path, 1)
+    assert len(set(pids)) == 2, "item 1 ran twice, the second time on a fresh worker"
+    assert len([pid for pid in pids if not psutil.pid_exists(pid)]) == 1, "the killed worker is gone"
+    assert len(pool_pids()) == 2, "the dead worker is replaced at once"
+
+    later = tmp_path / "later"
+    later.mkdir()
+    again = run(map_handler, {"func": "crashing_item", "items": crash_items(later, {}, 4), "workers": 2})
+    assert again.status == "SUCCEEDED"
+    assert [i["result"] for i in again.value["all"]] == [0, 11, 22, 33]
+    used = {pid for i in range(4) for pid in attempt_pids(later, i)}
+    assert len(used) <= 2 and used <= pool_pids() and len(pool_pids()) == 2
+    procs.assert_clean()
+
+
+def test_sigkill_every_time_fails_only_that_item_with_worker_crashed(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {1: "always"}, 3),
+                             "workers": 2, "completion": {"tolerated_failure_count": 1}})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    value = done.value
+    assert value["completionReason"] == "ALL_COMPLETED"
+    assert [(i["status"], i["result"]) for i in value["all"]] == [
+        ("SUCCEEDED", 0), ("FAILED", None), ("SUCCEEDED", 22)]
+    error = value["all"][1]["error"]
+    assert error["ErrorType"].rsplit(".", 1)[-1] == "WorkerCrashed"
+    assert "item 1" in error["ErrorMessage"] and "SIGKILL" in error["ErrorMessage"]
+    assert json.loads(error["ErrorData"]) == {"index": 1, "signal": "SIGKILL", "exitcode": -9}
+    assert len(attempt_pids(tmp_path, 1)) == DEFAULT_MAX_CRASHES
+    assert done.effects == {"0:a": 1, "0:b": 1, "1:a": 1, "2:a": 1, "2:b": 1}
+    failed = [e for e in done.events if e["EventType"] == "ContextFailed" and e.get("Name") == "map-item-1"]
+    assert len(failed) == 1
+    assert len(pool_pids()) == 2
+    procs.assert_clean()
+
+
+def test_sigkill_every_time_with_fail_fast_ends_the_batch(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {0: "always"}, 3),
+                             "workers": 1})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert done.value["completionReason"] == "FAILURE_TOLERANCE_EXCEEDED"
+    first = done.value["all"][0]
+    assert first["status"] == "FAILED" and "SIGKILL" in first["error"]["ErrorMessage"]
+    assert len(attempt_pids(tmp_path, 0)) == DEFAULT_MAX_CRASHES
+    procs.assert_clean()
+
+
+def test_parallel_branch_killed_once_reruns(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    done = run(parallel_handler, {"dir": str(tmp_path), "crash": [None, "once", None], "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [(i["status"], i["result"]) for i in done.value["all"]] == [
+        ("SUCCEEDED", 0), ("SUCCEEDED", 11), ("SUCCEEDED", 22)]
+    assert done.effects == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
+    assert len(attempt_pids(tmp_path, 1)) == 2
+    procs.assert_clean()
