@@ -237,6 +237,7 @@ class WorkerPool:
         No event about the task follows. A task that already ended is left alone."""
         self._check_open()
         self._check_known(task_id)
+        self._events = [event for event in self._events if event.task_id != task_id]
         worker = self._running.pop(task_id, None)
         if worker is None:
             for i, (queued_id, _) in enumerate(self._queue):
