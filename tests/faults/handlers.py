@@ -64,8 +64,10 @@ def _first_time(marker: str) -> bool:
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
+    """Create `path` holding `text`, atomically (a reader sees no file or the whole text)."""
+    with open(path + ".tmp", "w") as f:
         f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 # ------------------------------------------------------------------------------------------ map items
@@ -84,9 +86,15 @@ def crashing_item(ctx: DurableContext, item: dict[str, Any], index: int, items: 
 
 
 def fast_or_slow_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> str:
-    """A fast item returns at once; a slow one records its pid, burns CPU, then writes `end-<index>`."""
+    """A slow item records its pid, burns CPU, then writes `end-<index>`. The fast one returns as soon as
+    the slow items it names (`item["after"]`) are running, so they are surely mid-work when it ends."""
     d = item["dir"]
     if not item["slow"]:
+        deadline = time.monotonic() + 10
+        while not all(os.path.exists(os.path.join(d, f"slowpid-{i}")) for i in item["after"]):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the slow items {item['after']} did not start within 10 s")
+            time.sleep(0.01)
         return ctx.step(lambda _: (effect(d, f"{index}:fast"), "fast")[1], name="fast")
 
     def slow(_: Any) -> str:
