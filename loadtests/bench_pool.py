@@ -66,15 +66,16 @@ def drain(pool: WorkerPool, count: int) -> list[Any]:
     return results
 
 
-def cold_start_pool() -> float:
+def cold_start_pool() -> tuple[float, float]:
+    """Cold start of a 2-worker WorkerPool, then the replacement of one worker."""
     started = time.perf_counter()
     pool = WorkerPool(2)
     pool.submit(abs, -1)
     pool.submit(abs, -2)
     drain(pool, 2)
-    elapsed = time.perf_counter() - started
+    cold = time.perf_counter() - started
     pool.shutdown()
-    return elapsed
+    return cold, respawn_pool()
 
 
 def respawn_pool() -> float:
@@ -116,6 +117,15 @@ def cold_start_multiprocessing(method: str) -> tuple[float, float]:
         conn.close()
         process.join()
     return cold, respawn
+
+
+def cold_start_fresh(method: str) -> tuple[float, float]:
+    """`cold_start_*` for `method` in a fresh process: nothing started or imported by earlier runs helps."""
+    script = os.path.abspath(__file__)
+    done = subprocess.run([sys.executable, script, "--cold", method], capture_output=True, text=True,
+                          check=True)
+    cold, respawn = done.stdout.split()
+    return float(cold), float(respawn)
 
 
 def interpreter_start(flags: list[str]) -> float:
@@ -267,21 +277,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 32 x 0.25 s CPU comparison")
     parser.add_argument("--runs", type=int, default=7, help="runs per start-up figure (median)")
+    parser.add_argument("--cold", choices=("subprocess", "spawn", "forkserver"), help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.cold:  # one cold-start measurement, run by cold_start_fresh() in a new process
+        if options.cold == "subprocess":
+            print(*cold_start_pool())
+        else:
+            print(*cold_start_multiprocessing(options.cold))
+        return
     runs = options.runs
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {runs} runs")
     print(f"interpreter start: plain {median_ms(runs, lambda: interpreter_start([])):.1f} ms, "
           f"-S (no site) {median_ms(runs, lambda: interpreter_start(['-S'])):.1f} ms")
-    print(f"cold start, 2 workers until both answered: subprocess (WorkerPool) "
-          f"{median_ms(runs, cold_start_pool):.1f} ms")
-    for method in ("spawn", "forkserver"):
-        figures = [cold_start_multiprocessing(method) for _ in range(runs)]
-        print(f"cold start, 2 workers until both answered: multiprocessing {method} "
-              f"{statistics.median(f[0] for f in figures) * 1000:.1f} ms; "
-              f"one more worker {statistics.median(f[1] for f in figures) * 1000:.1f} ms")
-    print(f"replace one worker (cancel -> the new worker answered): subprocess "
-          f"{median_ms(runs, respawn_pool):.1f} ms")
+    figures: dict[str, list[tuple[float, float]]] = {"subprocess": [], "spawn": [], "forkserver": []}
+    for _ in range(runs):  # interleaved, each run in a fresh process
+        for method in figures:
+            figures[method].append(cold_start_fresh(method))
+    for method, pairs in figures.items():
+        print(f"cold start of 2 workers until both answered, {method}: "
+              f"{statistics.median(f[0] for f in pairs) * 1000:.1f} ms; "
+              f"then one more worker: {statistics.median(f[1] for f in pairs) * 1000:.1f} ms")
     for name in ("selector", "asyncio", "uvloop"):
         print(f"round trip of a trivial task, {name} loop: {round_trip_us(name):.0f} us")
     print(f"throughput, 1,000 trivial tasks on 2 workers: {throughput():,.0f} tasks/s")

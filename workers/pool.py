@@ -54,13 +54,13 @@ Deadlock freedom: the parent never blocks on a write (it keeps unsent bytes in a
 while it flushes), and a worker reads a whole message before it writes, so large messages in both
 directions at once (50 MB tested) cannot wedge a pipe.
 
-Start method, chosen on evidence (`python loadtests/bench_pool.py`, 2 shared cores, Python 3.11, medians of
-5-7 runs, three sessions; figures move with the other load on the machine):
+Start method, chosen on evidence (`python loadtests/bench_pool.py`, 2 cores shared with other work, Python
+3.11, medians of 5-7 runs; each cold start in a fresh process, the methods interleaved):
 - `fork` is unsafe once the parent runs threads, and the parent does: not offered.
-- cold start of a 2-worker pool, until both workers answered a trivial task: subprocess (`python -m
-  workers`, this pool) 41-47 ms; multiprocessing spawn 98-111 ms; forkserver 59-67 ms. (Under heavy load
-  from other work: 212 / 326 / 166 ms; the target is 300 ms.)
-- replacing one worker: subprocess 40-43 ms; spawn 91-99 ms; forkserver 57-59 ms.
+- cold start of a 2-worker pool, until both workers answered a trivial task: subprocess (`python -P -m
+  workers`, this pool) 44 ms; multiprocessing spawn 149 ms; forkserver 113 ms. Under heavy load from other
+  work: 87 / 409 / 317 ms (the target is 300 ms).
+- then one more worker: subprocess 43-44 ms; spawn 99-146 ms; forkserver 62-124 ms.
 - spawn and forkserver start a resource-tracker process (forkserver also a server process) and re-import
   the parent's `__main__` in every worker; a subprocess is exactly one interpreter per worker that imports
   only what the worker needs. Of its 40 ms, 30 ms is `site` (a .pth file of this sandbox imports certifi;
@@ -68,10 +68,10 @@ Start method, chosen on evidence (`python loadtests/bench_pool.py`, 2 shared cor
   installs need. So: subprocess, the only `start_method` (None means it).
 - idle worker RSS: 14.2 MiB.
 
-Event loop, measured the same way: round trip of a trivial task with this selector loop 67-124 us,
-asyncio 104-143 us, uvloop 116-149 us (every session: selector fastest). The coordinator calls `poll()`
-synchronously, so an event loop would only add a layer. Throughput: 15,700-16,600 trivial tasks/s on 2
-workers. 32 tasks x 0.25 s of pure-Python CPU: WorkerPool(2) within 1.01x of a bare
+Event loop, measured the same way: round trip of a trivial task with this selector loop 67-175 us,
+asyncio 104-193 us, uvloop 116-296 us (the selector was fastest in each of five sessions). The coordinator
+calls `poll()` synchronously, so an event loop would only add a layer. Throughput: 13,700-16,600 trivial
+tasks/s on 2 workers. 32 tasks x 0.25 s of pure-Python CPU: WorkerPool(2) within 1.01x of a bare
 ProcessPoolExecutor(2) in CPU seconds used by the workers, 1.02-1.09x in wall time (pool start included;
 best of 3, interleaved).
 """
