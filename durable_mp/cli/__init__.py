@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from durable_mp.cli import commands, run, serve
-from durable_mp.cli.loading import UsageError
+from durable_mp.cli.loading import UsageError, release_locks
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return run.EXIT_USAGE
     except BrokenPipeError:
         return 0
+    finally:
+        release_locks()
 
 
 __all__ = ["build_parser", "main"]

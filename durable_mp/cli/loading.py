@@ -114,8 +114,9 @@ def store_path(option: str | None) -> str | None:
 def open_store(option: str | None, *, create: bool, lock: bool) -> Any:
     """A store for `--store`: MemoryStore, or SqliteStore (created if `create`, else it must exist).
 
-    With `lock`, the process takes an exclusive lock on `<file>.lock` for its lifetime, so that two
-    processes never resume the same executions; the kernel drops it when the process dies.
+    With `lock`, the process takes an exclusive lock on `<file>.lock` until `release_locks()` (the end of
+    the command), so that two processes never resume the same executions; the kernel drops it if the
+    process dies.
     """
     from durable_mp.local.stores import MemoryStore, SqliteStore
 
@@ -157,3 +158,9 @@ def _lock(path: str) -> None:
     handle.write(str(os.getpid()))
     handle.flush()
     _held_locks.append(handle)
+
+
+def release_locks() -> None:
+    """Drop the store locks this process holds (at the end of a command)."""
+    while _held_locks:
+        _held_locks.pop().close()

@@ -18,6 +18,7 @@ from durable_mp.cli.tables import history_table, result_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CALLBACK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _TICK_TTY, _TICK_PLAIN = 0.1, 0.25
+_PLAIN_INTERVAL = 1.0
 _TIMER_STATES = {("WAIT", "STARTED"), ("STEP", "PENDING"), ("STEP", "READY"), ("CHAINED_INVOKE", "STARTED")}
 
 
@@ -56,7 +57,7 @@ def run_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--function-name: {exc}") from None
     out = sys.stdout
-    progress = None if args.quiet else Progress(out, tty=out.isatty())
+    progress = None if args.quiet else Progress(out, tty=out.isatty(), plain_interval=_PLAIN_INTERVAL)
     service = LocalDurableService(store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time)
     if progress is not None:
         add_progress_hook(progress.on_batch)

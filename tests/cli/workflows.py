@@ -1,0 +1,64 @@
+"""Workflows the CLI tests run by file path (`tests/cli/workflows.py:NAME`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from durable_mp import DurableContext, durable_execution
+from durable_mp.config import Duration, MapConfig
+
+
+@durable_execution
+def greet(event: dict[str, Any], context: DurableContext) -> str:
+    name = context.step(lambda _: event.get("name", "World"), name="who")
+    context.wait(Duration.from_hours(2), name="nap")
+    return context.step(lambda _: f"Hello, {name}!", name="greeting")
+
+
+@durable_execution
+def boom(event: dict[str, Any], context: DurableContext) -> None:
+    context.step(lambda _: 1, name="fine")
+    raise ValueError("bad input: no widgets")
+
+
+def _append(path: str, line: str, pause: float) -> int:
+    if pause:
+        time.sleep(pause)
+    with open(path, "a") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+    return 1
+
+
+@durable_execution
+def counting(event: dict[str, Any], context: DurableContext) -> int:
+    """`n` steps; each appends its index to the file `log` (so reruns are visible) after `pause` seconds."""
+    total = 0
+    for i in range(event["n"]):
+        context.step(lambda _, i=i: _append(event["log"], str(i), event.get("pause", 0.0)), name=f"line-{i}")
+        total += i
+    return total
+
+
+@durable_execution
+def approval(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    context.step(lambda _: "prepared", name="prepare")
+    callback = context.create_callback(name="approve")
+    answer = callback.result()
+    return {"answer": json.loads(answer) if answer else None}
+
+
+@durable_execution
+def mapper(event: dict[str, Any], context: DurableContext) -> list[int]:
+    def item(ctx: DurableContext, x: int, index: int, items: list[int]) -> int:
+        time.sleep(event.get("pause", 0.0))
+        return x * x
+
+    batch = context.map(list(range(event.get("items", 8))), item, name="squares", config=MapConfig(executor="inline"))
+    return batch.get_results()
+
+
+def not_durable(event: Any, context: Any) -> None:
+    return None
