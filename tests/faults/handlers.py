@@ -85,6 +85,23 @@ def crashing_item(ctx: DurableContext, item: dict[str, Any], index: int, items: 
     return a + b
 
 
+def semaphore_errno() -> int | None:
+    """The errno with which this process fails to make a POSIX semaphore (None: it can make one)."""
+    import multiprocessing
+
+    try:
+        multiprocessing.Lock()
+    except OSError as exc:
+        return exc.errno
+    return None
+
+
+def lambda_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> dict[str, Any]:
+    """`crashing_item`, after recording whether this worker can make a POSIX semaphore."""
+    errno = ctx.step(lambda _: semaphore_errno(), name="probe")
+    return {"errno": errno, "value": crashing_item(ctx, item, index, items)}
+
+
 def fast_or_slow_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> str:
     """A slow item records its pid, burns CPU, then writes `end-<index>`. The fast one returns as soon as
     the slow items it names (`item["after"]`) are running, so they are surely mid-work when it ends."""
