@@ -2,8 +2,9 @@
 
 Layout: `pool` is the parent side (`WorkerPool`, event driven; its docstring describes the design),
 `process` how the parent starts and holds one worker, `events` the pool's events, `errors` its errors,
-`shared` the process-wide warm pool, `sizing` how many workers to run. `worker` is the worker process's main loop and `channel` a running task's line to the parent; they and
-`framing` / `protocol` (the bytes on the wire) import almost nothing, so a worker starts fast.
+`shared` the process-wide warm pool, `sizing` how many workers to run. `worker` is the worker process's
+main loop and `channel` a running task's line to the parent; they and `framing` / `protocol` (the bytes
+on the wire) import almost nothing, so a worker starts fast.
 
 The names below are imported on first use: a worker process imports this package too, and must not pay
 for the parent side.
