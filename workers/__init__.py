@@ -27,6 +27,8 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> object:
+    if name == "channel":  # `import workers; workers.channel.in_worker()` works in the parent too
+        return import_module(f"{__name__}.channel")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'workers' has no attribute {name!r}")
