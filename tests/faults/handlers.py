@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -195,3 +196,32 @@ def sequential_handler(event: dict[str, Any], ctx: DurableContext) -> list[int]:
 
         out.append(ctx.step(work, name=f"step-{i}"))
     return out
+
+
+def double_index(ctx: DurableContext, item: Any, index: int, items: Any) -> int:
+    return index * 2
+
+
+@durable_execution
+def unpicklable_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    """event: {"what": "item" | "function" | "branch", "executor"}: a batch holding a lock, which cannot be
+    pickled, after one ordinary step."""
+    lock = threading.Lock()
+    ctx.step(lambda _: 1, name="before")
+    executor = event.get("executor", "processes")
+
+    def holds_lock(ctx: DurableContext, item: Any, index: int, items: Any) -> int:
+        with lock:
+            return index * 2
+
+    what = event["what"]
+    if what == "item":
+        return ctx.map([1, lock, 3], double_index, name="bad-map",
+                       config=MapConfig(executor=executor, workers=2)).to_dict()
+    if what == "function":
+        return ctx.map([1, 2, 3], holds_lock, name="bad-map", config=MapConfig(executor=executor, workers=2)).to_dict()
+    def locked_branch(c: DurableContext) -> int:
+        return holds_lock(c, None, 1, None)
+
+    branches = [lambda c: 0, locked_branch]
+    return ctx.parallel(branches, name="bad-parallel", config=ParallelConfig(executor=executor, workers=2)).to_dict()
