@@ -1,0 +1,5 @@
+"""`python -m loadtests.loadtest`: see loadtests.loadtest.cli."""
+
+from loadtests.loadtest.cli import main
+
+raise SystemExit(main())
