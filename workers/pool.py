@@ -42,6 +42,8 @@ Coordinator thread (the only thread that touches a pool; nothing in the pool run
   the task from the queue) and no event about that task follows.
 - When a task ends, its worker is recycled (closed, and a new one started) after `max_tasks_per_worker`
   tasks or when its RSS exceeds `max_memory_mb`. A worker lost mid-task or cancelled is replaced at once.
+  Workers that were closed or killed are reaped by a daemon thread (`process.reap_soon`) as soon as they
+  exit, so none lingers as a zombie while the pool sits idle.
 - `size` can be changed between batches: growing starts workers at once (if the pool has started),
   shrinking closes idle workers at once and busy ones when their task ends.
 
@@ -92,7 +94,7 @@ import cloudpickle
 from . import protocol
 from .errors import RemoteTaskError, RemoteTraceback, TaskPicklingError
 from .events import Event, TaskCrashed, TaskDone, TaskFailed, TaskMessage
-from .process import WorkerProcess, start_workers
+from .process import WorkerProcess, reap_soon, start_workers
 
 _READ = selectors.EVENT_READ
 _READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
@@ -246,10 +248,8 @@ class WorkerPool:
                     break
             return
         self._awaiting_reply.discard(task_id)
-        self._drop(worker)
-        worker.kill()
-        self._exiting.append(worker)
-        self._reap()
+        self._let_go(worker, kill=True)
+        self._grow()
         self._dispatch()
 
     def shutdown(self, wait: bool = True) -> None:
@@ -394,9 +394,17 @@ class WorkerPool:
             return True
 
     def _retire(self, worker: WorkerProcess) -> None:
+        self._let_go(worker, kill=False)
+
+    def _let_go(self, worker: WorkerProcess, *, kill: bool) -> None:
+        """Drop a worker and end it: SIGKILL, or close its channel so it exits by itself; reaped at once."""
         self._drop(worker)
-        worker.close()
+        if kill:
+            worker.kill()
+        else:
+            worker.close()
         self._exiting.append(worker)
+        reap_soon(worker.proc)
 
     def _lost(self, worker: WorkerProcess) -> None:
         """The worker's channel broke: the process died (or is dying). Report its task, replace it."""

@@ -7,7 +7,8 @@ end, non-blocking. The first frame the parent sends is the worker's configuratio
 Workers ask the kernel to kill them when their parent dies (PR_SET_PDEATHSIG). Linux counts as the parent
 the *thread* that started the process, so a worker started from a short-lived thread would die with it:
 workers are therefore started from the main thread, or from one daemon thread that lives as long as the
-process.
+process. A worker that was closed or killed is reaped by another daemon thread as soon as it exits, so it
+never lingers as a zombie while the pool sits idle.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
 _spawner_lock = threading.Lock()
 _Reply = queue.SimpleQueue[tuple[bool, object]]
 _spawner_requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]] | None = None
+_reaper_queue: queue.SimpleQueue[subprocess.Popen[bytes]] | None = None
 
 
 def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
@@ -120,6 +122,31 @@ def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
     if not ok:
         raise value  # type: ignore[misc]
     return value  # type: ignore[return-value]
+
+
+def reap_soon(proc: subprocess.Popen[bytes]) -> None:
+    """Have the reaper thread wait for `proc` (closed or killed), so it does not stay a zombie."""
+    global _reaper_queue
+    with _spawner_lock:
+        if _reaper_queue is None:
+            _reaper_queue = queue.SimpleQueue()
+            threading.Thread(target=_reap_forever, args=(_reaper_queue,), name="workers-reaper",
+                             daemon=True).start()
+    _reaper_queue.put(proc)
+
+
+def _reap_forever(procs: queue.SimpleQueue[subprocess.Popen[bytes]]) -> None:
+    while True:
+        procs.get().wait()
+
+
+def _forget_threads() -> None:
+    """In a forked child the helper threads do not exist: start new ones when needed."""
+    global _spawner_requests, _reaper_queue
+    _spawner_requests = _reaper_queue = None
+
+
+os.register_at_fork(after_in_child=_forget_threads)
 
 
 def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]]) -> None:

@@ -43,6 +43,16 @@ def gone(pid: int) -> bool:
         return True
 
 
+def wait_reaped(pids: list[int], timeout: float = 2.0) -> bool:
+    """Whether all of `pids` exited and were reaped (not even zombies) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while any(psutil.pid_exists(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def wait_gone(pids: list[int], timeout: float = 5.0) -> bool:
     """Whether all of `pids` exited within `timeout` seconds."""
     deadline = time.monotonic() + timeout
