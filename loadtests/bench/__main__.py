@@ -1,0 +1,5 @@
+"""`python -m loadtests.bench`: see loadtests.bench.main."""
+
+from loadtests.bench.main import main
+
+raise SystemExit(main())
