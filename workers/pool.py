@@ -227,7 +227,7 @@ class WorkerPool:
             raise RuntimeError(f"task {task_id} has no pending channel.request() to reply to")
         self._awaiting_reply.discard(task_id)
         try:
-            data = cloudpickle.dumps(payload, 5)
+            data = protocol.dumps(payload)
         except Exception as exc:
             raise TaskPicklingError(f"cannot pickle the reply to task {task_id}, {_describe(payload)}: "
                                     f"{type(exc).__name__}: {exc}") from exc
@@ -449,9 +449,9 @@ def _check_size(size: int) -> int:
 
 
 def _pickle_task(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
-    """`(fn, args)` pickled with cloudpickle, or a TaskPicklingError that names the culprit and the fix."""
+    """`(fn, args)` pickled (C pickler, cloudpickle when needed), or a TaskPicklingError that names the culprit and the fix."""
     try:
-        return cloudpickle.dumps((fn, args), 5)
+        return protocol.dumps((fn, args))  # the C pickler, falling back to cloudpickle for closures
     except Exception as exc:
         error = exc
     name = getattr(fn, "__qualname__", None) or repr(fn)

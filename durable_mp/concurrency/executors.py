@@ -168,12 +168,10 @@ class ProcessExecutor:
     """
 
     def __init__(self, state: ExecutionState, blob: bytes, worker_count: int) -> None:
-        import workers
-
         self.state = state
         self.blob = blob
         self.key = uuid.uuid4().hex
-        self.pool = workers.shared_pool(worker_count)
+        self.pool, self._private = _lease_pool(worker_count)
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
         self._specs: dict[int, BranchSpec] = {}
@@ -242,6 +240,28 @@ class ProcessExecutor:
     def close(self) -> None:
         for index in list(self._task_of):
             self.cancel(index)
+        if self._private:
+            self.pool.shutdown(wait=False)
+        else:
+            _shared_lease.release()
+
+
+# A pool serves one coordinator at a time. The first batch to come gets the process-wide warm pool; a
+# batch running at the same time (another execution served by the same process, or a map inside a
+# thread branch) gets a private pool for its duration.
+_shared_lease = threading.Lock()
+
+
+def _lease_pool(size: int) -> tuple[Any, bool]:
+    import workers
+
+    if _shared_lease.acquire(blocking=False):
+        try:
+            return workers.shared_pool(size), False
+        except BaseException:
+            _shared_lease.release()
+            raise
+    return workers.WorkerPool(size), True
 
 
 def resolve_executor(configured: str | None, state: ExecutionState) -> str:
