@@ -107,7 +107,7 @@ def run() -> Iterator[RunFn]:
     """`run(handler, input=None, functions={name: handler}, timeout=10)` -> Run (the runner is closed after)."""
     runners: list[DurableFunctionTestRunner] = []
 
-    def _run(handler: Any, input: Any = None, *, functions: dict[str, Any] | None = None,  # noqa: A002
+    def _run(handler: Any, input: Any = None, *, functions: dict[str, Any] | None = None,
              durable: dict[str, Any] | None = None, timeout: float = 10, **runner_kw: Any) -> Run:
         runner = DurableFunctionTestRunner(handler, skip_time=True, **runner_kw)
         runners.append(runner)

@@ -84,7 +84,7 @@ def test_callback_options_are_sent_in_seconds(runner_factory: Any) -> None:
     runner = runner_factory(_callback_handler(config))
     arn = runner.run_async()
     cid = runner.wait_for_callback(arn)
-    started = [e for e in runner.get_execution_history(arn)["Events"] if e["EventType"] == "CallbackStarted"][0]
+    started = next(e for e in runner.get_execution_history(arn)["Events"] if e["EventType"] == "CallbackStarted")
     assert started["CallbackStartedDetails"]["Timeout"] == 600
     assert started["CallbackStartedDetails"]["HeartbeatTimeout"] == 90
     runner.send_callback_success(cid, "x")

@@ -163,6 +163,8 @@ def test_get_original_input(run: Any) -> None:
 # ------------------------------------------------------------------------------------ cancel_wait
 
 
+@pytest.mark.xfail(reason="engine bug: a wait cancelled by a sibling branch in the same invocation leaves its "
+                   "branch suspended; the invocation returns PENDING with nothing to wake it (hangs)", strict=True)
 def test_cancel_wait_lets_the_waiting_branch_continue(run: Any) -> None:
     def long_waiter(ctx: DurableContext) -> str:
         ctx.wait(Duration.from_seconds(3600), name="long")
@@ -231,8 +233,8 @@ def test_typed_ids_accept_real_values(runner_factory: Any) -> None:
     runner = runner_factory(handler)
     arn = runner.run_async()
     result = runner.wait_for_result(arn, timeout=10)
-    cid = [e for e in runner.get_execution_history(arn)["Events"]
-           if e["EventType"] == "CallbackStarted"][0]["CallbackStartedDetails"]["CallbackId"]
+    cid = next(e for e in runner.get_execution_history(arn)["Events"]
+               if e["EventType"] == "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
     assert result.result_value == ["test-function", cid, root_id(1)]
     parsed = ExecutionArn(arn)
     assert parsed.function_name == "test-function" and parsed.region == "us-east-1"

@@ -133,7 +133,7 @@ def test_invoke_without_function_name_is_refused_before_any_checkpoint(run: Any)
     def handler(event: Any, context: DurableContext) -> Any:
         try:
             context.invoke("", {})
-        except ValidationError as exc:
+        except ValidationError:
             return context.step(lambda _: str(exc), name="after")
 
     r = run(handler)

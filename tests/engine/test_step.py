@@ -83,7 +83,7 @@ def test_step_result_is_serialized_round_trip_on_first_run(run: Any) -> None:
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        value = context.step(lambda _: {"when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        value = context.step(lambda _: {"when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
                                          "amount": decimal.Decimal("1.10"), "pair": (1, 2)}, name="s")
         got.append(value)
         context.wait(Duration.from_seconds(1), name="w")
@@ -93,7 +93,7 @@ def test_step_result_is_serialized_round_trip_on_first_run(run: Any) -> None:
     r = run(handler)
     assert r.status == "SUCCEEDED"
     first, *_ = got
-    assert first["when"] == datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    assert first["when"] == datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     assert first["amount"] == decimal.Decimal("1.10")
     # the two invocations saw equal values (first run vs replay)
     assert got[0] == got[1] == got[2]

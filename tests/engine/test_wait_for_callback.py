@@ -12,9 +12,8 @@ from durable_mp import (
     durable_execution,
     durable_wait_for_callback,
 )
-from durable_mp.config import Duration, WaitForCallbackConfig
+from durable_mp.config import Duration, JitterStrategy, WaitForCallbackConfig
 from durable_mp.exceptions import ErrorObject
-from durable_mp.config import JitterStrategy
 from durable_mp.retries import RetryPresets, RetryStrategyConfig, create_retry_strategy
 from durable_mp.testing import InvocationStatus
 
