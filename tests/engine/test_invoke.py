@@ -133,8 +133,9 @@ def test_invoke_without_function_name_is_refused_before_any_checkpoint(run: Any)
     def handler(event: Any, context: DurableContext) -> Any:
         try:
             context.invoke("", {})
-        except ValidationError:
-            return context.step(lambda _: str(exc), name="after")
+        except ValidationError as exc:
+            message = str(exc)
+        return context.step(lambda _: message, name="after")
 
     r = run(handler)
     assert "function name" in r.value
