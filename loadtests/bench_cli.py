@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-HANDLER = '''
+HANDLER = """
 from durable_mp import durable_execution
 
 
@@ -26,13 +26,23 @@ def handler(event, context):
     for i in range(int(event["steps"])):
         total += context.step(lambda _, i=i: i, name="s")
     return total
-'''
+"""
 TARGET_S = 1.0
 
 
 def one_run(folder: str, steps: int, store: str) -> float:
-    command = [sys.executable, "-m", "durable_mp.cli", "run", os.path.join(folder, "steps_flow.py:handler"),
-               "--input", f'{{"steps": {steps}}}', "--store", store, "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "durable_mp.cli",
+        "run",
+        os.path.join(folder, "steps_flow.py:handler"),
+        "--input",
+        f'{{"steps": {steps}}}',
+        "--store",
+        store,
+        "-q",
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -50,8 +60,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="durable-mp-bench-") as folder:
         with open(os.path.join(folder, "steps_flow.py"), "w") as handle:
             handle.write(HANDLER)
-        print(f"durable-mp run, {args.steps} sequential steps, {args.repeat} runs each (wall time, interpreter start "
-              f"included; target < {TARGET_S:.1f} s)")
+        print(
+            f"durable-mp run, {args.steps} sequential steps, {args.repeat} runs each "
+            f"(wall time, interpreter start included; target < {TARGET_S:.1f} s)"
+        )
         for label in ("sqlite", "memory"):
             times = []
             for i in range(args.repeat):

@@ -17,20 +17,28 @@ from durable_mp.cli.tables import executions_table, history_table
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("history", help="show the history of an execution",
-                       description="Show the history events of an execution (by ARN or execution name).")
+    p = sub.add_parser(
+        "history",
+        help="show the history of an execution",
+        description="Show the history events of an execution (by ARN or execution name).",
+    )
     p.add_argument("execution", help="execution ARN (or execution name, on the local store)")
     p.add_argument("--json", action="store_true", help="print the events as JSON")
     _where(p)
     p.set_defaults(func=history_command)
 
     p = sub.add_parser("executions", help="list executions", description="List durable executions.")
-    p.add_argument("--function", default=None, help="only executions of this function (required with --endpoint)")
+    p.add_argument(
+        "--function", default=None, help="only executions of this function (required with --endpoint)"
+    )
     _where(p)
     p.set_defaults(func=executions_command)
 
-    p = sub.add_parser("callback", help="complete or heartbeat a callback",
-                       description="Send a callback's success, failure or heartbeat.")
+    p = sub.add_parser(
+        "callback",
+        help="complete or heartbeat a callback",
+        description="Send a callback's success, failure or heartbeat.",
+    )
     p.add_argument("action", choices=("succeed", "fail", "heartbeat"))
     p.add_argument("callback_id", metavar="ID")
     p.add_argument("--result", default=None, help="succeed: the result, as JSON")
@@ -41,7 +49,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def _where(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default=None, help="SQLite file or folder (default ./.durable-mp/executions.db)")
+    p.add_argument(
+        "--store", default=None, help="SQLite file or folder (default ./.durable-mp/executions.db)"
+    )
     p.add_argument("--endpoint", default=None, help="URL of a running `durable-mp serve` to ask instead")
 
 
@@ -108,7 +118,11 @@ def executions_command(args: argparse.Namespace) -> int:
         finally:
             store.close()
         items = [ex.describe() for ex in found if args.function is None or ex.function_name == args.function]
-        if args.function is not None and not items and not any(ex.function_name == args.function for ex in found):
+        if (
+            args.function is not None
+            and not items
+            and not any(ex.function_name == args.function for ex in found)
+        ):
             raise UsageError(f"no executions of function {args.function!r} in {store_path(args.store)}")
     print(executions_table(items))
     return 0
@@ -138,10 +152,15 @@ def callback_command(args: argparse.Namespace) -> int:
     if args.action == "succeed" and args.result is not None:
         request["Result"] = parse_json(args.result, "--result")
     if args.action == "fail":
-        error = {k: v for k, v in (("ErrorType", args.error_type), ("ErrorMessage", args.error)) if v is not None}
+        error = {
+            k: v for k, v in (("ErrorType", args.error_type), ("ErrorMessage", args.error)) if v is not None
+        }
         request["Error"] = error
-    method = {"succeed": "send_durable_execution_callback_success", "fail": "send_durable_execution_callback_failure",
-              "heartbeat": "send_durable_execution_callback_heartbeat"}[args.action]
+    method = {
+        "succeed": "send_durable_execution_callback_success",
+        "fail": "send_durable_execution_callback_failure",
+        "heartbeat": "send_durable_execution_callback_heartbeat",
+    }[args.action]
     if args.endpoint:
         if "Result" in request:
             request["Result"] = request["Result"].encode()
@@ -176,8 +195,14 @@ def _client(endpoint: str) -> Any:
 
     if not endpoint.startswith(("http://", "https://")):
         raise UsageError(f"--endpoint must be an http:// or https:// URL, got {endpoint!r}")
-    return boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="durable-mp",
-                        aws_secret_access_key="durable-mp", config=Config(retries={"max_attempts": 1}))
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="durable-mp",
+        aws_secret_access_key="durable-mp",
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def _call(method: Any, **kwargs: Any) -> Any:

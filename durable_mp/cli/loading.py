@@ -20,7 +20,7 @@ class UsageError(Exception):
 
 
 def load_handler(spec: str) -> tuple[Any, str]:
-    """`path/to/file.py:attr` or `package.module:attr` (attr defaults to `handler`) -> (handler, function name)."""
+    """`path/to/file.py:attr` or `package.module:attr` (attr defaults to `handler`) -> (handler, name)."""
     target, sep, attr = spec.rpartition(":")
     if not sep:
         target, attr = spec, "handler"
@@ -86,7 +86,9 @@ def _load_module(name: str) -> Any:
             raise UsageError(f"no module named {name!r}") from None
         raise UsageError(f"cannot import {name}: ModuleNotFoundError: {exc}") from None
     except SyntaxError as exc:
-        raise UsageError(f"cannot import {name}: SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})") from None
+        raise UsageError(
+            f"cannot import {name}: SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
+        ) from None
     except Exception as exc:  # noqa: BLE001
         raise UsageError(f"cannot import {name}: {type(exc).__name__}: {exc}") from None
 
@@ -151,8 +153,10 @@ def _lock(path: str) -> None:
         handle.seek(0)
         owner = handle.read().strip() or "?"
         handle.close()
-        raise UsageError(f"the store {path} is in use by another durable-mp process (pid {owner}); "
-                         "use another --store, or --endpoint to talk to a running `durable-mp serve`") from None
+        raise UsageError(
+            f"the store {path} is in use by another durable-mp process (pid {owner}); "
+            "use another --store, or --endpoint to talk to a running `durable-mp serve`"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))

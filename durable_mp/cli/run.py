@@ -23,25 +23,39 @@ _TIMER_STATES = {("WAIT", "STARTED"), ("STEP", "PENDING"), ("STEP", "READY"), ("
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("run", help="run a workflow to completion on the embedded service",
-                       description="Run a durable handler on the embedded local service until it ends.")
+    p = sub.add_parser(
+        "run",
+        help="run a workflow to completion on the embedded service",
+        description="Run a durable handler on the embedded local service until it ends.",
+    )
     p.add_argument("target", help="path/to/file.py:handler or package.module:handler")
     p.add_argument("--input", default=None, help="the execution input, as JSON (default {})")
-    p.add_argument("--execution-name", default=None,
-                   help="name of the execution; running the same name again resumes it (or shows its result)")
-    p.add_argument("--function-name", default=None, help="function name to register (default: the file/module name)")
-    p.add_argument("--store", default=None, help="SQLite file or folder (default ./.durable-mp/executions.db), "
-                                                 "or 'memory' to keep nothing")
+    p.add_argument(
+        "--execution-name",
+        default=None,
+        help="name of the execution; running the same name again resumes it (or shows its result)",
+    )
+    p.add_argument(
+        "--function-name", default=None, help="function name to register (default: the file/module name)"
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        help="SQLite file or folder (default ./.durable-mp/executions.db), or 'memory' to keep nothing",
+    )
     p.add_argument("--real-time", action="store_true", help="really wait for waits and retry delays")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no history: print the result only")
-    p.add_argument("--history-rows", type=int, default=30, help="rows of history to show (default 30, 0 = all)")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress and no history: print the result only"
+    )
+    p.add_argument(
+        "--history-rows", type=int, default=30, help="rows of history to show (default 30, 0 = all)"
+    )
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
     from durable_mp import add_progress_hook, remove_progress_hook
-    from durable_mp.local import LocalDurableService
-    from durable_mp.local import ids
+    from durable_mp.local import LocalDurableService, ids
     from durable_mp.service.client import ServiceError
 
     handler, default_name = load_handler(args.target)
@@ -58,7 +72,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--function-name: {exc}") from None
     out = sys.stdout
     progress = None if args.quiet else Progress(out, tty=out.isatty(), plain_interval=_PLAIN_INTERVAL)
-    service = LocalDurableService(store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time)
+    service = LocalDurableService(
+        store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time
+    )
     if progress is not None:
         add_progress_hook(progress.on_batch)
     arn: str | None = None
@@ -125,7 +141,9 @@ def _waits_for_callback(service: Any, arn: str) -> bool:
 
 def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO) -> int:
     name = service.get_durable_execution(DurableExecutionArn=arn)["DurableExecutionName"]
-    callbacks = [op for op in service.operations(arn) if op["Type"] == "CALLBACK" and op["Status"] == "STARTED"]
+    callbacks = [
+        op for op in service.operations(arn) if op["Type"] == "CALLBACK" and op["Status"] == "STARTED"
+    ]
     print(f"Execution {name} is waiting for {len(callbacks)} callback(s):", file=out)
     for op in callbacks:
         label = f" ({op['Name']})" if op.get("Name") else ""
@@ -140,19 +158,35 @@ def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO) ->
     return EXIT_CALLBACK
 
 
-def _report(final: dict[str, Any], events: list[dict[str, Any]], args: argparse.Namespace, out: TextIO) -> None:
+def _report(
+    final: dict[str, Any], events: list[dict[str, Any]], args: argparse.Namespace, out: TextIO
+) -> None:
     status = final["Status"]
     if args.quiet:
-        print(result_text(final.get("Result")) if status == "SUCCEEDED" else f"{status}: {_error_line(final)}", file=out)
+        print(
+            result_text(final.get("Result")) if status == "SUCCEEDED" else f"{status}: {_error_line(final)}",
+            file=out,
+        )
         return
     rows = args.history_rows
     head = None if rows <= 0 else max(rows * 2 // 3, 1)
     store = "" if args.store is None else f" --store {args.store}"
-    hint = f"All events: durable-mp history '{final['DurableExecutionArn']}'{store}"
+    hint = (
+        None
+        if store_path(args.store) is None
+        else f"All events: durable-mp history '{final['DurableExecutionArn']}'{store}"
+    )
     print(history_table(events, head=head, tail=max(rows - (head or 0), 1), more_hint=hint), file=out)
-    took = (final["EndTimestamp"] - final["StartTimestamp"]).total_seconds() if final.get("EndTimestamp") else 0.0
-    print(f"\nExecution {final['DurableExecutionName']} {status} ({took:.3f} s of execution time, "
-          f"{len(events)} history events)", file=out)
+    took = (
+        (final["EndTimestamp"] - final["StartTimestamp"]).total_seconds()
+        if final.get("EndTimestamp")
+        else 0.0
+    )
+    print(
+        f"\nExecution {final['DurableExecutionName']} {status} ({took:.3f} s of execution time, "
+        f"{len(events)} history events)",
+        file=out,
+    )
     if status == "SUCCEEDED":
         print(f"Result: {result_text(final.get('Result'))}", file=out)
     else:

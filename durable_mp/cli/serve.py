@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
 from typing import Any
@@ -12,18 +11,33 @@ from durable_mp.cli.loading import UsageError, function_name, load_handler, open
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="serve the Lambda durable execution API over HTTP",
-                       description="Serve the Lambda durable execution API (and Invoke) for registered functions.")
-    p.add_argument("--function", action="append", default=[], metavar="NAME=module:attr",
-                   help="register a function (repeatable); module may be path/to/file.py")
+    p = sub.add_parser(
+        "serve",
+        help="serve the Lambda durable execution API over HTTP",
+        description="Serve the Lambda durable execution API (and Invoke) for registered functions.",
+    )
+    p.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=module:attr",
+        help="register a function (repeatable); module may be path/to/file.py",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9014, help="port (default 9014; 0 picks a free one)")
-    p.add_argument("--store", default=None, help="SQLite file or folder (default ./.durable-mp/executions.db), "
-                                                 "or 'memory'")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="SQLite file or folder (default ./.durable-mp/executions.db), or 'memory'",
+    )
     p.add_argument("--skip-time", action="store_true", help="end waits and retry delays at once")
-    p.add_argument("--handler-transport", choices=("inprocess", "http"), default="inprocess",
-                   help="how handlers reach the service: direct calls (default), or the SDK's own boto3 client "
-                        "over HTTP to this server (AWS_ENDPOINT_URL_LAMBDA)")
+    p.add_argument(
+        "--handler-transport",
+        choices=("inprocess", "http"),
+        default="inprocess",
+        help="how handlers reach the service: direct calls (default), or the SDK's own boto3 client "
+        "over HTTP to this server (AWS_ENDPOINT_URL_LAMBDA)",
+    )
     p.set_defaults(func=serve_command)
 
 
@@ -36,7 +50,9 @@ def _functions(specs: list[str]) -> list[tuple[str, Any]]:
         if not sep or not name or not target:
             raise UsageError(f"--function {spec!r}: expected NAME=module:attr")
         if function_name(name) != name:
-            raise UsageError(f"--function {spec!r}: {name!r} is not a valid function name ([a-zA-Z0-9_-], 1-64)")
+            raise UsageError(
+                f"--function {spec!r}: {name!r} is not a valid function name ([a-zA-Z0-9_-], 1-64)"
+            )
         handler, _ = load_handler(target)
         out.append((name, handler))
     return out
@@ -49,7 +65,9 @@ def serve_command(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
     functions = _functions(args.function)
-    service = LocalDurableService(store=open_store(args.store, create=True, lock=True), skip_time=args.skip_time)
+    service = LocalDurableService(
+        store=open_store(args.store, create=True, lock=True), skip_time=args.skip_time
+    )
     server = DurableHttpServer(service, host=args.host, port=args.port)
     loop = new_event_loop()
     try:

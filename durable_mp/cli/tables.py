@@ -51,14 +51,21 @@ def event_detail(event: dict[str, Any]) -> str:
         parts.append(_payload(details["Error"]))
     retry = details.get("RetryDetails")
     if retry:
-        parts.append(f"attempt {retry.get('CurrentAttempt')}"
-                     + (f", next in {retry['NextAttemptDelaySeconds']} s" if "NextAttemptDelaySeconds" in retry else ""))
+        parts.append(
+            f"attempt {retry.get('CurrentAttempt')}"
+            + (
+                f", next in {retry['NextAttemptDelaySeconds']} s"
+                if "NextAttemptDelaySeconds" in retry
+                else ""
+            )
+        )
     return "  ".join(p for p in parts if p)
 
 
-def history_table(events: list[dict[str, Any]], *, head: int | None = None, tail: int = 10,
-                  more_hint: str | None = None) -> str:
-    """The events as aligned rows; with `head`, only the first `head` and last `tail` rows (then `more_hint`)."""
+def history_table(
+    events: list[dict[str, Any]], *, head: int | None = None, tail: int = 10, more_hint: str | None = None
+) -> str:
+    """The events as aligned rows; with `head`, only the first `head` and last `tail` (then `more_hint`)."""
     if not events:
         return "(no events)"
     start = _ms(events[0]["EventTimestamp"])
@@ -71,10 +78,20 @@ def history_table(events: list[dict[str, Any]], *, head: int | None = None, tail
             rows.append(("...", "", f"{len(events) - head - tail} more events", "", ""))  # type: ignore[operator]
             continue
         offset = (_ms(event["EventTimestamp"]) - start) / 1000.0
-        kind = event["EventType"] + (f" ({event['SubType']})" if event.get("SubType") and
-                                     event["SubType"] not in event["EventType"] else "")
-        rows.append((str(event["EventId"]), f"+{offset:.3f}s", kind, _short(event.get("Name") or "", 28),
-                     _short(event_detail(event))))
+        kind = event["EventType"] + (
+            f" ({event['SubType']})"
+            if event.get("SubType") and event["SubType"] not in event["EventType"]
+            else ""
+        )
+        rows.append(
+            (
+                str(event["EventId"]),
+                f"+{offset:.3f}s",
+                kind,
+                _short(event.get("Name") or "", 28),
+                _short(event_detail(event)),
+            )
+        )
     table = _align(rows)
     if more_hint and len(chosen) < len(events):
         table += "\n" + more_hint
@@ -92,8 +109,16 @@ def executions_table(items: list[dict[str, Any]]) -> str:
         took = f"{(_ms(end) - start) / 1000.0:.2f}s" if end is not None else "-"
         started = datetime.datetime.fromtimestamp(start / 1000.0).strftime("%Y-%m-%d %H:%M:%S")
         function = item["FunctionArn"].split(":function:", 1)[-1].split(":", 1)[0]
-        rows.append((item["DurableExecutionName"], function, item["Status"], started, took,
-                     item["DurableExecutionArn"]))
+        rows.append(
+            (
+                item["DurableExecutionName"],
+                function,
+                item["Status"],
+                started,
+                took,
+                item["DurableExecutionArn"],
+            )
+        )
     return _align(rows)
 
 

@@ -32,8 +32,14 @@ from durable_mp.service.client import ServiceError
 DURABLE_API = "2025-12-01"
 LAMBDA_API = "2015-03-31"
 JSON = "application/json"
-_LOWER_MESSAGE = frozenset({"InvalidParameterValueException", "TooManyRequestsException",
-                            "InvalidRequestContentException", "RequestTooLargeException"})
+_LOWER_MESSAGE = frozenset(
+    {
+        "InvalidParameterValueException",
+        "TooManyRequestsException",
+        "InvalidRequestContentException",
+        "RequestTooLargeException",
+    }
+)
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 
 
@@ -92,8 +98,10 @@ _encode = json.JSONEncoder(separators=(",", ":"), default=_epoch_seconds).encode
 def _ms_to_seconds(obj: Any) -> Any:
     """A copy of `obj` whose epoch-ms `*Timestamp` values are epoch seconds (the facade's SDK-side calls)."""
     if isinstance(obj, dict):
-        return {k: (v / 1000.0 if k.endswith("Timestamp") and isinstance(v, (int, float)) else _ms_to_seconds(v))
-                for k, v in obj.items()}
+        return {
+            k: (v / 1000.0 if k.endswith("Timestamp") and isinstance(v, (int, float)) else _ms_to_seconds(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [_ms_to_seconds(v) for v in obj]
     return obj
@@ -116,7 +124,9 @@ def _json_body(req: Request, *, optional: bool = False) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_content(f"Could not parse request body into json: {exc}") from None
     if not isinstance(value, dict):
-        raise bad_content(f"Could not parse request body into json: expected an object, got {type(value).__name__}")
+        raise bad_content(
+            f"Could not parse request body into json: expected an object, got {type(value).__name__}"
+        )
     return value
 
 
@@ -199,9 +209,15 @@ def get_execution(service: Any, req: Request, args: list[str]) -> Reply:
 
 def get_history(service: Any, req: Request, args: list[str]) -> Reply:
     q = _Query(req.query)
-    return _ok(service.get_durable_execution_history(
-        DurableExecutionArn=args[0], IncludeExecutionData=q.boolean("IncludeExecutionData"),
-        MaxItems=q.integer("MaxItems"), Marker=q.text("Marker"), ReverseOrder=q.boolean("ReverseOrder")))
+    return _ok(
+        service.get_durable_execution_history(
+            DurableExecutionArn=args[0],
+            IncludeExecutionData=q.boolean("IncludeExecutionData"),
+            MaxItems=q.integer("MaxItems"),
+            Marker=q.text("Marker"),
+            ReverseOrder=q.boolean("ReverseOrder"),
+        )
+    )
 
 
 def get_state(service: Any, req: Request, args: list[str]) -> Reply:
@@ -209,8 +225,12 @@ def get_state(service: Any, req: Request, args: list[str]) -> Reply:
     token = q.text("CheckpointToken")
     if not token:
         raise invalid("CheckpointToken is required")
-    page = service.get_durable_execution_state(DurableExecutionArn=args[0], CheckpointToken=token,
-                                               Marker=q.text("Marker"), MaxItems=q.integer("MaxItems"))
+    page = service.get_durable_execution_state(
+        DurableExecutionArn=args[0],
+        CheckpointToken=token,
+        Marker=q.text("Marker"),
+        MaxItems=q.integer("MaxItems"),
+    )
     return _ok(_ms_to_seconds(page))
 
 
@@ -222,8 +242,12 @@ def checkpoint(service: Any, req: Request, args: list[str]) -> Reply:
     updates = body.get("Updates", [])
     if not isinstance(updates, list):
         raise invalid("Updates must be a list of OperationUpdate objects")
-    response = service.checkpoint_durable_execution(DurableExecutionArn=args[0], CheckpointToken=token,
-                                                    Updates=updates, ClientToken=body.get("ClientToken"))
+    response = service.checkpoint_durable_execution(
+        DurableExecutionArn=args[0],
+        CheckpointToken=token,
+        Updates=updates,
+        ClientToken=body.get("ClientToken"),
+    )
     out: dict[str, Any] = {"NewExecutionState": _ms_to_seconds(response["NewExecutionState"])}
     if response.get("CheckpointToken"):
         out["CheckpointToken"] = response["CheckpointToken"]
@@ -234,11 +258,21 @@ def checkpoint(service: Any, req: Request, args: list[str]) -> Reply:
 
 def list_executions(service: Any, req: Request, args: list[str]) -> Reply:
     q = _Query(req.query)
-    return _ok(service.list_durable_executions_by_function(**_kwargs(
-        FunctionName=args[0], Qualifier=q.text("Qualifier"), DurableExecutionName=q.text("DurableExecutionName"),
-        Statuses=q.texts("Statuses"), StartedAfter=q.timestamp("StartedAfter"),
-        StartedBefore=q.timestamp("StartedBefore"), ReverseOrder=q.boolean("ReverseOrder"),
-        Marker=q.text("Marker"), MaxItems=q.integer("MaxItems"))))
+    return _ok(
+        service.list_durable_executions_by_function(
+            **_kwargs(
+                FunctionName=args[0],
+                Qualifier=q.text("Qualifier"),
+                DurableExecutionName=q.text("DurableExecutionName"),
+                Statuses=q.texts("Statuses"),
+                StartedAfter=q.timestamp("StartedAfter"),
+                StartedBefore=q.timestamp("StartedBefore"),
+                ReverseOrder=q.boolean("ReverseOrder"),
+                Marker=q.text("Marker"),
+                MaxItems=q.integer("MaxItems"),
+            )
+        )
+    )
 
 
 def stop(service: Any, req: Request, args: list[str]) -> Reply:
@@ -268,9 +302,13 @@ def make_invoke(durable: Callable[[str], bool]) -> Handler:
                 json.loads(req.body)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise bad_content(f"Could not parse request payload into json: {exc}") from None
-        kwargs = _kwargs(FunctionName=args[0], Payload=req.body or None, Qualifier=q.text("Qualifier"),
-                         DurableExecutionName=req.headers.get("x-amz-durable-execution-name"),
-                         TenantId=req.headers.get("x-amz-tenant-id"))
+        kwargs = _kwargs(
+            FunctionName=args[0],
+            Payload=req.body or None,
+            Qualifier=q.text("Qualifier"),
+            DurableExecutionName=req.headers.get("x-amz-durable-execution-name"),
+            TenantId=req.headers.get("x-amz-tenant-id"),
+        )
         try:
             name, _ = ids.parse_function_name(args[0])
         except ValueError as exc:
@@ -291,15 +329,22 @@ def invoke_reply(service: Any, arn: str) -> Reply:
     else:
         error = final.get("Error") or {}
         out["FunctionError"] = "Unhandled"
-        out["Payload"] = json.dumps({"errorType": error.get("ErrorType", final["Status"]),
-                                     "errorMessage": error.get("ErrorMessage", "")}).encode()
+        out["Payload"] = json.dumps(
+            {
+                "errorType": error.get("ErrorType", final["Status"]),
+                "errorMessage": error.get("ErrorMessage", ""),
+            }
+        ).encode()
     return _invoke_reply(out)
 
 
 def _invoke_reply(out: dict[str, Any]) -> Reply:
     headers: list[tuple[str, str]] = []
-    for key, header in (("ExecutedVersion", "X-Amz-Executed-Version"), ("FunctionError", "X-Amz-Function-Error"),
-                        ("DurableExecutionArn", "X-Amz-Durable-Execution-Arn")):
+    for key, header in (
+        ("ExecutedVersion", "X-Amz-Executed-Version"),
+        ("FunctionError", "X-Amz-Function-Error"),
+        ("DurableExecutionArn", "X-Amz-Durable-Execution-Arn"),
+    ):
         if out.get(key):
             headers.append((header, out[key]))
     return Reply(out["StatusCode"], out.get("Payload") or b"", headers)
@@ -334,7 +379,7 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Handler, list[st
     segments = segments[1:]
     for verb, prefix, suffix, handler in routes:
         size = len(prefix) + 1 + (suffix is not None)
-        if len(segments) != size or tuple(segments[:len(prefix)]) != prefix:
+        if len(segments) != size or tuple(segments[: len(prefix)]) != prefix:
             continue
         if suffix is not None and segments[-1] != suffix:
             continue
@@ -347,5 +392,13 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Handler, list[st
     return None
 
 
-__all__ = ["AwaitExecution", "Reply", "Request", "error_reply", "invoke_reply", "match", "route_table",
-           "service_error_reply"]
+__all__ = [
+    "AwaitExecution",
+    "Reply",
+    "Request",
+    "error_reply",
+    "invoke_reply",
+    "match",
+    "route_table",
+    "service_error_reply",
+]

@@ -73,10 +73,15 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str], bool]:
         raise _BadRequest(400, "BadRequestException", f"malformed request line: {lines[0][:200]!r}")
     method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise _BadRequest(505, "HttpVersionNotSupportedException",
-                          f"unsupported HTTP version {version[:20]!r}; use HTTP/1.1")
+        raise _BadRequest(
+            505,
+            "HttpVersionNotSupportedException",
+            f"unsupported HTTP version {version[:20]!r}; use HTTP/1.1",
+        )
     if not target.startswith("/"):
-        raise _BadRequest(400, "BadRequestException", f"the request target must be a path, got {target[:200]!r}")
+        raise _BadRequest(
+            400, "BadRequestException", f"the request target must be a path, got {target[:200]!r}"
+        )
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, sep, value = line.partition(":")
@@ -95,24 +100,36 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str], bool]:
 
 def _content_length(headers: dict[str, str]) -> int:
     if "transfer-encoding" in headers:
-        raise _BadRequest(411, "LengthRequiredException",
-                          f"Transfer-Encoding {headers['transfer-encoding'][:40]!r} is not supported; send Content-Length")
+        raise _BadRequest(
+            411,
+            "LengthRequiredException",
+            f"Transfer-Encoding {headers['transfer-encoding'][:40]!r} is not supported; send Content-Length",
+        )
     raw = headers.get("content-length")
     if raw is None:
         return 0
     if not raw.isdigit() or len(raw) > 12:
-        raise _BadRequest(400, "BadRequestException", f"Content-Length must be a non-negative integer, got {raw[:40]!r}")
+        raise _BadRequest(
+            400, "BadRequestException", f"Content-Length must be a non-negative integer, got {raw[:40]!r}"
+        )
     length = int(raw)
     if length > MAX_BODY_BYTES:
-        raise _BadRequest(413, "RequestTooLargeException",
-                          f"the request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes")
+        raise _BadRequest(
+            413,
+            "RequestTooLargeException",
+            f"the request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes",
+        )
     return length
 
 
 def _encode_reply(reply: Reply, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Unknown')}",
-             f"Content-Type: {reply.content_type}", f"Content-Length: {len(reply.body)}",
-             f"x-amzn-RequestId: {uuid.uuid4()}", "Connection: keep-alive" if keep_alive else "Connection: close"]
+    lines = [
+        f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Unknown')}",
+        f"Content-Type: {reply.content_type}",
+        f"Content-Length: {len(reply.body)}",
+        f"x-amzn-RequestId: {uuid.uuid4()}",
+        "Connection: keep-alive" if keep_alive else "Connection: close",
+    ]
     lines.extend(f"{name}: {value}" for name, value in reply.headers)
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + reply.body
 
@@ -165,17 +182,26 @@ class _Connection(asyncio.Protocol):
                 end = self._buf.find(b"\r\n\r\n")
                 if end < 0:
                     if len(self._buf) > MAX_HEAD_BYTES:
-                        raise _BadRequest(431, "RequestHeaderFieldsTooLargeException",
-                                          f"the request head exceeds {MAX_HEAD_BYTES:,} bytes")
+                        raise _BadRequest(
+                            431,
+                            "RequestHeaderFieldsTooLargeException",
+                            f"the request head exceeds {MAX_HEAD_BYTES:,} bytes",
+                        )
                     return
                 if end > MAX_HEAD_BYTES:
-                    raise _BadRequest(431, "RequestHeaderFieldsTooLargeException",
-                                      f"the request head exceeds {MAX_HEAD_BYTES:,} bytes")
+                    raise _BadRequest(
+                        431,
+                        "RequestHeaderFieldsTooLargeException",
+                        f"the request head exceeds {MAX_HEAD_BYTES:,} bytes",
+                    )
                 self._head = _parse_head(bytes(self._buf[:end]))
                 self._length = _content_length(self._head[3])
                 self._body_at = end + 4
-                if self._length and self._head[3].get("expect", "").lower() == "100-continue" \
-                        and len(self._buf) < self._body_at + self._length:
+                if (
+                    self._length
+                    and self._head[3].get("expect", "").lower() == "100-continue"
+                    and len(self._buf) < self._body_at + self._length
+                ):
                     self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         except _BadRequest as exc:
             self._fail(exc.reply)
@@ -184,7 +210,7 @@ class _Connection(asyncio.Protocol):
         if len(self._buf) < end:
             return
         method, path, query, headers, keep_alive = self._head
-        request = Request(method, path, query, headers, bytes(self._buf[self._body_at:end]))
+        request = Request(method, path, query, headers, bytes(self._buf[self._body_at : end]))
         del self._buf[:end]
         self._head = None
         self._busy = True
@@ -237,8 +263,13 @@ class _Connection(asyncio.Protocol):
 
     def _request_expired(self) -> None:
         if not self._busy:
-            self._fail(routes.error_reply("RequestTimeoutException", f"the request was not complete within "
-                                          f"{self._server.request_timeout:g} seconds", 408))
+            self._fail(
+                routes.error_reply(
+                    "RequestTimeoutException",
+                    f"the request was not complete within {self._server.request_timeout:g} seconds",
+                    408,
+                )
+            )
 
 
 class _CompletionWatcher:
@@ -299,15 +330,25 @@ class _HttpTransportHandler:
     def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> None:
         self._handler = handler
 
-    def durable_invoke(self, event: dict[str, Any], lambda_context: Any, service_client: Any) -> dict[str, Any]:
+    def durable_invoke(
+        self, event: dict[str, Any], lambda_context: Any, service_client: Any
+    ) -> dict[str, Any]:
         return self._handler(json.loads(json.dumps(event)), lambda_context)
 
 
 class DurableHttpServer:
     """Serves `service` over HTTP. Use `start_background()` (a thread runs the loop) or `serve()` (async)."""
 
-    def __init__(self, service: Any, *, host: str = "127.0.0.1", port: int = 0, max_workers: int = 64,
-                 request_timeout: float = 30.0, idle_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        service: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_workers: int = 64,
+        request_timeout: float = 30.0,
+        idle_timeout: float = 120.0,
+    ) -> None:
         self.service = service
         self.host, self.port = host, port
         self.request_timeout, self.idle_timeout = request_timeout, idle_timeout
@@ -354,8 +395,9 @@ class DurableHttpServer:
         self._loop = loop
         self._stopped = asyncio.Event()
         self._watcher = _CompletionWatcher(self.service, loop)
-        self._server = await loop.create_server(lambda: _Connection(self), self.host, self.port, backlog=1024,
-                                                reuse_address=True)
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, backlog=1024, reuse_address=True
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def serve(self) -> None:
@@ -426,10 +468,13 @@ class DurableHttpServer:
         try:
             found = routes.match(self._routes, request.method, request.path)
         except UnicodeDecodeError:
-            return routes.error_reply("BadRequestException", "the request path has an invalid percent-encoding", 400)
+            return routes.error_reply(
+                "BadRequestException", "the request path has an invalid percent-encoding", 400
+            )
         if found is None:
-            return routes.error_reply("UnknownOperationException",
-                                      f"no operation for {request.method} {request.path[:300]}", 404)
+            return routes.error_reply(
+                "UnknownOperationException", f"no operation for {request.method} {request.path[:300]}", 404
+            )
         handler, args = found
         loop = asyncio.get_running_loop()
         try:
@@ -437,13 +482,18 @@ class DurableHttpServer:
             if isinstance(outcome, AwaitExecution):
                 assert self._watcher is not None
                 await self._watcher.wait(outcome.arn)
-                outcome = await loop.run_in_executor(self._pool, routes.invoke_reply, self.service, outcome.arn)
+                outcome = await loop.run_in_executor(
+                    self._pool, routes.invoke_reply, self.service, outcome.arn
+                )
             return outcome
         except ServiceError as exc:
             return routes.service_error_reply(exc)
         except Exception as exc:  # noqa: BLE001 - never a traceback to the client
-            print(f"durable-mp serve: internal error on {request.method} {request.path}:\n"
-                  f"{traceback.format_exc()}", file=sys.stderr)
+            print(
+                f"durable-mp serve: internal error on {request.method} {request.path}:\n"
+                f"{traceback.format_exc()}",
+                file=sys.stderr,
+            )
             return routes.error_reply("ServiceException", f"internal error: {type(exc).__name__}: {exc}", 500)
 
 

@@ -33,7 +33,9 @@ def test_missing_attribute(cli: Cli) -> None:
 
 
 def test_not_a_durable_handler(cli: Cli) -> None:
-    one_line_error(cli("run", target("not_durable")), "is not a durable handler (decorate it with @durable_execution)")
+    one_line_error(
+        cli("run", target("not_durable")), "is not a durable handler (decorate it with @durable_execution)"
+    )
     one_line_error(cli("run", "json:loads"), "json:loads is not a durable handler")
 
 
@@ -71,7 +73,9 @@ def test_no_store_yet(cli: Cli) -> None:
 
 def test_memory_store_has_nothing_to_read(cli: Cli) -> None:
     one_line_error(cli("history", "x", "--store", "memory", store=False), "--store memory keeps nothing")
-    one_line_error(cli("callback", "heartbeat", "x", "--store", "memory", store=False), "--store memory keeps nothing")
+    one_line_error(
+        cli("callback", "heartbeat", "x", "--store", "memory", store=False), "--store memory keeps nothing"
+    )
 
 
 def test_unknown_callback(cli: Cli) -> None:
@@ -94,22 +98,30 @@ def test_store_in_use_by_another_process(cli: Cli, tmp_path: Path) -> None:
     path = str(tmp_path / "locked.db")
     store = loading.open_store(path, create=True, lock=True)
     try:
-        one_line_error(cli("run", target("greet"), "--store", path, store=False), "is in use by another durable-mp")
+        one_line_error(
+            cli("run", target("greet"), "--store", path, store=False), "is in use by another durable-mp"
+        )
     finally:
         store.close()
         loading.release_locks()
 
 
 def test_endpoint_mistakes(cli: Cli) -> None:
-    one_line_error(cli("executions", "--endpoint", "http://127.0.0.1:9", store=False), "--function is required")
+    one_line_error(
+        cli("executions", "--endpoint", "http://127.0.0.1:9", store=False), "--function is required"
+    )
     one_line_error(cli("history", "x", "--endpoint", "ftp://host", store=False), "--endpoint must be an http")
 
 
 def test_serve_mistakes(cli: Cli) -> None:
     one_line_error(cli("serve", store=False), "give at least one --function")
     one_line_error(cli("serve", "--function", "quick", store=False), "expected NAME=module:attr")
-    one_line_error(cli("serve", "--function", f"bad name={WORKFLOWS}:greet", store=False), "not a valid function name")
-    one_line_error(cli("serve", "--function", f"f={WORKFLOWS}:missing", store=False), "has no attribute 'missing'")
+    one_line_error(
+        cli("serve", "--function", f"bad name={WORKFLOWS}:greet", store=False), "not a valid function name"
+    )
+    one_line_error(
+        cli("serve", "--function", f"f={WORKFLOWS}:missing", store=False), "has no attribute 'missing'"
+    )
 
 
 def test_argparse_errors_exit_2(cli: Cli, capsys: Any) -> None:

@@ -42,12 +42,30 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
     rng = random.Random(seed)
     store, log = tmp_path / "store.db", tmp_path / "log.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "durable_mp.cli", "run", target("counting"), "--execution-name", "kr",
-               "--store", str(store), "-q", "--input", json.dumps({"n": STEPS, "log": str(log), "pause": 0.008})]
+    command = [
+        sys.executable,
+        "-m",
+        "durable_mp.cli",
+        "run",
+        target("counting"),
+        "--execution-name",
+        "kr",
+        "--store",
+        str(store),
+        "-q",
+        "--input",
+        json.dumps({"n": STEPS, "log": str(log), "pause": 0.008}),
+    ]
     snapshots: list[tuple[set[str], collections.Counter[str]]] = []
     for _ in range(3):
-        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.35, 0.9))
+        proc = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        kill_after = sum(line_counts(log).values()) + rng.randint(3, 30)  # lines written, then a random pause
+        deadline = time.monotonic() + 20
+        while sum(line_counts(log).values()) < kill_after and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.003)
+        time.sleep(rng.uniform(0, 0.01))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         if proc.returncode == 0:  # finished before the kill landed: nothing more to interrupt

@@ -18,11 +18,21 @@ from tests.cli.conftest import Cli, target
 def test_success_prints_history_and_result(cli: Cli) -> None:
     code, out, err = cli("run", target("greet"), "--input", '{"name": "Ada"}', "--execution-name", "hello")
     assert code == 0, err
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if not line.startswith("progress ")]  # under load, progress shows
     assert lines[0].split() == ["#", "time", "event", "name", "detail"]
     kinds = [line.split()[2] for line in lines[1:] if line[:1].isdigit()]
-    assert kinds == ["ExecutionStarted", "StepStarted", "StepSucceeded", "WaitStarted", "InvocationCompleted",
-                     "WaitSucceeded", "StepStarted", "StepSucceeded", "InvocationCompleted", "ExecutionSucceeded"]
+    assert kinds == [
+        "ExecutionStarted",
+        "StepStarted",
+        "StepSucceeded",
+        "WaitStarted",
+        "InvocationCompleted",
+        "WaitSucceeded",
+        "StepStarted",
+        "StepSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     assert "+7200." in out  # the two-hour wait was skipped, not slept
     assert "Execution hello SUCCEEDED" in out
     assert lines[-1] == 'Result: "Hello, Ada!"'
@@ -42,8 +52,9 @@ def test_quiet_prints_only_the_result(cli: Cli) -> None:
 
 def test_long_history_is_cut_with_a_hint(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    code, out, _ = cli("run", target("counting"), "--input", json.dumps({"n": 40, "log": str(log)}),
-                       "--history-rows", "12")
+    code, out, _ = cli(
+        "run", target("counting"), "--input", json.dumps({"n": 40, "log": str(log)}), "--history-rows", "12"
+    )
     assert code == 0
     assert "more events" in out and "All events: durable-mp history 'arn:aws:lambda:" in out
     assert sum(1 for line in out.splitlines() if line[:1].isdigit()) == 12
@@ -110,7 +121,10 @@ def test_history_and_executions_commands(cli: Cli) -> None:
     cli("run", target("boom"), "--execution-name", "second", "-q")
     code, out, _ = cli("executions")
     rows = [line.split() for line in out.splitlines()[1:]]
-    assert [(r[0], r[1], r[2]) for r in rows] == [("first", "workflows", "SUCCEEDED"), ("second", "workflows", "FAILED")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("first", "workflows", "SUCCEEDED"),
+        ("second", "workflows", "FAILED"),
+    ]
     arn = rows[0][-1]
     code, by_arn, _ = cli("history", arn)
     code2, by_name, _ = cli("history", "first")
@@ -118,27 +132,40 @@ def test_history_and_executions_commands(cli: Cli) -> None:
     assert [line.split()[2] for line in by_arn.splitlines()[1:]][-1] == "ExecutionSucceeded"
     code, raw, _ = cli("history", "second", "--json")
     events = json.loads(raw)
-    assert events[-1]["EventType"] == "ExecutionFailed" and [e["EventId"] for e in events] == list(range(1, 6))
+    assert events[-1]["EventType"] == "ExecutionFailed" and [e["EventId"] for e in events] == list(
+        range(1, 6)
+    )
     assert cli("executions", "--function", "workflows")[1] == out
 
 
 def test_plain_progress_lines_show_map_items(cli: Cli, monkeypatch: Any) -> None:
     monkeypatch.setattr(run_module, "_TICK_PLAIN", 0.02)
     monkeypatch.setattr(run_module, "_PLAIN_INTERVAL", 0.0)
-    code, out, _ = cli("run", target("mapper"), "--input", '{"items": 8, "pause": 0.06}', "--store", "memory",
-                       store=False)
+    code, out, _ = cli(
+        "run", target("mapper"), "--input", '{"items": 8, "pause": 0.06}', "--store", "memory", store=False
+    )
     assert code == 0
     progress = [line for line in out.splitlines() if line.startswith("progress ")]
     assert any("squares: " in line and "/8 items" in line for line in progress), progress
     assert out.splitlines()[-1] == "Result: [0, 1, 4, 9, 16, 25, 36, 49]"
 
 
-def test_progress_counts_operations_and_draws_a_bar_on_a_terminal() -> None:
+def test_progress_counts_operations_and_draws_a_bar_on_a_terminal(monkeypatch: Any) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
     screen = io.StringIO()
     progress = Progress(screen, tty=True)
-    progress.count([{"EventType": "StepStarted"}, {"EventType": "StepSucceeded"}, {"EventType": "StepFailed"},
-                    {"EventType": "InvocationCompleted"}, {"EventType": "ExecutionSucceeded"}])
-    progress.on_batch({"batch_id": "b", "name": "crunch", "started": 8, "succeeded": 5, "failed": 1, "total": 16})
+    progress.count(
+        [
+            {"EventType": "StepStarted"},
+            {"EventType": "StepSucceeded"},
+            {"EventType": "StepFailed"},
+            {"EventType": "InvocationCompleted"},
+            {"EventType": "ExecutionSucceeded"},
+        ]
+    )
+    progress.on_batch(
+        {"batch_id": "b", "name": "crunch", "started": 8, "succeeded": 5, "failed": 1, "total": 16}
+    )
     progress.tick()
     line = screen.getvalue()
     assert line.startswith("\r") and "2 operations done (1 not succeeded)" in line

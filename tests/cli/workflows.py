@@ -56,7 +56,9 @@ def mapper(event: dict[str, Any], context: DurableContext) -> list[int]:
         time.sleep(event.get("pause", 0.0))
         return x * x
 
-    batch = context.map(list(range(event.get("items", 8))), item, name="squares", config=MapConfig(executor="inline"))
+    batch = context.map(
+        list(range(event.get("items", 8))), item, name="squares", config=MapConfig(executor="inline")
+    )
     return batch.get_results()
 
 

@@ -34,8 +34,14 @@ def server(gate: handlers.Gate) -> Iterator[DurableHttpServer]:
 
 
 def make_client(url: str, **config: Any) -> Any:
-    return boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}, **config))
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}, **config),
+    )
 
 
 @pytest.fixture

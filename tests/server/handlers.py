@@ -57,6 +57,8 @@ class Gate:
         self.verdicts: queue.Queue[dict[str, Any]] = queue.Queue()
         self.lock = threading.Lock()
 
-    def durable_invoke(self, event: dict[str, Any], lambda_context: Any, service_client: Any) -> dict[str, Any]:
+    def durable_invoke(
+        self, event: dict[str, Any], lambda_context: Any, service_client: Any
+    ) -> dict[str, Any]:
         self.invocations.put(event)
         return self.verdicts.get(timeout=10)

@@ -14,7 +14,9 @@ from tests.server.handlers import Gate
 
 
 def start(client: Any, function: str, payload: dict[str, Any] | None = None, **kw: Any) -> str:
-    reply = client.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload or {}), **kw)
+    reply = client.invoke(
+        FunctionName=function, InvocationType="Event", Payload=json.dumps(payload or {}), **kw
+    )
     assert reply["StatusCode"] == 202
     return reply["DurableExecutionArn"]
 
@@ -61,7 +63,9 @@ def test_failed_execution_answers_with_function_error(client: Any) -> None:
     assert reply["StatusCode"] == 200 and reply["FunctionError"] == "Unhandled"
     body = json.loads(reply["Payload"].read())
     assert body == {"errorType": "ValueError", "errorMessage": "bad order"}
-    assert client.get_durable_execution(DurableExecutionArn=reply["DurableExecutionArn"])["Status"] == "FAILED"
+    assert (
+        client.get_durable_execution(DurableExecutionArn=reply["DurableExecutionArn"])["Status"] == "FAILED"
+    )
 
 
 def test_plain_function_invoke(client: Any) -> None:
@@ -81,7 +85,13 @@ def test_history_with_and_without_data_paging_and_reverse(client: Any) -> None:
     arn = client.invoke(FunctionName="quick", Payload=b'{"x": 5}')["DurableExecutionArn"]
     full = events_of(client, arn, IncludeExecutionData=True)
     kinds = [e["EventType"] for e in full]
-    assert kinds == ["ExecutionStarted", "StepStarted", "StepSucceeded", "InvocationCompleted", "ExecutionSucceeded"]
+    assert kinds == [
+        "ExecutionStarted",
+        "StepStarted",
+        "StepSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     assert [e["EventId"] for e in full] == [1, 2, 3, 4, 5]
     assert full[2]["StepSucceededDetails"]["Result"]["Payload"] == "10"
     assert full[0]["ExecutionStartedDetails"]["Input"]["Payload"] == '{"x": 5}'
@@ -111,20 +121,27 @@ def test_callback_success_resumes_the_execution(client: Any) -> None:
 def test_callback_failure_fails_the_execution_with_the_sent_error(client: Any) -> None:
     arn = start(client, "approval")
     cid = callback_id(client, arn)
-    client.send_durable_execution_callback_failure(CallbackId=cid, Error={"ErrorType": "Rejected",
-                                                                          "ErrorMessage": "no budget"})
+    client.send_durable_execution_callback_failure(
+        CallbackId=cid, Error={"ErrorType": "Rejected", "ErrorMessage": "no budget"}
+    )
     described = wait_status(client, arn, "FAILED")
     assert "no budget" in described["Error"]["ErrorMessage"]
-    failed = [e for e in events_of(client, arn, IncludeExecutionData=True) if e["EventType"] == "CallbackFailed"]
-    assert failed[0]["CallbackFailedDetails"]["Error"]["Payload"] == {"ErrorType": "Rejected",
-                                                                      "ErrorMessage": "no budget"}
+    failed = [
+        e for e in events_of(client, arn, IncludeExecutionData=True) if e["EventType"] == "CallbackFailed"
+    ]
+    assert failed[0]["CallbackFailedDetails"]["Error"]["Payload"] == {
+        "ErrorType": "Rejected",
+        "ErrorMessage": "no budget",
+    }
 
 
 def test_stop_with_and_without_error(client: Any) -> None:
     arn = start(client, "approval")
     callback_id(client, arn)
     before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
-    stopped = client.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorMessage": "operator said so"})
+    stopped = client.stop_durable_execution(
+        DurableExecutionArn=arn, Error={"ErrorMessage": "operator said so"}
+    )
     assert stopped["StopTimestamp"] > before
     described = client.get_durable_execution(DurableExecutionArn=arn)
     assert described["Status"] == "STOPPED" and described["Error"]["ErrorMessage"] == "operator said so"
@@ -144,22 +161,42 @@ def test_list_executions_with_filters_and_paging(client: Any) -> None:
     callback_id(client, running)
     listed = client.list_durable_executions_by_function(FunctionName="quick")["DurableExecutions"]
     assert [e["DurableExecutionName"] for e in listed] == ["q0", "q1", "q2"]
-    assert client.list_durable_executions_by_function(FunctionName="quick", ReverseOrder=True)[
-        "DurableExecutions"][0]["DurableExecutionName"] == "q2"
+    assert (
+        client.list_durable_executions_by_function(FunctionName="quick", ReverseOrder=True)[
+            "DurableExecutions"
+        ][0]["DurableExecutionName"]
+        == "q2"
+    )
     page = client.list_durable_executions_by_function(FunctionName="quick", MaxItems=2)
     assert len(page["DurableExecutions"]) == 2 and page["NextMarker"]
     by_name = client.list_durable_executions_by_function(FunctionName="quick", DurableExecutionName="q1")
     assert [e["DurableExecutionArn"] for e in by_name["DurableExecutions"]] == [done[1]]
-    statuses = client.list_durable_executions_by_function(FunctionName="approval", Statuses=["RUNNING", "FAILED"])
+    statuses = client.list_durable_executions_by_function(
+        FunctionName="approval", Statuses=["RUNNING", "FAILED"]
+    )
     assert [e["Status"] for e in statuses["DurableExecutions"]] == ["RUNNING"]
-    assert client.list_durable_executions_by_function(FunctionName="approval", Statuses=["SUCCEEDED"])[
-        "DurableExecutions"] == []
+    assert (
+        client.list_durable_executions_by_function(FunctionName="approval", Statuses=["SUCCEEDED"])[
+            "DurableExecutions"
+        ]
+        == []
+    )
     future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=400)
     past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
-    assert client.list_durable_executions_by_function(FunctionName="quick", StartedAfter=future)[
-        "DurableExecutions"] == []
-    assert len(client.list_durable_executions_by_function(FunctionName="quick", StartedAfter=past,
-                                                          StartedBefore=future)["DurableExecutions"]) == 3
+    assert (
+        client.list_durable_executions_by_function(FunctionName="quick", StartedAfter=future)[
+            "DurableExecutions"
+        ]
+        == []
+    )
+    assert (
+        len(
+            client.list_durable_executions_by_function(
+                FunctionName="quick", StartedAfter=past, StartedBefore=future
+            )["DurableExecutions"]
+        )
+        == 3
+    )
 
 
 def test_state_and_checkpoint_with_a_live_token(client: Any, gate: Gate) -> None:
@@ -168,22 +205,41 @@ def test_state_and_checkpoint_with_a_live_token(client: Any, gate: Gate) -> None
     token = event["CheckpointToken"]
     state = client.get_durable_execution_state(DurableExecutionArn=arn, CheckpointToken=token)
     [execution_op] = state["Operations"]
-    assert execution_op["Type"] == "EXECUTION" and execution_op["ExecutionDetails"]["InputPayload"] == '{"n": 1}'
+    assert (
+        execution_op["Type"] == "EXECUTION" and execution_op["ExecutionDetails"]["InputPayload"] == '{"n": 1}'
+    )
     assert isinstance(execution_op["StartTimestamp"], datetime.datetime)
-    answer = client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken=token, Updates=[
-        {"Id": "s1", "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "one"},
-        {"Id": "s1", "Type": "STEP", "SubType": "Step", "Action": "SUCCEED", "Payload": '"done"'},
-        {"Id": "w1", "Type": "WAIT", "SubType": "Wait", "Action": "START", "WaitOptions": {"WaitSeconds": 5}}])
+    answer = client.checkpoint_durable_execution(
+        DurableExecutionArn=arn,
+        CheckpointToken=token,
+        Updates=[
+            {"Id": "s1", "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "one"},
+            {"Id": "s1", "Type": "STEP", "SubType": "Step", "Action": "SUCCEED", "Payload": '"done"'},
+            {
+                "Id": "w1",
+                "Type": "WAIT",
+                "SubType": "Wait",
+                "Action": "START",
+                "WaitOptions": {"WaitSeconds": 5},
+            },
+        ],
+    )
     ops = {op["Id"]: op for op in answer["NewExecutionState"]["Operations"]}
     assert ops["s1"]["Status"] == "SUCCEEDED" and ops["s1"]["StepDetails"]["Result"] == '"done"'
     assert ops["w1"]["WaitDetails"]["ScheduledEndTimestamp"] > ops["w1"]["StartTimestamp"]
     assert answer["CheckpointToken"] and answer["CheckpointToken"] != token
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="already used"):
-        client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken=token, Updates=[
-            {"Id": "s2", "Type": "STEP", "Action": "START"}])
+        client.checkpoint_durable_execution(
+            DurableExecutionArn=arn,
+            CheckpointToken=token,
+            Updates=[{"Id": "s2", "Type": "STEP", "Action": "START"}],
+        )
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="Type"):
-        client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken=answer["CheckpointToken"],
-                                            Updates=[{"Id": "x", "Type": "NOPE", "Action": "START"}])
+        client.checkpoint_durable_execution(
+            DurableExecutionArn=arn,
+            CheckpointToken=answer["CheckpointToken"],
+            Updates=[{"Id": "x", "Type": "NOPE", "Action": "START"}],
+        )
     gate.verdicts.put({"Status": "SUCCEEDED", "Result": '"gate open"'})
     assert wait_status(client, arn)["Result"] == '"gate open"'
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="token"):
@@ -212,7 +268,9 @@ def test_invalid_parameters_are_typed(client: Any) -> None:
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="Statuses"):
         client.list_durable_executions_by_function(FunctionName="quick", Statuses=["SLEEPING"])
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="DurableExecutionName"):
-        client.invoke(FunctionName="quick", InvocationType="Event", Payload=b"{}", DurableExecutionName="bad name!")
+        client.invoke(
+            FunctionName="quick", InvocationType="Event", Payload=b"{}", DurableExecutionName="bad name!"
+        )
     with pytest.raises(client.exceptions.InvalidRequestContentException, match="json"):
         client.invoke(FunctionName="quick", Payload=b"{not json")
 

@@ -17,7 +17,9 @@ async def _request(port: int, raw: bytes) -> tuple[int, bytes]:
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+        length = next(
+            int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
+        )
         return int(lines[0].split(" ")[1]), await reader.readexactly(length)
     finally:
         writer.close()
@@ -25,8 +27,10 @@ async def _request(port: int, raw: bytes) -> tuple[int, bytes]:
 
 def _invoke(i: int) -> bytes:
     body = json.dumps({"i": i}).encode()
-    return (f"POST /2015-03-31/functions/napper/invocations HTTP/1.1\r\nHost: x\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST /2015-03-31/functions/napper/invocations HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 LIST = b"GET /2025-12-01/functions/napper/durable-executions?MaxItems=5 HTTP/1.1\r\nHost: x\r\n\r\n"

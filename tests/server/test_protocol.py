@@ -1,4 +1,4 @@
-"""The HTTP/1.1 layer on raw sockets: framing, keep-alive, pipelining, and a typed 4xx for every bad request."""
+"""The HTTP/1.1 layer on raw sockets: framing, keep-alive, pipelining, a typed 4xx for every bad request."""
 
 from __future__ import annotations
 
@@ -85,23 +85,43 @@ def test_unknown_route_and_wrong_method(server: DurableHttpServer) -> None:
     assert status == 404 and headers["x-amzn-errortype"] == "UnknownOperationException"
 
 
-@pytest.mark.parametrize(("raw", "status", "code", "words"), [
-    (b"GARBAGE\r\n\r\n", 400, "BadRequestException", "malformed request line"),
-    (b"GET /x HTTP/2.0\r\n\r\n", 505, "HttpVersionNotSupportedException", "HTTP/2.0"),
-    (b"GET /x HTTP/1.1\r\nNoColonHere\r\n\r\n", 400, "BadRequestException", "malformed header line"),
-    (b"POST /x HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400, "BadRequestException", "Content-Length"),
-    (b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "BadRequestException",
-     "conflicting"),
-    (b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411, "LengthRequiredException",
-     "Transfer-Encoding"),
-    (f"POST /x HTTP/1.1\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode(), 413, "RequestTooLargeException",
-     "limit"),
-    (b"GET /x HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431, "RequestHeaderFieldsTooLargeException",
-     "head exceeds"),
-    (b"GET http://elsewhere/ HTTP/1.1\r\n\r\n", 400, "BadRequestException", "must be a path"),
-])
-def test_malformed_requests_get_a_typed_error_and_a_close(server: DurableHttpServer, raw: bytes, status: int,
-                                                         code: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "status", "code", "words"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "BadRequestException", "malformed request line"),
+        (b"GET /x HTTP/2.0\r\n\r\n", 505, "HttpVersionNotSupportedException", "HTTP/2.0"),
+        (b"GET /x HTTP/1.1\r\nNoColonHere\r\n\r\n", 400, "BadRequestException", "malformed header line"),
+        (b"POST /x HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400, "BadRequestException", "Content-Length"),
+        (
+            b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            400,
+            "BadRequestException",
+            "conflicting",
+        ),
+        (
+            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            411,
+            "LengthRequiredException",
+            "Transfer-Encoding",
+        ),
+        (
+            f"POST /x HTTP/1.1\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode(),
+            413,
+            "RequestTooLargeException",
+            "limit",
+        ),
+        (
+            b"GET /x HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n",
+            431,
+            "RequestHeaderFieldsTooLargeException",
+            "head exceeds",
+        ),
+        (b"GET http://elsewhere/ HTTP/1.1\r\n\r\n", 400, "BadRequestException", "must be a path"),
+    ],
+)
+def test_malformed_requests_get_a_typed_error_and_a_close(
+    server: DurableHttpServer, raw: bytes, status: int, code: str, words: str
+) -> None:
     got_status, headers, body, closed = exchange(server, raw)
     assert (got_status, headers["x-amzn-errortype"]) == (status, code)
     assert words in error(body)
@@ -111,18 +131,24 @@ def test_malformed_requests_get_a_typed_error_and_a_close(server: DurableHttpSer
 def test_bad_percent_encoding_and_bad_query_values(server: DurableHttpServer) -> None:
     status, headers, body, _ = exchange(server, get("/2025-12-01/durable-executions/%FF%FE"))
     assert status == 400 and "percent-encoding" in error(body)
-    status, headers, body, _ = exchange(server, get("/2025-12-01/functions/quick/durable-executions?MaxItems=lots"))
+    status, headers, body, _ = exchange(
+        server, get("/2025-12-01/functions/quick/durable-executions?MaxItems=lots")
+    )
     assert status == 400 and headers["x-amzn-errortype"] == "InvalidParameterValueException"
     assert "MaxItems must be an integer" in error(body)
-    status, _, body, _ = exchange(server, get("/2025-12-01/functions/quick/durable-executions?ReverseOrder=maybe"))
+    status, _, body, _ = exchange(
+        server, get("/2025-12-01/functions/quick/durable-executions?ReverseOrder=maybe")
+    )
     assert status == 400 and "ReverseOrder must be true or false" in error(body)
-    status, _, body, _ = exchange(server, get("/2025-12-01/functions/quick/durable-executions?StartedAfter=yesterday"))
+    status, _, body, _ = exchange(
+        server, get("/2025-12-01/functions/quick/durable-executions?StartedAfter=yesterday")
+    )
     assert status == 400 and "StartedAfter" in error(body)
 
 
 def test_incomplete_request_times_out_with_408(server: DurableHttpServer) -> None:
     start = time.monotonic()
-    status, headers, body, closed = exchange(server, b"POST /x HTTP/1.1\r\nContent-Length: 50\r\n\r\n{\"a\"")
+    status, headers, body, closed = exchange(server, b'POST /x HTTP/1.1\r\nContent-Length: 50\r\n\r\n{"a"')
     assert status == 408 and headers["x-amzn-errortype"] == "RequestTimeoutException" and closed
     assert 0.9 < time.monotonic() - start < 3
     assert "not complete within 1 seconds" in error(body)
@@ -154,16 +180,19 @@ def test_event_invoke_answers_202_with_the_arn(server: DurableHttpServer) -> Non
 def test_expect_100_continue(server: DurableHttpServer) -> None:
     with connect(server) as sock:
         body = b'{"x": 4}'
-        sock.sendall(f"POST /2015-03-31/functions/quick/invocations HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
-                     "Expect: 100-continue\r\n\r\n".encode())
+        sock.sendall(
+            f"POST /2015-03-31/functions/quick/invocations HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n".encode()
+        )
         assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(body)
         status, _, answer = read_response(sock)
         assert status == 200 and json.loads(answer) == {"double": 8}
 
 
-def test_route_crash_is_a_500_service_exception_not_a_traceback(server: DurableHttpServer, monkeypatch: Any,
-                                                                capsys: Any) -> None:
+def test_route_crash_is_a_500_service_exception_not_a_traceback(
+    server: DurableHttpServer, monkeypatch: Any, capsys: Any
+) -> None:
     def boom(**kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 

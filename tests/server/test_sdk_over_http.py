@@ -19,9 +19,27 @@ def test_sdk_boto3_path_against_the_server() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "durable_mp.cli", "serve", "--function", "via_boto=tests/server/handlers.py:via_boto",
-         "--port", "0", "--store", "memory", "--skip-time", "--handler-transport", "http"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "durable_mp.cli",
+            "serve",
+            "--function",
+            "via_boto=tests/server/handlers.py:via_boto",
+            "--port",
+            "0",
+            "--store",
+            "memory",
+            "--skip-time",
+            "--handler-transport",
+            "http",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("durable-mp serving via_boto on http://127.0.0.1:"), line + proc.stderr.read()  # type: ignore[union-attr]
@@ -30,7 +48,9 @@ def test_sdk_boto3_path_against_the_server() -> None:
         reply = client.invoke(FunctionName="via_boto", Payload=b"{}")
         assert reply["StatusCode"] == 200, reply
         assert json.loads(reply["Payload"].read()) == {"total": 10, "endpoint": url}
-        events = client.get_durable_execution_history(DurableExecutionArn=reply["DurableExecutionArn"])["Events"]
+        events = client.get_durable_execution_history(DurableExecutionArn=reply["DurableExecutionArn"])[
+            "Events"
+        ]
         kinds = [e["EventType"] for e in events]
         assert kinds.count("StepSucceeded") == 5 and kinds.count("InvocationCompleted") == 2
         assert kinds[-1] == "ExecutionSucceeded"
