@@ -761,8 +761,8 @@ with DurableFunctionTestRunner(map_handler([1, 10], nested_process_map_item, exe
 """
 
 
-@pytest.mark.xfail(reason="engine bug: concurrent ProcessExecutors share the worker pool and each wait() drops "
-                   "the other batch's events (hang; stray pollers then break later batches)", strict=True)
+@pytest.mark.xfail(reason="engine bug: two process maps started concurrently from thread branches hang about half "
+                   "the time (still after ebd6f60 'lease the warm pool'); intermittent, so not strict", strict=False)
 def test_process_maps_inside_concurrent_thread_branches() -> None:
     """Two thread branches each running a map on the (shared) worker pool at the same time.
 
