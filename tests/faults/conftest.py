@@ -12,7 +12,7 @@ import pytest
 
 from durable_mp.testing import DurableFunctionTestRunner
 
-from .handlers import effects
+from .handlers import effect_runs, effects
 
 
 def pool_pids() -> set[int]:
@@ -75,11 +75,13 @@ def procs() -> Processes:
 class Finished:
     """A finished execution: the runner's result, its history, and the side effects its items recorded."""
 
-    def __init__(self, runner: DurableFunctionTestRunner, result: Any, directory: str, seconds: float) -> None:
+    def __init__(self, runner: DurableFunctionTestRunner, result: Any, directory: str,
+                 seconds: float) -> None:
         self.result = result
         self.seconds = seconds
         self.events: list[dict[str, Any]] = runner.get_execution_history(result.execution_arn)["Events"]
-        self.effects = collections.Counter(effects(directory))
+        self.runs = effect_runs(directory)
+        self.effects = collections.Counter(tag for tag, _ in self.runs)
 
     @property
     def status(self) -> str:
@@ -97,7 +99,36 @@ class Finished:
         return sum(e["EventType"] == "InvocationCompleted" for e in self.events)
 
     def ran_twice(self) -> list[str]:
-        return sorted(tag for tag, n in self.effects.items() if n > 1)
+        """The work that ran again although it had completed: see `reruns_not_excused_by_a_kill`."""
+        return reruns_not_excused_by_a_kill(self.runs)
+
+
+def gone(pid: int) -> bool:
+    """`pid` runs no more (exited, or a zombie that burns no CPU)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def reruns_not_excused_by_a_kill(runs: list[tuple[str, int]]) -> list[str]:
+    """Tags that ran more than once when the earlier run had completed.
+
+    A run killed right after its work but before its checkpoint left the worker (the yield point, a
+    killed parent) legitimately runs again (at least once per retry). Such a run is the last thing its
+    process recorded, and that process is gone. Any other earlier run of a repeated tag is a bug."""
+    last_of: dict[int, int] = {pid: i for i, (_, pid) in enumerate(runs)}
+    by_tag: dict[str, list[int]] = collections.defaultdict(list)
+    for i, (tag, _) in enumerate(runs):
+        by_tag[tag].append(i)
+    bad = []
+    for tag, indices in by_tag.items():
+        for i in indices[:-1]:
+            pid = runs[i][1]
+            if last_of[pid] != i or not gone(pid):
+                bad.append(tag)
+                break
+    return sorted(bad)
 
 
 RunFn = Callable[..., Finished]

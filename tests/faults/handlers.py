@@ -15,7 +15,16 @@ import time
 from typing import Any
 
 from durable_mp import DurableContext, durable_execution
-from durable_mp.config import CompletionConfig, MapConfig, ParallelBranch, ParallelConfig
+from durable_mp.config import (
+    CompletionConfig,
+    Duration,
+    MapConfig,
+    ParallelBranch,
+    ParallelConfig,
+    StepConfig,
+    StepSemantics,
+)
+from durable_mp.retries import RetryStrategyConfig, create_retry_strategy
 
 EFFECTS = "effects.log"
 
@@ -24,21 +33,27 @@ EFFECTS = "effects.log"
 
 
 def effect(directory: str, tag: str) -> None:
-    """Record that the work `tag` ran (once per call)."""
+    """Record that the work `tag` ran (once per call), and in which process."""
     fd = os.open(os.path.join(directory, EFFECTS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, f"{tag}\n".encode())
+        os.write(fd, f"{tag} {os.getpid()}\n".encode())
     finally:
         os.close(fd)
 
 
-def effects(directory: str) -> list[str]:
-    """Every effect recorded so far, in order."""
+def effect_runs(directory: str) -> list[tuple[str, int]]:
+    """Every effect recorded so far, in order, as (tag, pid of the process that ran it)."""
     try:
         with open(os.path.join(directory, EFFECTS)) as f:
-            return f.read().split()
+            lines = f.read().splitlines()
     except FileNotFoundError:
         return []
+    return [(tag, int(pid)) for tag, pid in (line.split() for line in lines)]
+
+
+def effects(directory: str) -> list[str]:
+    """The tags of every effect recorded so far, in order."""
+    return [tag for tag, _ in effect_runs(directory)]
 
 
 def spin(seconds: float) -> int:
@@ -84,6 +99,42 @@ def crashing_item(ctx: DurableContext, item: dict[str, Any], index: int, items: 
         kill_self()
     b = ctx.step(lambda _: (effect(d, f"{index}:b"), index * 10)[1], name="b")
     return a + b
+
+
+def exiting_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """Step "a", then end the worker with `os._exit(item["exit"])` when the item says so."""
+    d = item["dir"]
+    a = ctx.step(lambda _: (effect(d, f"{index}:a"), index)[1], name="a")
+    if item.get("exit") is not None:
+        os._exit(item["exit"])
+    return a
+
+
+def waiting_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """Step "a", a 1 s wait (the batch suspends), then `crashing_item`'s crash and step "b" on replay."""
+    d = item["dir"]
+    a = ctx.step(lambda _: (effect(d, f"{index}:a"), index)[1], name="a")
+    ctx.wait(Duration.from_seconds(1), name="pause")
+    if item.get("crash") == "once" and _first_time(os.path.join(d, f"crashed-{index}")):
+        kill_self()
+    b = ctx.step(lambda _: (effect(d, f"{index}:b"), index * 10)[1], name="b")
+    return a + b
+
+
+def at_most_once_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """One AT_MOST_ONCE_PER_RETRY step; with item["crash"], its first attempt SIGKILLs the worker inside."""
+    d = item["dir"]
+
+    def body(step: Any) -> int:
+        if item.get("crash") and _first_time(os.path.join(d, f"crashed-{index}")):
+            kill_self()
+        effect(d, f"{index}:{step.attempt}")
+        return index
+
+    retry = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1)))
+    config = StepConfig(retry_strategy=retry,
+                        step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
+    return ctx.step(body, name="once", config=config)
 
 
 def semaphore_errno() -> int | None:
@@ -137,6 +188,20 @@ def cpu_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) 
     return ctx.step(work, name="work")
 
 
+def many_steps_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """item["steps"] steps of item["seconds"] of CPU each, recording "<index>:<step>" as each ends."""
+    d, seconds = item["dir"], item["seconds"]
+    total = 0
+    for k in range(item["steps"]):
+        def work(_: Any, k: int = k) -> int:
+            spin(seconds)
+            effect(d, f"{index}:{k}")
+            return k
+
+        total += ctx.step(work, name=f"s{k}")
+    return total
+
+
 def cpu_branch(d: str, index: int, seconds: float) -> Any:
     """A parallel branch like `cpu_item` (a module-level factory, so the branch pickles by value)."""
 
@@ -176,7 +241,8 @@ def map_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
 def parallel_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """event: {"dir", "crash": [None | "once" | "always" per branch], "workers", "completion"}."""
     d = event["dir"]
-    branches = [ParallelBranch(crashing_branch(d, i, c), name=f"branch-{i}") for i, c in enumerate(event["crash"])]
+    branches = [ParallelBranch(crashing_branch(d, i, crash), name=f"branch-{i}")
+                for i, crash in enumerate(event["crash"])]
     config = ParallelConfig(completion_config=_completion(event.get("completion")) if event.get("completion")
                             else CompletionConfig.all_successful(),
                             executor="processes", workers=event.get("workers"))
@@ -215,13 +281,14 @@ def unpicklable_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str,
             return index * 2
 
     what = event["what"]
+    config = MapConfig(executor=executor, workers=2)
     if what == "item":
-        return ctx.map([1, lock, 3], double_index, name="bad-map",
-                       config=MapConfig(executor=executor, workers=2)).to_dict()
+        return ctx.map([1, lock, 3], double_index, name="bad-map", config=config).to_dict()
     if what == "function":
-        return ctx.map([1, 2, 3], holds_lock, name="bad-map", config=MapConfig(executor=executor, workers=2)).to_dict()
+        return ctx.map([1, 2, 3], holds_lock, name="bad-map", config=config).to_dict()
     def locked_branch(c: DurableContext) -> int:
         return holds_lock(c, None, 1, None)
 
     branches = [lambda c: 0, locked_branch]
-    return ctx.parallel(branches, name="bad-parallel", config=ParallelConfig(executor=executor, workers=2)).to_dict()
+    parallel_config = ParallelConfig(executor=executor, workers=2)
+    return ctx.parallel(branches, name="bad-parallel", config=parallel_config).to_dict()

@@ -24,7 +24,8 @@ def main(directory: str) -> None:
 
     pool = workers.shared._pool
     print(json.dumps({"parent_errno": semaphore_errno(), "status": result.status.value,
-                      "result": result.result_value, "error": None if result.error is None else str(result.error),
+                      "result": result.result_value,
+                      "error": None if result.error is None else str(result.error),
                       "workers": [] if pool is None else pool.pids()}))
 
 

@@ -28,7 +28,8 @@ def main(db_path: str, name: str, payload: str) -> None:
         events = service.events(arn)
         errors = [e["InvocationCompletedDetails"].get("Error") for e in events
                   if e["EventType"] == "InvocationCompleted"]
-        print(json.dumps({"Status": final["Status"], "Result": final.get("Result"), "Error": final.get("Error"),
+        print(json.dumps({"Status": final["Status"], "Result": final.get("Result"),
+                          "Error": final.get("Error"),
                           "InvocationErrors": errors}))
     finally:
         service.close()

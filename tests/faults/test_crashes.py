@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import psutil
 from durable_mp.concurrency.coordinator import DEFAULT_MAX_CRASHES
 
 from .conftest import Processes, RunFn, pool_pids
-from .handlers import map_handler, parallel_handler
+from .handlers import effects, map_handler, parallel_handler
 
 
 def attempt_pids(directory: Path, index: int) -> list[int]:
@@ -26,7 +28,8 @@ def crash_items(directory: Path, crashes: dict[int, str], n: int) -> list[dict[s
 
 def test_sigkill_once_reruns_the_item_on_a_fresh_worker_and_the_pool_heals(
         run: RunFn, tmp_path: Path, procs: Processes) -> None:
-    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {1: "once"}, 4), "workers": 2})
+    items = crash_items(tmp_path, {1: "once"}, 4)
+    done = run(map_handler, {"func": "crashing_item", "items": items, "workers": 2})
 
     assert done.status == "SUCCEEDED", done.result.error
     assert done.value["completionReason"] == "ALL_COMPLETED"
@@ -71,7 +74,8 @@ def test_sigkill_every_time_fails_only_that_item_with_worker_crashed(
     procs.assert_clean()
 
 
-def test_sigkill_every_time_with_fail_fast_ends_the_batch(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+def test_sigkill_every_time_with_fail_fast_ends_the_batch(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
     done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {0: "always"}, 3),
                              "workers": 1})
 
@@ -91,4 +95,68 @@ def test_parallel_branch_killed_once_reruns(run: RunFn, tmp_path: Path, procs: P
         ("SUCCEEDED", 0), ("SUCCEEDED", 11), ("SUCCEEDED", 22)]
     assert done.effects == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
     assert len(attempt_pids(tmp_path, 1)) == 2
+    procs.assert_clean()
+
+
+def test_worker_exiting_with_a_code_fails_the_item_naming_the_code(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    items = [{"dir": str(tmp_path), "exit": 3 if i == 1 else None} for i in range(3)]
+    done = run(map_handler, {"func": "exiting_item", "items": items, "workers": 2,
+                             "completion": {"tolerated_failure_count": 1}})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["status"] for i in done.value["all"]] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    error = done.value["all"][1]["error"]
+    assert "item 1" in error["ErrorMessage"] and "exit code 3" in error["ErrorMessage"], error
+    assert json.loads(error["ErrorData"]) == {"index": 1, "signal": None, "exitcode": 3}
+    assert done.effects == {"0:a": 1, "1:a": 1, "2:a": 1}
+    procs.assert_clean()
+
+
+def test_crash_while_replaying_after_a_wait(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    """Items suspend on a wait; in the next invocation item 1's worker dies mid-replay, and it reruns."""
+    items = crash_items(tmp_path, {1: "once"}, 3)
+    done = run(map_handler, {"func": "waiting_item", "items": items, "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["result"] for i in done.value["all"]] == [0, 11, 22]
+    assert done.invocations() >= 2
+    assert (tmp_path / "crashed-1").exists()
+    assert done.effects == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
+    procs.assert_clean()
+
+
+def test_at_most_once_step_interrupted_by_a_crash_goes_through_its_retry(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    items = [{"dir": str(tmp_path), "crash": i == 1} for i in range(3)]
+    done = run(map_handler, {"func": "at_most_once_item", "items": items, "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["result"] for i in done.value["all"]] == [0, 1, 2]
+    assert done.effects == {"0:1": 1, "1:2": 1, "2:1": 1}  # item 1's step succeeded on attempt 2, once
+    interrupted = [e for e in done.events if e["EventType"] == "StepFailed"]
+    assert len(interrupted) == 1
+    error = interrupted[0]["StepFailedDetails"]["Error"]["Payload"]
+    assert error["ErrorType"].rsplit(".", 1)[-1] == "StepInterruptedError"
+    procs.assert_clean()
+
+
+def test_warm_workers_killed_while_idle_are_replaced(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    done = run(map_handler, {"func": "crashing_item", "items": crash_items(first, {}, 3), "workers": 2})
+    assert done.status == "SUCCEEDED"
+    idle = sorted(pool_pids())
+    assert len(idle) == 2
+    for pid in idle:
+        os.kill(pid, signal.SIGKILL)
+
+    later = tmp_path / "later"
+    later.mkdir()
+    again = run(map_handler, {"func": "crashing_item", "items": crash_items(later, {}, 3), "workers": 2})
+    assert again.status == "SUCCEEDED", again.result.error
+    assert [i["result"] for i in again.value["all"]] == [0, 11, 22]
+    assert collections.Counter(effects(str(later))) == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
+    used = {pid for i in range(3) for pid in attempt_pids(later, i)}
+    assert not used & set(idle) and len(pool_pids()) == 2
     procs.assert_clean()

@@ -57,7 +57,8 @@ def test_map_works_when_semlock_raises_enosys(tmp_path: Path, procs: Processes) 
     site.mkdir()
     (site / "sitecustomize.py").write_text(NO_SEMLOCK)  # every interpreter, workers included
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
-    done = subprocess.run([sys.executable, "-m", "tests.faults.lambda_main", str(tmp_path)], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "tests.faults.lambda_main", str(tmp_path)], cwd=ROOT,
+                          env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     check_run(done.stdout, tmp_path, errno.ENOSYS)
@@ -68,8 +69,8 @@ def test_map_works_with_a_read_only_dev_shm(tmp_path: Path, procs: Processes) ->
     command = (f"mount -t tmpfs -o ro,size=1k none /dev/shm && "
                f"{sys.executable} -m tests.faults.lambda_main {tmp_path}")
     try:
-        done = subprocess.run(["unshare", "-m", "sh", "-c", command], cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(["unshare", "-m", "sh", "-c", command], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
     except FileNotFoundError:
         pytest.skip("the unshare command is not installed")
     if done.returncode != 0 and ("Operation not permitted" in done.stderr

@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 import pytest
 
-from .conftest import Processes
+from .conftest import Processes, gone
 from .handlers import effects
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,19 +27,13 @@ def start(db: Path, name: str, payload: str) -> subprocess.Popen[str]:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_effects(directory: Path, count: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+def wait_for_acknowledged(db: Path, count: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Wait until the store holds at least `count` acknowledged items (read while the run writes: WAL)."""
     deadline = time.monotonic() + timeout
-    while len(effects(str(directory))) < count:
+    while not db.exists() or len(acknowledged_items(db)) < count:
         assert proc.poll() is None, f"the run ended early: {proc.communicate()}"
-        assert time.monotonic() < deadline, f"fewer than {count} items done after {timeout} s"
+        assert time.monotonic() < deadline, f"fewer than {count} items acknowledged after {timeout} s"
         time.sleep(0.02)
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def kill_mid_map(proc: subprocess.Popen[str]) -> list[int]:
@@ -58,8 +52,13 @@ def kill_mid_map(proc: subprocess.Popen[str]) -> list[int]:
 
 def acknowledged_items(db: Path) -> set[int]:
     """Indices of the items whose step the store had acknowledged as SUCCEEDED."""
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db)
+    try:
         ops = [json.loads(body) for (body,) in conn.execute("SELECT body FROM operations")]
+    except sqlite3.OperationalError:  # the run has not created its schema yet
+        return set()
+    finally:
+        conn.close()
     names = {op["Id"]: op.get("Name") for op in ops if op.get("SubType") == "MapIteration"}
     return {int(names[op["ParentId"]].rsplit("-", 1)[1]) for op in ops
             if op["Type"] == "STEP" and op["Status"] == "SUCCEEDED" and op.get("ParentId") in names}
@@ -71,13 +70,13 @@ def test_parent_killed_mid_map_resumes_from_sqlite(tmp_path: Path, procs: Proces
     items: list[dict[str, Any]] = [{"dir": str(tmp_path), "seconds": 0.3} for _ in range(ITEMS)]
     payload = json.dumps({"func": "cpu_item", "items": items, "workers": 2})
 
-    acknowledged: set[int] = set()
-    for done_before_kill in (2, 6):
+    snapshots: list[tuple[set[int], dict[int, int]]] = []  # at each kill: items acknowledged, runs so far
+    for acknowledged_before_kill in (2, 5):
         proc = start(db, "resume-me", payload)
-        wait_for_effects(tmp_path, done_before_kill, proc)
+        wait_for_acknowledged(db, acknowledged_before_kill, proc)
         kill_mid_map(proc)
-        acknowledged |= acknowledged_items(db)
-    assert acknowledged, "some items were acknowledged before the kills"
+        snapshots.append((acknowledged_items(db), runs(tmp_path)))
+    assert len(snapshots[1][0]) < ITEMS, "the second kill came before the map finished"
 
     proc = start(db, "resume-me", payload)
     out, err = proc.communicate(timeout=60)
@@ -87,10 +86,18 @@ def test_parent_killed_mid_map_resumes_from_sqlite(tmp_path: Path, procs: Proces
     result = json.loads(final["Result"])
     assert [(i["status"], i["result"]) for i in result["all"]] == [("SUCCEEDED", i * i) for i in range(ITEMS)]
     crashed = [e for e in final["InvocationErrors"] if e]
-    assert len(crashed) == 2 and all(e["Payload"]["ErrorType"] == "Runtime.ExitError" for e in crashed), crashed
+    assert len(crashed) == 2, crashed  # the two killed invocations, recorded when the store was reopened
+    assert all(e["Payload"]["ErrorType"] == "Runtime.ExitError" for e in crashed), crashed
 
-    counts = {tag: effects(str(tmp_path)).count(tag) for tag in map(str, range(ITEMS))}
-    assert all(n >= 1 for n in counts.values()), counts
-    assert {i: counts[str(i)] for i in acknowledged} == {i: 1 for i in acknowledged}, \
-        "an item acknowledged before the kill ran again"
+    final_runs = runs(tmp_path)
+    assert all(final_runs[i] >= 1 for i in range(ITEMS)), final_runs
+    for acknowledged, runs_then in snapshots:
+        assert {i: final_runs[i] for i in acknowledged} == {i: runs_then[i] for i in acknowledged}, \
+            "an item acknowledged before a kill ran again after it"
     procs.assert_clean()
+
+
+def runs(directory: Path) -> dict[int, int]:
+    """How many times each item's work has run so far."""
+    tags = effects(str(directory))
+    return {i: tags.count(str(i)) for i in range(ITEMS)}
