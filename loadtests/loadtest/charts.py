@@ -48,8 +48,8 @@ def _nice_max(value: float) -> float:
 
 def _frame(title: str, y_label: str, y_max: float, x_labels: list[str]) -> list[str]:
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-           f'font-family="sans-serif" font-size="11">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+            f'font-family="sans-serif" font-size="11">'),
            f'<text x="{W / 2 - RIGHT / 2:.0f}" y="18" text-anchor="middle" font-size="14">{html.escape(title)}</text>']
     for k in range(5):
         value = y_max * k / 4

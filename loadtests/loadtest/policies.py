@@ -32,7 +32,6 @@ from durable_mp.config import (
     continue_batch,
 )
 from durable_mp.exceptions import ValidationError
-
 from loadtests.loadtest.spec import SpecError
 
 PRESETS: dict[str, Callable[[], CompletionConfig]] = {

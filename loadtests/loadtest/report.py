@@ -176,11 +176,11 @@ def render_table(report: dict[str, Any]) -> str:
     s = report["settings"]
     rows = [HEADERS, *table_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
-    lines = [
+    lines = [(
         f"{s['items']} items, cost {s['cost']}, failures {s['fail_pattern']} {s['fail_rate']:g}, seed {s['seed']}, "
         f"max_concurrency {s['max_concurrency'] or 'unbounded'}, {s['repetitions']} repetition(s); "
-        f"{report['machine']['cpus']} cores, Python {report['machine']['python']}",
-    ]
+        f"{report['machine']['cpus']} cores, Python {report['machine']['python']}"
+    )]
     for n, row in enumerate(rows):
         lines.append("  ".join(cell.rjust(w) if i >= 4 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
         if n == 0:

@@ -19,7 +19,6 @@ from typing import Any
 from durable_mp import DurableContext, durable_execution
 from durable_mp.config import MapConfig
 from durable_mp.testing import DurableFunctionTestRunner
-
 from loadtests.loadtest.items import ItemRun, read_records, run_item
 from loadtests.loadtest.memory import MemorySampler
 from loadtests.loadtest.policies import Policy, predict_sequential

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.loadtest.cli import main
-
 from tests.loadtest.conftest import run_tool
 
 Tiny = tuple[int, Path, dict[str, Any], str]
@@ -61,8 +60,8 @@ def test_same_seed_reproduces_other_seed_differs(tmp_path: Path, tiny_run: Tiny)
     _, a = run_tool(tmp_path / "a", *args)
     _, b = run_tool(tmp_path / "b", *args)
     _, c = run_tool(tmp_path / "c", *args, "--seed", "4")
-    fingerprints = lambda r: [x["runs"][0]["fingerprint"] for x in r["configurations"]]  # noqa: E731
-    failed = lambda r: _by_policy(r)["all_completed"]["runs"][0]["failed_items"]  # noqa: E731
+    fingerprints = lambda r: [x["runs"][0]["fingerprint"] for x in r["configurations"]]
+    failed = lambda r: _by_policy(r)["all_completed"]["runs"][0]["failed_items"]
     assert fingerprints(a) == fingerprints(b) and failed(a) == failed(b) and failed(a)
     assert failed(a) != failed(c)
 

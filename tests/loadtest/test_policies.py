@@ -8,7 +8,6 @@ import pytest
 
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import CompletionConfig
-
 from loadtests.loadtest.policies import Quorum, parse_policies, parse_policy, predict_sequential
 from loadtests.loadtest.spec import SpecError
 

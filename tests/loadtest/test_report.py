@@ -69,3 +69,13 @@ def test_table_has_a_row_per_configuration(tiny_run: Tiny) -> None:
     rows = {line.split()[0]: line for line in lines[3:7]}
     assert set(rows) == {"first_successful", "all_completed", "all_successful", "custom"}
     assert "min_ok" in rows["first_successful"] and "model ok" in rows["all_completed"]
+
+
+def test_soak_growth_ignores_the_warm_up_plateau_but_not_a_climb() -> None:
+    from loadtests.loadtest.soak import _growth
+
+    plateau = [100.0, 101.4, 102.7, 104.5, 103.9, 105.5, 106.9, 107.9, 109.8, 111.3] + [112.0] * 10
+    base, growth = _growth(plateau)
+    assert base == 109.8 and growth == pytest.approx(2.2)
+    leak = [100.0 + 3 * i for i in range(20)]
+    assert _growth(leak)[1] == pytest.approx(30.0)
