@@ -27,6 +27,8 @@ def add_parser(sub: Any) -> None:
         "run",
         help="run a workflow to completion on the embedded service",
         description="Run a durable handler on the embedded local service until it ends.",
+        epilog="exit status: 0 SUCCEEDED, 1 FAILED/TIMED_OUT/STOPPED, 2 bad input, 3 waiting for a callback "
+        "(send it with `durable-mp callback`, then run again with the same --execution-name), 130 Ctrl-C",
     )
     p.add_argument("target", help="path/to/file.py:handler or package.module:handler")
     p.add_argument("--input", default=None, help="the execution input, as JSON (default {})")
