@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from durable_mp.testing import DurableFunctionTestRunner, ExecutionStatus
+
 from .conftest import Processes, RunFn
 from .handlers import map_handler, sequential_handler
 
@@ -57,3 +59,23 @@ def test_item_longer_than_an_invocation_keeps_its_checkpointed_steps(
     assert set(done.effects) == {f"{i}:{k}" for i in range(2) for k in range(30)}
     assert done.ran_twice() == []
     procs.assert_clean()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="bug: an item longer than one invocation's budget is killed at every "
+                   "yield and restarted from scratch in the next invocation, forever (PENDING each time, so "
+                   "no retry limit applies) until the execution times out")
+def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path: Path) -> None:
+    """One 1.5 s step; each invocation has 1 s (it yields at 0.5 s). It can never finish, so the execution
+    must end with an error within a few invocations, as Lambda's own retry limit would end it without the
+    yield (Sandbox.Timedout, retried a bounded number of times) - not run on until its execution timeout."""
+    items = [{"dir": str(tmp_path), "seconds": 1.5}]
+    with DurableFunctionTestRunner(map_handler, skip_time=True, invocation_timeout=1) as runner:
+        arn = runner.run_async(input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120)
+        try:
+            result = runner.wait_for_result(arn, timeout=8)
+        finally:
+            invocations = sum(e["EventType"] == "InvocationCompleted"
+                              for e in runner.get_execution_history(arn)["Events"])
+    assert result.execution_status is ExecutionStatus.FAILED, result.error
+    assert invocations <= 8

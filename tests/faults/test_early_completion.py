@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import Finished, Processes, RunFn, gone, pool_pids
 from .handlers import map_handler
 
@@ -20,6 +22,7 @@ def run_early(run: RunFn, directory: Path) -> Finished:
                              "completion": {"min_successful": 1}})
 
 
+@pytest.mark.slow
 def test_min_successful_returns_at_once_and_kills_the_running_items(
         run: RunFn, tmp_path: Path, procs: Processes) -> None:
     done = run_early(run, tmp_path)
