@@ -203,6 +203,9 @@ def durable_execution(
         def handler(event: Any, context: Any) -> dict[str, Any]:
             from durable_mp.service.boto import BotoServiceClient
 
+            _required(event, "DurableExecutionArn")  # a malformed event fails before any AWS client exists
+            _required(event, "CheckpointToken")
+
             return run_invocation(f, event, context, BotoServiceClient(boto3_client), settings)
 
         def durable_invoke(event: dict[str, Any], lambda_context: Any, service_client: DurableServiceClient) -> dict[str, Any]:

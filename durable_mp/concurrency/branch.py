@@ -51,6 +51,7 @@ class Outcome:
     payload: str | None = None
     error: dict[str, Any] | None = None
     resume_at: float | None = None  # epoch seconds, for a timed suspension
+    waiting_on: str | None = None  # the operation whose completion would let a suspended branch go on
 
 
 def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
@@ -89,10 +90,9 @@ def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], An
         payload = serialize(item_serdes, raw, spec.op_id, state.execution_arn)
     except (TerminationYield, TokenRevoked, ExecutionError):
         raise
-    except TimedSuspendExecution as exc:
-        return Outcome(spec.index, SUSPENDED, resume_at=exc.scheduled_timestamp)
-    except SuspendExecution:
-        return Outcome(spec.index, SUSPENDED)
+    except SuspendExecution as exc:
+        resume_at = exc.scheduled_timestamp if isinstance(exc, TimedSuspendExecution) else None
+        return Outcome(spec.index, SUSPENDED, resume_at=resume_at, waiting_on=getattr(exc, "operation_id", None))
     except Exception as exc:
         if isinstance(exc, InvocationError) and exc.retriable:
             raise

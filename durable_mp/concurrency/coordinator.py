@@ -83,6 +83,7 @@ def run_batch(
     outcomes: dict[int, Outcome] = {}
     in_flight: set[int] = set()
     suspended: dict[int, float | None] = {}
+    waiting_on: dict[int, str] = {}
     crashes: dict[int, int] = {}
     started_at: dict[int, float] = {}
     next_i = 0
@@ -121,6 +122,14 @@ def run_batch(
             if not in_flight:
                 if out_of_time:
                     raise TerminationYield()
+                ready = _unblocked(state, waiting_on)
+                if ready:  # what a suspended item waited for completed during this invocation (cancel_wait)
+                    for i in ready:
+                        del suspended[i], waiting_on[i]
+                        spec = specs[i]
+                        executor.start(BranchSpec(spec.index, spec.op_id, spec.name, spec.sub_type, spec.batch_id, spec.flat, True))
+                        in_flight.add(i)
+                    continue
                 if suspended:
                     _suspend(suspended)
                 break
@@ -146,11 +155,23 @@ def run_batch(
                         in_flight.add(r.index)
                 elif r.status == SUSPENDED:
                     suspended[r.index] = r.resume_at
+                    if r.waiting_on is not None:
+                        waiting_on[r.index] = r.waiting_on
                 else:
                     finish(r)
     finally:
         executor.close()
     return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
+    """Suspended items whose awaited operation has ended since they suspended (rare: e.g. cancel_wait)."""
+    ready = []
+    for i, op_id in waiting_on.items():
+        op = state.replay.get(op_id)
+        if op is not None and op.is_terminal:
+            ready.append(i)
+    return ready
 
 
 def _suspend(suspended: dict[int, float | None]) -> None:

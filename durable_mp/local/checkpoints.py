@@ -1,7 +1,8 @@
 """CheckpointDurableExecution: validate a batch of OperationUpdates, then apply it all or nothing.
 
 Rules (as the service enforces them):
-- at most 250 updates and 750 KB of payloads per request; each payload at most 262,144 bytes (UTF-8);
+- at most 250 updates and 750 KB of payloads per request; each payload at most 262,144 bytes (UTF-8),
+  except the execution's own result (an EXECUTION SUCCEED too large for the Lambda response), up to 16 MB;
   an error object at most 32,768 bytes. These are permanent errors.
 - actions per type: EXECUTION SUCCEED|FAIL (one, last in the batch); CONTEXT START|SUCCEED|FAIL;
   STEP START|SUCCEED|FAIL|RETRY; WAIT START|CANCEL; CALLBACK START; CHAINED_INVOKE START.
@@ -29,6 +30,7 @@ from durable_mp.local.ids import callback_id
 MAX_UPDATES = 250
 MAX_REQUEST_BYTES = 750 * 1024
 MAX_PAYLOAD_BYTES = 262_144
+MAX_EXECUTION_RESULT_BYTES = 16 * 1024 * 1024
 MAX_ERROR_BYTES = 32_768
 MAX_SECONDS = 31_622_400
 
@@ -58,6 +60,16 @@ def check_payload(op_id: str, payload: Any, what: str = "Payload") -> int:
             raise invalid(f"{what} of operation {op_id} is {size:,} bytes; the limit is 262,144 bytes "
                           "per operation payload. Store large data elsewhere and checkpoint a reference.")
     return size
+
+
+def check_execution_result(op_id: str, payload: Any) -> None:
+    """The EXECUTION SUCCEED payload carries a result over Lambda's 6 MB response: its own, larger limit."""
+    if not isinstance(payload, str):
+        raise invalid(f"Payload of operation {op_id} must be a string, not {type(payload).__name__}")
+    size = _utf8_len(payload)
+    if size > MAX_EXECUTION_RESULT_BYTES:
+        raise invalid(f"the execution result of {op_id} is {size:,} bytes; the limit is "
+                      f"{MAX_EXECUTION_RESULT_BYTES:,} bytes")
 
 
 def check_error(op_id: str, error: Any) -> int:
@@ -127,7 +139,9 @@ def apply_batch(ex: Execution, updates: list[dict[str, Any]], now: int) -> tuple
         for index, update in enumerate(updates):
             op_id, op_type, action = _validate_shape(update)
             payload = update.get("Payload")
-            if payload is not None:
+            if payload is not None and op_type == "EXECUTION":
+                check_execution_result(op_id, payload)  # a result too large for the Lambda response
+            elif payload is not None:
                 total += check_payload(op_id, payload)
             error = update.get("Error")
             if error is not None:

@@ -41,7 +41,7 @@ class Callback(Generic[T]):
             return deserialize(self.serdes or _PASS_THROUGH, op.result, self.operation_id, self.state.execution_arn)
         if op.is_terminal:
             _raise_terminal_failure(op.status, op.error)
-        suspend("Callback result not received yet. Suspending execution while waiting for result.")
+        suspend("Callback result not received yet. Suspending execution while waiting for result.", operation_id=self.operation_id)
 
 
 def _raise_terminal_failure(status: str, error: dict[str, Any] | None) -> NoReturn:

@@ -35,6 +35,6 @@ def run_invoke(ctx: DurableContext, function_name: str, payload: Any, name: str 
             return None if op.result is None else deserialize(config.serdes_result or _JSON, op.result, ref.id, arn)
         if op is not None and op.is_terminal:
             raise operation_error_from_error_object(op.error or {"ErrorMessage": f"invoke {op.status}"}, InvokeError)
-        suspend(f"invoke of {function_name} has not finished")
+        suspend(f"invoke of {function_name} has not finished", operation_id=ref.id)
     finally:
         ctx._finish(op)

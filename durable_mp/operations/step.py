@@ -50,7 +50,7 @@ def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callab
         if op.status == FAILED:
             raise operation_error_from_error_object(op.error or {}, StepError)
         if op.status == PENDING:
-            suspend_until(op.next_attempt_ms, f"retry of step {ref.name or ref.id} is scheduled")
+            suspend_until(op.next_attempt_ms, f"retry of step {ref.name or ref.id} is scheduled", ref.id)
         if op.status == STARTED and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
             _retry_or_fail(ctx, ref, op, config, StepInterruptedError(
                 f"Step operation_id={ref.id} name={ref.name} was previously interrupted", step_id=ref.id))
@@ -93,7 +93,7 @@ def _retry_or_fail(ctx: DurableContext, ref: OpRef, op: Operation | None, config
             ref.update(RETRY, error=error_object_from_exception(error), StepOptions={"NextAttemptDelaySeconds": delay}),
             sync=True,
         )
-        suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay)
+        suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay, ref.id)
     _fail(ctx, ref, error)
 
 

@@ -12,13 +12,15 @@ from typing import NoReturn
 from durable_mp.exceptions import SuspendExecution, TimedSuspendExecution
 
 
-def suspend(message: str, delay_seconds: float | None = None) -> NoReturn:
+def suspend(message: str, delay_seconds: float | None = None, operation_id: str | None = None) -> NoReturn:
+    """Suspend; `operation_id` names the operation whose completion would let the code go on."""
     if delay_seconds is None:
-        raise SuspendExecution(message)
-    raise TimedSuspendExecution(message, time.time() + max(0.0, delay_seconds))
+        exc: SuspendExecution = SuspendExecution(message)
+    else:
+        exc = TimedSuspendExecution(message, time.time() + max(0.0, delay_seconds))
+    exc.operation_id = operation_id  # type: ignore[attr-defined]
+    raise exc
 
 
-def suspend_until(epoch_ms: int | None, message: str) -> NoReturn:
-    if epoch_ms is None:
-        raise SuspendExecution(message)
-    raise TimedSuspendExecution(message, max(epoch_ms / 1000.0, time.time()))
+def suspend_until(epoch_ms: int | None, message: str, operation_id: str | None = None) -> NoReturn:
+    suspend(message, None if epoch_ms is None else max(0.0, epoch_ms / 1000.0 - time.time()), operation_id)

@@ -29,9 +29,9 @@ def run_wait(ctx: DurableContext, duration: Duration, name: str | None) -> None:
         if op is not None and op.is_terminal:
             return
         if op is not None and op.status == STARTED:
-            suspend_until(op.scheduled_end_ms, f"wait {name or ref.id} has not ended")
+            suspend_until(op.scheduled_end_ms, f"wait {name or ref.id} has not ended", ref.id)
         ctx.state.checkpointer.submit(ref.update(START, WaitOptions={"WaitSeconds": seconds}))
-        suspend(f"wait {name or ref.id} for {seconds} s", seconds)
+        suspend(f"wait {name or ref.id} for {seconds} s", seconds, ref.id)
     finally:
         ctx._finish(op)
 

@@ -44,7 +44,7 @@ def run_wait_for_condition(
             if op.status == FAILED:
                 raise operation_error_from_error_object(op.error or {}, WaitForConditionError)
             if op.status == PENDING:
-                suspend_until(op.next_attempt_ms, f"wait_for_condition {name or ref.id} will check again later")
+                suspend_until(op.next_attempt_ms, f"wait_for_condition {name or ref.id} will check again later", ref.id)
         if op is None or op.status != STARTED:
             ctx.state.checkpointer.submit(ref.update(START))
         try:
@@ -73,6 +73,6 @@ def run_wait_for_condition(
             error_object = error_object_from_exception(exc)
             ctx.state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
             raise operation_error_from_error_object(error_object, WaitForConditionError)
-        suspend(f"wait_for_condition {name or ref.id} will check again in {delay} s", delay)
+        suspend(f"wait_for_condition {name or ref.id} will check again in {delay} s", delay, ref.id)
     finally:
         ctx._finish(op)

@@ -39,6 +39,8 @@ class TokenRevoked(SuspendExecution):
 
 def check_payload(update: dict[str, Any]) -> None:
     """Refuse an update whose payload the service would reject, before anything is sent."""
+    if update["Type"] == EXECUTION:  # the execution's own result may be up to Lambda's 6 MB response
+        return
     size = payload_size(update.get("Payload"))
     if size > MAX_PAYLOAD_BYTES:
         what = update.get("Name") or update["Id"]

@@ -94,8 +94,6 @@ def test_missing_key_raises_execution_error_naming_it(missing: str) -> None:
         echo.durable_invoke(bad, Ctx(), FakeClient())
 
 
-@pytest.mark.xfail(reason="engine bug: handler() builds the boto3 client (NoRegionError without a region) before "
-                   "validating the event", strict=True)
 @pytest.mark.parametrize("missing", ["DurableExecutionArn", "CheckpointToken"])
 def test_lambda_entry_point_validates_the_event_before_anything_else(
         missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,8 +208,6 @@ def test_result_at_the_limit_is_returned_inline() -> None:
     assert client.requests == []
 
 
-@pytest.mark.xfail(reason="engine bug: check_payload refuses the EXECUTION SUCCEED update over 256 KB, so the "
-                   "6 MB result path always FAILS", strict=True)
 def test_result_over_6mb_is_checkpointed_and_returned_empty() -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
@@ -226,7 +222,6 @@ def test_result_over_6mb_is_checkpointed_and_returned_empty() -> None:
     assert update["Payload"] == json.dumps("x" * (LIMIT - 1))
 
 
-@pytest.mark.xfail(reason="engine bug: check_payload refuses the EXECUTION SUCCEED update over 256 KB", strict=True)
 def test_result_over_6mb_through_the_local_runner(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:

@@ -163,8 +163,6 @@ def test_get_original_input(run: Any) -> None:
 # ------------------------------------------------------------------------------------ cancel_wait
 
 
-@pytest.mark.xfail(reason="engine bug: a wait cancelled by a sibling branch in the same invocation leaves its "
-                   "branch suspended; the invocation returns PENDING with nothing to wake it (hangs)", strict=True)
 def test_cancel_wait_lets_the_waiting_branch_continue(run: Any) -> None:
     def long_waiter(ctx: DurableContext) -> str:
         ctx.wait(Duration.from_seconds(3600), name="long")

@@ -753,7 +753,7 @@ from durable_mp.testing import DurableFunctionTestRunner
 
 with DurableFunctionTestRunner(map_handler([1, 10], nested_process_map_item, executor="threads")) as runner:
     try:
-        result = runner.run(timeout=4)
+        result = runner.run(timeout=60)
     except TimeoutError:
         print("HANG")
         sys.exit(3)
@@ -761,8 +761,6 @@ with DurableFunctionTestRunner(map_handler([1, 10], nested_process_map_item, exe
 """
 
 
-@pytest.mark.xfail(reason="engine bug: two process maps started concurrently from thread branches hang about half "
-                   "the time (still after ebd6f60 'lease the warm pool'); intermittent, so not strict", strict=False)
 def test_process_maps_inside_concurrent_thread_branches() -> None:
     """Two thread branches each running a map on the (shared) worker pool at the same time.
 
@@ -774,7 +772,7 @@ def test_process_maps_inside_concurrent_thread_branches() -> None:
 
     root = str(Path(__file__).resolve().parents[2])
     proc = subprocess.run([sys.executable, "-c", _NESTED_PROCESS_MAPS], cwd=root, capture_output=True, text=True,
-                          timeout=30, check=False)
+                          timeout=90, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1])["results"] == [[2, 4], [20, 22]]
 
