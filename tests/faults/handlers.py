@@ -19,6 +19,7 @@ from durable_mp.config import (
     CompletionConfig,
     Duration,
     MapConfig,
+    NestingType,
     ParallelBranch,
     ParallelConfig,
     StepConfig,
@@ -137,6 +138,29 @@ def at_most_once_item(ctx: DurableContext, item: dict[str, Any], index: int, ite
     return ctx.step(body, name="once", config=config)
 
 
+def dies_after_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """Step "a"; then, with item["die"], the worker SIGKILLs itself shortly after the item returned."""
+    d = item["dir"]
+    a = ctx.step(lambda _: (effect(d, f"{index}:a"), index)[1], name="a")
+    if item.get("die") and _first_time(os.path.join(d, f"crashed-{index}")):
+        threading.Timer(0.05, kill_self).start()
+    return a
+
+
+def nested_map_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> list[int]:
+    """A map inside the item (on threads, in the worker), then `crashing_item`'s crash-once point."""
+    d = item["dir"]
+    inner = [{"dir": d, "tag": f"{index}.{k}"} for k in range(3)]
+    result = ctx.map(inner, inner_item, name="inner").get_results()
+    if item.get("crash") == "once" and _first_time(os.path.join(d, f"crashed-{index}")):
+        kill_self()
+    return result
+
+
+def inner_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    return ctx.step(lambda _: (effect(item["dir"], item["tag"]), index)[1], name="inner-step")
+
+
 def semaphore_errno() -> int | None:
     """The errno with which this process fails to make a POSIX semaphore (None: it can make one)."""
     import multiprocessing
@@ -228,9 +252,12 @@ def _completion(spec: dict[str, Any] | None) -> CompletionConfig:
 @durable_execution
 def map_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """event: {"func": name in this module, "items": [...], "workers": n, "completion": {...},
-    "executor": "processes", "maps": how many times to run the same map (default 1)}."""
+    "max_concurrency", "nesting": "NESTED" | "FLAT", "executor": "processes",
+    "maps": how many times to run the same map (default 1)}."""
     func = globals()[event["func"]]
-    config = MapConfig(completion_config=_completion(event.get("completion")),
+    config = MapConfig(max_concurrency=event.get("max_concurrency"),
+                       completion_config=_completion(event.get("completion")),
+                       nesting_type=NestingType[event.get("nesting", "NESTED")],
                        executor=event.get("executor", "processes"), workers=event.get("workers"))
     out = [ctx.map(event["items"], func, name=f"map-{k}", config=config).to_dict()
            for k in range(event.get("maps", 1))]

@@ -161,3 +161,47 @@ def test_warm_workers_killed_while_idle_are_replaced(run: RunFn, tmp_path: Path,
     used = {pid for i in range(3) for pid in attempt_pids(later, i)}
     assert not used & set(idle) and len(pool_pids()) == 2
     procs.assert_clean()
+
+
+def test_flat_item_killed_once_replays_its_steps(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    """FLAT items write no CONTEXT: the rerun must still find item 1's step "a" (ParentId = the map)."""
+    items = crash_items(tmp_path, {1: "once"}, 3)
+    done = run(map_handler, {"func": "crashing_item", "items": items, "workers": 2, "nesting": "FLAT"})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["result"] for i in done.value["all"]] == [0, 11, 22]
+    assert len(attempt_pids(tmp_path, 1)) == 2
+    assert done.effects == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
+    assert not [e for e in done.events if e.get("SubType") == "MapIteration"]
+    procs.assert_clean()
+
+
+def test_nested_map_inside_a_killed_item_is_replayed(run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    """Item 1 runs an inner map (threads, in its worker), then its worker dies: the rerun replays the
+    inner map's items instead of running them again."""
+    items = crash_items(tmp_path, {1: "once"}, 2)
+    done = run(map_handler, {"func": "nested_map_item", "items": items, "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["result"] for i in done.value["all"]] == [[0, 1, 2], [0, 1, 2]]
+    assert (tmp_path / "crashed-1").exists()
+    assert done.effects == {f"{i}.{k}": 1 for i in range(2) for k in range(3)}
+    procs.assert_clean()
+
+
+def test_worker_dying_after_its_item_returned_loses_nothing(
+        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    """Item 0's worker SIGKILLs itself 50 ms after the item returned, while idle or running another item."""
+    items = [{"dir": str(tmp_path), "die": i == 0} for i in range(6)]
+    done = run(map_handler, {"func": "dies_after_item", "items": items, "workers": 2})
+
+    assert done.status == "SUCCEEDED", done.result.error
+    assert [i["result"] for i in done.value["all"]] == list(range(6))
+    assert done.ran_twice() == []
+    assert set(done.effects) == {f"{i}:a" for i in range(6)}
+    later = tmp_path / "later"
+    later.mkdir()
+    again = run(map_handler, {"func": "dies_after_item", "items": [{"dir": str(later)}] * 4, "workers": 2})
+    assert [i["result"] for i in again.value["all"]] == list(range(4))
+    assert len(pool_pids()) == 2
+    procs.assert_clean()

@@ -71,7 +71,8 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
     yield (Sandbox.Timedout, retried a bounded number of times) - not run on until its execution timeout."""
     items = [{"dir": str(tmp_path), "seconds": 1.5}]
     with DurableFunctionTestRunner(map_handler, skip_time=True, invocation_timeout=1) as runner:
-        arn = runner.run_async(input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120)
+        arn = runner.run_async(input={"func": "cpu_item", "items": items, "workers": 1},
+                               execution_timeout=120)
         try:
             result = runner.wait_for_result(arn, timeout=8)
         finally:
