@@ -138,6 +138,17 @@ def at_most_once_item(ctx: DurableContext, item: dict[str, Any], index: int, ite
     return ctx.step(body, name="once", config=config)
 
 
+def slow_crash_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """Burn item["seconds"] of CPU, then SIGKILL the worker: every attempt (records one effect each).
+    An item with item["ok"] returns its index instead."""
+    if item.get("ok"):
+        return index
+    spin(item["seconds"])
+    effect(item["dir"], f"{index}:attempt")
+    kill_self()
+    return index
+
+
 def dies_after_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
     """Step "a"; then, with item["die"], the worker SIGKILLs itself shortly after the item returned."""
     d = item["dir"]
