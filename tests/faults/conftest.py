@@ -12,7 +12,7 @@ import pytest
 
 from durable_mp.testing import DurableFunctionTestRunner
 
-from .handlers import effect_runs, effects
+from .handlers import effect_runs
 
 
 def pool_pids() -> set[int]:
@@ -50,10 +50,16 @@ class Processes:
     def problems(self, zombies_ok: bool = False) -> list[str]:
         now = {pid: status for pid, status in children().items() if pid not in self.before}
         workers, size = pool_pids(), pool_size()
-        found = [] if zombies_ok else [f"zombie {pid}" for pid, status in now.items()
-                                       if status == psutil.STATUS_ZOMBIE]
-        found += [f"process {pid} ({status}) is not a shared-pool worker" for pid, status in now.items()
-                  if status != psutil.STATUS_ZOMBIE and pid not in workers]
+        found = (
+            []
+            if zombies_ok
+            else [f"zombie {pid}" for pid, status in now.items() if status == psutil.STATUS_ZOMBIE]
+        )
+        found += [
+            f"process {pid} ({status}) is not a shared-pool worker"
+            for pid, status in now.items()
+            if status != psutil.STATUS_ZOMBIE and pid not in workers
+        ]
         if len(workers) > size:
             found.append(f"the shared pool has {len(workers)} workers for size {size}")
         return found
@@ -75,8 +81,9 @@ def procs() -> Processes:
 class Finished:
     """A finished execution: the runner's result, its history, and the side effects its items recorded."""
 
-    def __init__(self, runner: DurableFunctionTestRunner, result: Any, directory: str,
-                 seconds: float) -> None:
+    def __init__(
+        self, runner: DurableFunctionTestRunner, result: Any, directory: str, seconds: float
+    ) -> None:
         self.result = result
         self.seconds = seconds
         self.events: list[dict[str, Any]] = runner.get_execution_history(result.execution_arn)["Events"]
@@ -92,8 +99,11 @@ class Finished:
         return self.result.result_value
 
     def invocation_errors(self) -> list[dict[str, Any]]:
-        return [e["InvocationCompletedDetails"]["Error"] for e in self.events
-                if e["EventType"] == "InvocationCompleted" and e["InvocationCompletedDetails"].get("Error")]
+        return [
+            e["InvocationCompletedDetails"]["Error"]
+            for e in self.events
+            if e["EventType"] == "InvocationCompleted" and e["InvocationCompletedDetails"].get("Error")
+        ]
 
     def invocations(self) -> int:
         return sum(e["EventType"] == "InvocationCompleted" for e in self.events)
@@ -139,7 +149,7 @@ def run(tmp_path: Any) -> Iterator[RunFn]:
     """`run(handler, input, timeout=30, **runner_kw)` -> Finished (skip_time=True; closed after the test)."""
     runners: list[DurableFunctionTestRunner] = []
 
-    def _run(handler: Any, input: Any, *, timeout: float = 30, **runner_kw: Any) -> Finished:  # noqa: A002
+    def _run(handler: Any, input: Any, *, timeout: float = 30, **runner_kw: Any) -> Finished:
         runner = DurableFunctionTestRunner(handler, skip_time=True, **runner_kw)
         runners.append(runner)
         start = time.monotonic()

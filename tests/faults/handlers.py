@@ -133,8 +133,7 @@ def at_most_once_item(ctx: DurableContext, item: dict[str, Any], index: int, ite
         return index
 
     retry = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1)))
-    config = StepConfig(retry_strategy=retry,
-                        step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
+    config = StepConfig(retry_strategy=retry, step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
     return ctx.step(body, name="once", config=config)
 
 
@@ -228,6 +227,7 @@ def many_steps_item(ctx: DurableContext, item: dict[str, Any], index: int, items
     d, seconds = item["dir"], item["seconds"]
     total = 0
     for k in range(item["steps"]):
+
         def work(_: Any, k: int = k) -> int:
             spin(seconds)
             effect(d, f"{index}:{k}")
@@ -266,12 +266,17 @@ def map_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     "max_concurrency", "nesting": "NESTED" | "FLAT", "executor": "processes",
     "maps": how many times to run the same map (default 1)}."""
     func = globals()[event["func"]]
-    config = MapConfig(max_concurrency=event.get("max_concurrency"),
-                       completion_config=_completion(event.get("completion")),
-                       nesting_type=NestingType[event.get("nesting", "NESTED")],
-                       executor=event.get("executor", "processes"), workers=event.get("workers"))
-    out = [ctx.map(event["items"], func, name=f"map-{k}", config=config).to_dict()
-           for k in range(event.get("maps", 1))]
+    config = MapConfig(
+        max_concurrency=event.get("max_concurrency"),
+        completion_config=_completion(event.get("completion")),
+        nesting_type=NestingType[event.get("nesting", "NESTED")],
+        executor=event.get("executor", "processes"),
+        workers=event.get("workers"),
+    )
+    out = [
+        ctx.map(event["items"], func, name=f"map-{k}", config=config).to_dict()
+        for k in range(event.get("maps", 1))
+    ]
     return out[0] if len(out) == 1 else {"maps": out}
 
 
@@ -279,11 +284,17 @@ def map_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
 def parallel_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """event: {"dir", "crash": [None | "once" | "always" per branch], "workers", "completion"}."""
     d = event["dir"]
-    branches = [ParallelBranch(crashing_branch(d, i, crash), name=f"branch-{i}")
-                for i, crash in enumerate(event["crash"])]
-    config = ParallelConfig(completion_config=_completion(event.get("completion")) if event.get("completion")
-                            else CompletionConfig.all_successful(),
-                            executor="processes", workers=event.get("workers"))
+    branches = [
+        ParallelBranch(crashing_branch(d, i, crash), name=f"branch-{i}")
+        for i, crash in enumerate(event["crash"])
+    ]
+    config = ParallelConfig(
+        completion_config=_completion(event.get("completion"))
+        if event.get("completion")
+        else CompletionConfig.all_successful(),
+        executor="processes",
+        workers=event.get("workers"),
+    )
     return ctx.parallel(branches, name="par", config=config).to_dict()
 
 
@@ -293,6 +304,7 @@ def sequential_handler(event: dict[str, Any], ctx: DurableContext) -> list[int]:
     d, seconds = event["dir"], event["seconds"]
     out = []
     for i in range(event["steps"]):
+
         def work(_: Any, i: int = i) -> int:
             time.sleep(seconds)
             effect(d, f"{i}")
@@ -324,6 +336,7 @@ def unpicklable_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str,
         return ctx.map([1, lock, 3], double_index, name="bad-map", config=config).to_dict()
     if what == "function":
         return ctx.map([1, 2, 3], holds_lock, name="bad-map", config=config).to_dict()
+
     def locked_branch(c: DurableContext) -> int:
         return holds_lock(c, None, 1, None)
 

@@ -23,10 +23,17 @@ def main(directory: str) -> None:
     import workers.shared
 
     pool = workers.shared._pool
-    print(json.dumps({"parent_errno": semaphore_errno(), "status": result.status.value,
-                      "result": result.result_value,
-                      "error": None if result.error is None else str(result.error),
-                      "workers": [] if pool is None else pool.pids()}))
+    print(
+        json.dumps(
+            {
+                "parent_errno": semaphore_errno(),
+                "status": result.status.value,
+                "result": result.result_value,
+                "error": None if result.error is None else str(result.error),
+                "workers": [] if pool is None else pool.pids(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

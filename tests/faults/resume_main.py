@@ -26,11 +26,21 @@ def main(db_path: str, name: str, payload: str) -> None:
         arn = service.start_execution(FUNCTION, payload, name=name)
         final = service.wait_for_execution(arn, timeout=120)
         events = service.events(arn)
-        errors = [e["InvocationCompletedDetails"].get("Error") for e in events
-                  if e["EventType"] == "InvocationCompleted"]
-        print(json.dumps({"Status": final["Status"], "Result": final.get("Result"),
-                          "Error": final.get("Error"),
-                          "InvocationErrors": errors}))
+        errors = [
+            e["InvocationCompletedDetails"].get("Error")
+            for e in events
+            if e["EventType"] == "InvocationCompleted"
+        ]
+        print(
+            json.dumps(
+                {
+                    "Status": final["Status"],
+                    "Result": final.get("Result"),
+                    "Error": final.get("Error"),
+                    "InvocationErrors": errors,
+                }
+            )
+        )
     finally:
         service.close()
 

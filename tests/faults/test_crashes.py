@@ -27,14 +27,19 @@ def crash_items(directory: Path, crashes: dict[int, str], n: int) -> list[dict[s
 
 
 def test_sigkill_once_reruns_the_item_on_a_fresh_worker_and_the_pool_heals(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     items = crash_items(tmp_path, {1: "once"}, 4)
     done = run(map_handler, {"func": "crashing_item", "items": items, "workers": 2})
 
     assert done.status == "SUCCEEDED", done.result.error
     assert done.value["completionReason"] == "ALL_COMPLETED"
     assert [(i["status"], i["result"]) for i in done.value["all"]] == [
-        ("SUCCEEDED", 0), ("SUCCEEDED", 11), ("SUCCEEDED", 22), ("SUCCEEDED", 33)]
+        ("SUCCEEDED", 0),
+        ("SUCCEEDED", 11),
+        ("SUCCEEDED", 22),
+        ("SUCCEEDED", 33),
+    ]
     # every step ran exactly once: the rerun of item 1 replayed step "a", checkpointed before the kill
     assert done.effects == {f"{i}:{s}": 1 for i in range(4) for s in "ab"}
     pids = attempt_pids(tmp_path, 1)
@@ -54,15 +59,26 @@ def test_sigkill_once_reruns_the_item_on_a_fresh_worker_and_the_pool_heals(
 
 
 def test_sigkill_every_time_fails_only_that_item_with_worker_crashed(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
-    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {1: "always"}, 3),
-                             "workers": 2, "completion": {"tolerated_failure_count": 1}})
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
+    done = run(
+        map_handler,
+        {
+            "func": "crashing_item",
+            "items": crash_items(tmp_path, {1: "always"}, 3),
+            "workers": 2,
+            "completion": {"tolerated_failure_count": 1},
+        },
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     value = done.value
     assert value["completionReason"] == "ALL_COMPLETED"
     assert [(i["status"], i["result"]) for i in value["all"]] == [
-        ("SUCCEEDED", 0), ("FAILED", None), ("SUCCEEDED", 22)]
+        ("SUCCEEDED", 0),
+        ("FAILED", None),
+        ("SUCCEEDED", 22),
+    ]
     error = value["all"][1]["error"]
     assert error["ErrorType"].rsplit(".", 1)[-1] == "WorkerCrashed"
     assert "item 1" in error["ErrorMessage"] and "SIGKILL" in error["ErrorMessage"]
@@ -76,9 +92,11 @@ def test_sigkill_every_time_fails_only_that_item_with_worker_crashed(
 
 
 def test_sigkill_every_time_with_fail_fast_ends_the_batch(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
-    done = run(map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {0: "always"}, 3),
-                             "workers": 1})
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
+    done = run(
+        map_handler, {"func": "crashing_item", "items": crash_items(tmp_path, {0: "always"}, 3), "workers": 1}
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     assert done.value["completionReason"] == "FAILURE_TOLERANCE_EXCEEDED"
@@ -93,17 +111,23 @@ def test_parallel_branch_killed_once_reruns(run: RunFn, tmp_path: Path, procs: P
 
     assert done.status == "SUCCEEDED", done.result.error
     assert [(i["status"], i["result"]) for i in done.value["all"]] == [
-        ("SUCCEEDED", 0), ("SUCCEEDED", 11), ("SUCCEEDED", 22)]
+        ("SUCCEEDED", 0),
+        ("SUCCEEDED", 11),
+        ("SUCCEEDED", 22),
+    ]
     assert done.effects == {f"{i}:{s}": 1 for i in range(3) for s in "ab"}
     assert len(attempt_pids(tmp_path, 1)) == 2
     procs.assert_clean()
 
 
 def test_worker_exiting_with_a_code_fails_the_item_naming_the_code(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     items = [{"dir": str(tmp_path), "exit": 3 if i == 1 else None} for i in range(3)]
-    done = run(map_handler, {"func": "exiting_item", "items": items, "workers": 2,
-                             "completion": {"tolerated_failure_count": 1}})
+    done = run(
+        map_handler,
+        {"func": "exiting_item", "items": items, "workers": 2, "completion": {"tolerated_failure_count": 1}},
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     assert [i["status"] for i in done.value["all"]] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
@@ -128,7 +152,8 @@ def test_crash_while_replaying_after_a_wait(run: RunFn, tmp_path: Path, procs: P
 
 
 def test_at_most_once_step_interrupted_by_a_crash_goes_through_its_retry(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     items = [{"dir": str(tmp_path), "crash": i == 1} for i in range(3)]
     done = run(map_handler, {"func": "at_most_once_item", "items": items, "workers": 2})
 
@@ -190,7 +215,8 @@ def test_nested_map_inside_a_killed_item_is_replayed(run: RunFn, tmp_path: Path,
 
 
 def test_worker_dying_after_its_item_returned_loses_nothing(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     """Item 0's worker SIGKILLs itself 50 ms after the item returned, while idle or running another item."""
     items = [{"dir": str(tmp_path), "die": i == 0} for i in range(6)]
     done = run(map_handler, {"func": "dies_after_item", "items": items, "workers": 2})

@@ -15,14 +15,17 @@ from .handlers import effects, map_handler, sequential_handler
 
 @pytest.mark.slow
 def test_cpu_map_longer_than_an_invocation_finishes_over_several(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     items = [{"dir": str(tmp_path), "seconds": 0.5} for _ in range(20)]
-    done = run(map_handler, {"func": "cpu_item", "items": items, "workers": 2}, invocation_timeout=3,
-               timeout=90)
+    done = run(
+        map_handler, {"func": "cpu_item", "items": items, "workers": 2}, invocation_timeout=3, timeout=90
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     assert [(i["status"], i["result"]) for i in done.value["all"]] == [
-        ("SUCCEEDED", i * i) for i in range(20)]
+        ("SUCCEEDED", i * i) for i in range(20)
+    ]
     assert done.invocations() >= 3, "20 x 0.5 s on 2 workers cannot fit in one 3 s invocation"
     assert done.invocation_errors() == [], "an invocation was cut off instead of yielding"
     assert done.ran_twice() == []
@@ -32,9 +35,14 @@ def test_cpu_map_longer_than_an_invocation_finishes_over_several(
 
 @pytest.mark.slow
 def test_sequential_steps_longer_than_an_invocation_finish_over_several(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
-    done = run(sequential_handler, {"dir": str(tmp_path), "steps": 15, "seconds": 0.2},
-               invocation_timeout=1.5, timeout=60)
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
+    done = run(
+        sequential_handler,
+        {"dir": str(tmp_path), "steps": 15, "seconds": 0.2},
+        invocation_timeout=1.5,
+        timeout=60,
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     assert done.value == list(range(15))
@@ -46,12 +54,17 @@ def test_sequential_steps_longer_than_an_invocation_finish_over_several(
 
 @pytest.mark.slow
 def test_item_longer_than_an_invocation_keeps_its_checkpointed_steps(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     """Each item needs 4.5 s of 30 steps; the yield kills it mid-way, and the next invocation replays the
     steps it checkpointed instead of running them again."""
     items = [{"dir": str(tmp_path), "steps": 30, "seconds": 0.15} for _ in range(2)]
-    done = run(map_handler, {"func": "many_steps_item", "items": items, "workers": 2}, invocation_timeout=3,
-               timeout=90)
+    done = run(
+        map_handler,
+        {"func": "many_steps_item", "items": items, "workers": 2},
+        invocation_timeout=3,
+        timeout=90,
+    )
 
     assert done.status == "SUCCEEDED", done.result.error
     assert [i["result"] for i in done.value["all"]] == [sum(range(30))] * 2
@@ -63,37 +76,52 @@ def test_item_longer_than_an_invocation_keeps_its_checkpointed_steps(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="bug: an item longer than one invocation's budget is killed at every "
-                   "yield and restarted from scratch in the next invocation, forever (PENDING each time, so "
-                   "no retry limit applies) until the execution times out")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: an item longer than one invocation's budget is killed at every "
+    "yield and restarted from scratch in the next invocation, forever (PENDING each time, so "
+    "no retry limit applies) until the execution times out",
+)
 def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path: Path) -> None:
     """One 1.5 s step; each invocation has 1 s (it yields at 0.5 s). It can never finish, so the execution
     must end with an error within a few invocations, as Lambda's own retry limit would end it without the
     yield (Sandbox.Timedout, retried a bounded number of times) - not run on until its execution timeout."""
     items = [{"dir": str(tmp_path), "seconds": 1.5}]
     with DurableFunctionTestRunner(map_handler, skip_time=True, invocation_timeout=1) as runner:
-        arn = runner.run_async(input={"func": "cpu_item", "items": items, "workers": 1},
-                               execution_timeout=120)
+        arn = runner.run_async(
+            input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120
+        )
         try:
             result = runner.wait_for_result(arn, timeout=8)
         finally:
-            invocations = sum(e["EventType"] == "InvocationCompleted"
-                              for e in runner.get_execution_history(arn)["Events"])
+            invocations = sum(
+                e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
+            )
     assert result.execution_status is ExecutionStatus.FAILED, result.error
     assert invocations <= 8
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="bug: the coordinator counts an item's worker crashes per invocation "
-                   "(run_batch's local `crashes`); an item that crashes slowly is restarted by every "
-                   "invocation after the yield and never reaches max_crashes, so the execution never ends")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the coordinator counts an item's worker crashes per invocation "
+    "(run_batch's local `crashes`); an item that crashes slowly is restarted by every "
+    "invocation after the yield and never reaches max_crashes, so the execution never ends",
+)
 def test_slowly_crashing_item_fails_after_max_crashes_across_invocations(tmp_path: Path) -> None:
     """Every attempt burns 0.4 s then SIGKILLs its worker; an invocation of 1.5 s yields at 1 s, so it
     sees at most two crashes. After DEFAULT_MAX_CRASHES crashes in all, the item must fail."""
     items = [{"dir": str(tmp_path), "seconds": 0.4}, {"dir": str(tmp_path), "seconds": 0.0, "ok": True}]
     with DurableFunctionTestRunner(map_handler, skip_time=True, invocation_timeout=1.5) as runner:
-        arn = runner.run_async(input={"func": "slow_crash_item", "items": items, "workers": 2,
-                                      "completion": {"tolerated_failure_count": 1}}, execution_timeout=120)
+        arn = runner.run_async(
+            input={
+                "func": "slow_crash_item",
+                "items": items,
+                "workers": 2,
+                "completion": {"tolerated_failure_count": 1},
+            },
+            execution_timeout=120,
+        )
         result = runner.wait_for_result(arn, timeout=6)
     assert result.execution_status is ExecutionStatus.SUCCEEDED, result.error
     value = result.result_value["all"]

@@ -18,20 +18,27 @@ def run_early(run: RunFn, directory: Path) -> Finished:
     d = str(directory)
     items = [{"dir": d, "slow": True, "seconds": SLOW_SECONDS} for _ in range(3)]
     items.append({"dir": d, "slow": False, "after": [0, 1, 2]})
-    return run(map_handler, {"func": "fast_or_slow_item", "items": items, "workers": 4,
-                             "completion": {"min_successful": 1}})
+    return run(
+        map_handler,
+        {"func": "fast_or_slow_item", "items": items, "workers": 4, "completion": {"min_successful": 1}},
+    )
 
 
 @pytest.mark.slow
 def test_min_successful_returns_at_once_and_kills_the_running_items(
-        run: RunFn, tmp_path: Path, procs: Processes) -> None:
+    run: RunFn, tmp_path: Path, procs: Processes
+) -> None:
     done = run_early(run, tmp_path)
     returned = time.time()
 
     assert done.status == "SUCCEEDED", done.result.error
     assert done.value["completionReason"] == "MIN_SUCCESSFUL_REACHED"
     assert [(i["index"], i["status"]) for i in done.value["all"]] == [
-        (0, "STARTED"), (1, "STARTED"), (2, "STARTED"), (3, "SUCCEEDED")]
+        (0, "STARTED"),
+        (1, "STARTED"),
+        (2, "STARTED"),
+        (3, "SUCCEEDED"),
+    ]
     assert done.value["all"][3]["result"] == "fast"
     slow_started = [(tmp_path / f"slowpid-{i}").stat().st_mtime for i in range(3)]
     assert returned < min(slow_started) + SLOW_SECONDS, "the map waited for the slow items"
@@ -45,8 +52,9 @@ def test_min_successful_returns_at_once_and_kills_the_running_items(
 
     # no checkpoint of a slow item after the map's ContextSucceeded
     events = done.events
-    map_done = next(e["EventId"] for e in events
-                    if e["EventType"] == "ContextSucceeded" and e.get("SubType") == "Map")
+    map_done = next(
+        e["EventId"] for e in events if e["EventType"] == "ContextSucceeded" and e.get("SubType") == "Map"
+    )
     slow_ids = {e["Id"] for e in events if e.get("Name") in ("map-item-0", "map-item-1", "map-item-2")}
     slow_ids |= {e["Id"] for e in events if e.get("ParentId") in slow_ids}
     late = [e for e in events if e.get("Id") in slow_ids and e["EventId"] > map_done]

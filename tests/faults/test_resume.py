@@ -23,8 +23,13 @@ ITEMS = 10
 
 
 def start(db: Path, name: str, payload: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.faults.resume_main", str(db), name, payload],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.faults.resume_main", str(db), name, payload],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_acknowledged(db: Path, count: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
@@ -60,8 +65,11 @@ def acknowledged_items(db: Path) -> set[int]:
     finally:
         conn.close()
     names = {op["Id"]: op.get("Name") for op in ops if op.get("SubType") == "MapIteration"}
-    return {int(names[op["ParentId"]].rsplit("-", 1)[1]) for op in ops
-            if op["Type"] == "STEP" and op["Status"] == "SUCCEEDED" and op.get("ParentId") in names}
+    return {
+        int(names[op["ParentId"]].rsplit("-", 1)[1])
+        for op in ops
+        if op["Type"] == "STEP" and op["Status"] == "SUCCEEDED" and op.get("ParentId") in names
+    }
 
 
 @pytest.mark.slow
@@ -92,8 +100,9 @@ def test_parent_killed_mid_map_resumes_from_sqlite(tmp_path: Path, procs: Proces
     final_runs = runs(tmp_path)
     assert all(final_runs[i] >= 1 for i in range(ITEMS)), final_runs
     for acknowledged, runs_then in snapshots:
-        assert {i: final_runs[i] for i in acknowledged} == {i: runs_then[i] for i in acknowledged}, \
+        assert {i: final_runs[i] for i in acknowledged} == {i: runs_then[i] for i in acknowledged}, (
             "an item acknowledged before a kill ran again after it"
+        )
     procs.assert_clean()
 
 

@@ -18,7 +18,8 @@ CASES = [  # what holds the lock, and how the error must name it
 
 @pytest.mark.parametrize(("what", "culprit"), CASES)
 def test_unpicklable_batch_fails_before_it_starts(
-        run: RunFn, what: str, culprit: str, procs: Processes) -> None:
+    run: RunFn, what: str, culprit: str, procs: Processes
+) -> None:
     done = run(unpicklable_handler, {"what": what})
 
     assert done.status == "FAILED"
