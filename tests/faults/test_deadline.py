@@ -7,10 +7,23 @@ from pathlib import Path
 import pytest
 
 from durable_mp.concurrency.coordinator import DEFAULT_MAX_CRASHES
-from durable_mp.testing import DurableFunctionTestRunner, ExecutionStatus
+from durable_mp.testing import DurableFunctionTestResult, DurableFunctionTestRunner, ExecutionStatus
 
-from .conftest import Processes, RunFn
+from .conftest import Processes, RunFn, wait_for_invocation_threads
 from .handlers import effects, map_handler, sequential_handler
+
+
+def result_within(
+    runner: DurableFunctionTestRunner, arn: str, timeout: float
+) -> DurableFunctionTestResult | None:
+    """The result if the execution ends within `timeout` s; else None, after stopping it and waiting
+    for its invocation to end (so it leaves nothing running behind)."""
+    try:
+        return runner.wait_for_result(arn, timeout=timeout)
+    except TimeoutError:
+        runner.service.stop_durable_execution(DurableExecutionArn=arn)
+        wait_for_invocation_threads()
+        return None
 
 
 @pytest.mark.slow
@@ -91,12 +104,11 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
         arn = runner.run_async(
             input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120
         )
-        try:
-            result = runner.wait_for_result(arn, timeout=8)
-        finally:
-            invocations = sum(
-                e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
-            )
+        result = result_within(runner, arn, 8)
+        invocations = sum(
+            e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
+        )
+    assert result is not None, f"still running after 8 s and {invocations} invocations"
     assert result.execution_status is ExecutionStatus.FAILED, result.error
     assert invocations <= 8
 
@@ -122,7 +134,8 @@ def test_slowly_crashing_item_fails_after_max_crashes_across_invocations(tmp_pat
             },
             execution_timeout=120,
         )
-        result = runner.wait_for_result(arn, timeout=6)
+        result = result_within(runner, arn, 6)
+    assert result is not None, "still running after 6 s"
     assert result.execution_status is ExecutionStatus.SUCCEEDED, result.error
     value = result.result_value["all"]
     assert [i["status"] for i in value] == ["FAILED", "SUCCEEDED"]
