@@ -39,7 +39,15 @@ from .handlers import SUITES, TARGETS
 from .local_aws import ImmediateLogRetriever, LogCapture, clients
 
 SUITE_ORDER = (
-    "step", "wait", "child", "callback", "invoke", "wait_for_condition", "wait_for_callback", "parallel", "map",
+    "step",
+    "wait",
+    "child",
+    "callback",
+    "invoke",
+    "wait_for_condition",
+    "wait_for_callback",
+    "parallel",
+    "map",
     "plugin",
 )
 EXECUTOR_SUITES = frozenset({"map", "parallel"})
@@ -106,8 +114,10 @@ class LocalPollingConfig(AsyncValidationConfig):
 
 @contextmanager
 def _local_timing() -> Iterator[None]:
-    with mock.patch.object(validate, "CloudWatchLogRetriever", ImmediateLogRetriever), \
-            mock.patch.object(validate, "AsyncValidationConfig", LocalPollingConfig):
+    with (
+        mock.patch.object(validate, "CloudWatchLogRetriever", ImmediateLogRetriever),
+        mock.patch.object(validate, "AsyncValidationConfig", LocalPollingConfig),
+    ):
         yield
 
 
@@ -139,19 +149,23 @@ def run(requirement: Requirement, output_dir: Path) -> DescriptionResult:
             capture = LogCapture()
             lambda_client = runner.lambda_client()
             services = clients(lambda_client, capture, [FUNCTION_NAME, *TARGETS])
-            invoker = Invoker(STACK_NAME, region=REGION, lambda_client=lambda_client,
-                              cfn_client=services["cloudformation"])
+            invoker = Invoker(
+                STACK_NAME, region=REGION, lambda_client=lambda_client, cfn_client=services["cloudformation"]
+            )
             with capture.installed(), _local_timing():
-                return _within_time_limit(lambda: validate_description(
-                    function_name=FUNCTION_NAME,
-                    description_id=requirement.requirement_id,
-                    test_file=requirement.path,
-                    invoker=invoker,
-                    tmp_dir=str(output_dir),
-                    region=REGION,
-                    aws_clients=AwsClients(MappingProxyType(dict(services))),
-                    output_dir=str(output_dir),
-                ), requirement)
+                return _within_time_limit(
+                    lambda: validate_description(
+                        function_name=FUNCTION_NAME,
+                        description_id=requirement.requirement_id,
+                        test_file=requirement.path,
+                        invoker=invoker,
+                        tmp_dir=str(output_dir),
+                        region=REGION,
+                        aws_clients=AwsClients(MappingProxyType(dict(services))),
+                        output_dir=str(output_dir),
+                    ),
+                    requirement,
+                )
         finally:
             runner.close()
 
@@ -170,8 +184,12 @@ def _within_time_limit(validation: Any, requirement: Requirement) -> Description
     worker.start()
     worker.join(REQUIREMENT_TIMEOUT_SECONDS)
     if not outcome:
-        return DescriptionResult(requirement.requirement_id, FUNCTION_NAME, passed=False,
-                                 errors=[f"validation did not finish within {REQUIREMENT_TIMEOUT_SECONDS:.0f} s"])
+        return DescriptionResult(
+            requirement.requirement_id,
+            FUNCTION_NAME,
+            passed=False,
+            errors=[f"validation did not finish within {REQUIREMENT_TIMEOUT_SECONDS:.0f} s"],
+        )
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]

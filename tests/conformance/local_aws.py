@@ -43,8 +43,11 @@ class LogCapture(logging.Handler):
                 line[key] = value
         ingestion = next(self._sequence)
         self.events.append(
-            {"timestamp": int(record.created * 1000), "ingestionTime": ingestion,
-             "message": json.dumps(line, default=str)}
+            {
+                "timestamp": int(record.created * 1000),
+                "ingestionTime": ingestion,
+                "message": json.dumps(line, default=str),
+            }
         )
 
     @contextmanager
@@ -67,9 +70,19 @@ class LocalCloudWatchLogs:
     def __init__(self, capture: LogCapture) -> None:
         self._capture = capture
 
-    def filter_log_events(self, *, logGroupName: str, startTime: int, endTime: int,  # noqa: N803
-                          filterPattern: str | None = None, nextToken: str | None = None) -> dict[str, Any]:
-        arns = {match.replace('\\"', '"').replace("\\\\", "\\") for match in _ARN_FILTER.findall(filterPattern or "")}
+    def filter_log_events(
+        self,
+        *,
+        logGroupName: str,
+        startTime: int,
+        endTime: int,
+        filterPattern: str | None = None,
+        nextToken: str | None = None,
+    ) -> dict[str, Any]:
+        arns = {
+            match.replace('\\"', '"').replace("\\\\", "\\")
+            for match in _ARN_FILTER.findall(filterPattern or "")
+        }
         events = []
         for event in list(self._capture.events):
             if not startTime <= event["timestamp"] <= endTime:
@@ -91,7 +104,7 @@ class LocalCloudFormation:
     def __init__(self, function_names: list[str]) -> None:
         self._function_names = list(function_names)
 
-    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> dict[str, Any]:  # noqa: N803
+    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
         if LogicalResourceId not in self._function_names:
             raise KeyError(f"no function {LogicalResourceId!r} in local stack {StackName!r}")
         return {"StackResourceDetail": {"PhysicalResourceId": LogicalResourceId}}
@@ -106,7 +119,7 @@ class _StackResourcesPaginator:
     def __init__(self, function_names: list[str]) -> None:
         self._function_names = function_names
 
-    def paginate(self, *, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+    def paginate(self, *, StackName: str) -> list[dict[str, Any]]:
         summaries = [
             {"LogicalResourceId": name, "PhysicalResourceId": name, "ResourceType": "AWS::Lambda::Function"}
             for name in self._function_names
@@ -119,8 +132,14 @@ class ImmediateLogRetriever(CloudWatchLogRetriever):
 
     EVENT_POLL_TIMEOUT_SECONDS = 0.0
 
-    def get_execution_log_events(self, log_group_name: str, execution_arn: str, start_time_ms: int,
-                                 end_time_ms: int | None = None, wait_seconds: int | None = None) -> list[dict]:
+    def get_execution_log_events(
+        self,
+        log_group_name: str,
+        execution_arn: str,
+        start_time_ms: int,
+        end_time_ms: int | None = None,
+        wait_seconds: int | None = None,
+    ) -> list[dict]:
         return super().get_execution_log_events(
             log_group_name, execution_arn, start_time_ms, end_time_ms=end_time_ms, wait_seconds=0
         )

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from .harness import EXECUTOR_SUITES, EXECUTORS, SUITE_ORDER
 
-_TEST_NAME = re.compile(r"^test_requirement\[(?P<suite>[a-z_]+)-(?P<rid>\d+(?:-\d+)*?)(?:-(?P<executor>processes|threads))?\]$")
+_TEST_NAME = re.compile(
+    r"^test_requirement\[(?P<suite>[a-z_]+)-(?P<rid>\d+(?:-\d+)*?)(?:-(?P<executor>processes|threads))?\]$"
+)
 OUTCOMES = ("passed", "failed", "not implemented")
 
 
@@ -76,8 +78,12 @@ def table(outcomes: list[Outcome]) -> str:
         mark = "" if suite in EXECUTOR_SUITES else " *"
         lines.append(f"{suite + mark:<20}" + "".join(cells))
     lines.append("-" * len(header))
-    lines.append(f"{'total':<20}" + "".join(
-        " | " + f"{t['passed']}/{t['failed']}/{t['not implemented']}".rjust(24) for t in totals.values()))
+    lines.append(
+        f"{'total':<20}"
+        + "".join(
+            " | " + f"{t['passed']}/{t['failed']}/{t['not implemented']}".rjust(24) for t in totals.values()
+        )
+    )
     lines.append("* runs once, without an executor: the same result is counted in both columns")
     return "\n".join(lines)
 
@@ -97,17 +103,29 @@ def details(outcomes: list[Outcome]) -> str:
 
 def run_tests(junit: Path, workers: int) -> int:
     """Run the conformance tests with pytest-xdist, writing ``junit``; returns pytest's exit code."""
-    command = [sys.executable, "-m", "pytest", str(Path(__file__).parent / "test_conformance.py"), "-q",
-               "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(Path(__file__).parent / "test_conformance.py"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+    ]
     if workers > 1:
         command += ["-n", str(workers)]
     return subprocess.run(command, check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.conformance.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.conformance.report", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--junit", type=Path, help="read this junit xml instead of running the tests")
-    parser.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers for the run (default 2)")
+    parser.add_argument(
+        "-n", "--workers", type=int, default=2, help="pytest-xdist workers for the run (default 2)"
+    )
     args = parser.parse_args(argv)
     junit = args.junit
     if junit is None:

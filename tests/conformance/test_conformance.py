@@ -38,7 +38,9 @@ def _history_outline(output_dir: Path, requirement_id: str) -> str:
     for event in events:
         details = {k: v for k, v in event.items() if k.endswith("Details") and v}
         head = f"{event.get('EventId')}: {event.get('EventType')}/{event.get('SubType', '-')}"
-        lines.append(f"  {head} name={event.get('Name')!r} parent={event.get('ParentId')!r} {json.dumps(details)[:300]}")
+        lines.append(
+            f"  {head} name={event.get('Name')!r} parent={event.get('ParentId')!r} {json.dumps(details)[:300]}"
+        )
     return "\n".join(lines)
 
 
@@ -57,8 +59,14 @@ def test_requirement(requirement: Requirement, tmp_path: Path) -> None:
 
 
 def test_every_requirement_has_a_handler_or_a_declared_reason() -> None:
-    missing = sorted({r.key for r in REQUIREMENTS if r.requirement_id not in SUITES.get(r.suite, {})
-                      and reason_for(r.suite, r.requirement_id) is None})
+    missing = sorted(
+        {
+            r.key
+            for r in REQUIREMENTS
+            if r.requirement_id not in SUITES.get(r.suite, {})
+            and reason_for(r.suite, r.requirement_id) is None
+        }
+    )
     assert missing == []
 
 

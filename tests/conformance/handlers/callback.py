@@ -141,7 +141,7 @@ class ApprovalSerDes(SerDes[dict[str, Any]]):
 
     def deserialize(self, data: str, serdes_context: SerDesContext) -> dict[str, Any]:
         raw = json.loads(data)
-        when = datetime.fromisoformat(raw["timestamp"].replace("Z", "+00:00"))
+        when = datetime.fromisoformat(raw["timestamp"])
         return {"id": raw["id"], "message": raw["message"], "timestamp": int(when.timestamp())}
 
 

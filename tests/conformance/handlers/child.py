@@ -6,7 +6,14 @@ import sys
 import time
 from typing import Any
 
-from durable_mp import DurableContext, StepContext, durable_execution, durable_step, durable_with_child_context
+from durable_mp import (
+    ChildContextError,
+    DurableContext,
+    StepContext,
+    durable_execution,
+    durable_step,
+    durable_with_child_context,
+)
 from durable_mp.config import ChildConfig, Duration, JitterStrategy, StepConfig
 from durable_mp.retries import RetryPresets, RetryStrategyConfig, create_retry_strategy
 from durable_mp.serdes import SerDes, SerDesContext
@@ -82,8 +89,8 @@ def child_error(event: Any, context: DurableContext) -> None:
 def child_error_caught(event: Any, context: DurableContext) -> Any:
     try:
         context.run_in_child_context(lambda child: child.step(fail(), config=NO_RETRY))
-    except Exception:  # noqa: BLE001 - recover from the failed child
-        pass
+    except ChildContextError as error:
+        context.logger.info(f"child failed, recovering: {error}")
     return context.step(echo(event))
 
 

@@ -64,8 +64,9 @@ def fail_on_marker(ctx: DurableContext, item: str, index: int, items: Sequence[s
 @HANDLERS.register("9-1")
 @durable_execution
 def map_basic(event: Any, context: DurableContext) -> list[str]:
-    return context.map(event, lambda ctx, item, index, items: ctx.step(greet(item)), name="map",
-                       config=ONE_AT_A_TIME).get_results()
+    return context.map(
+        event, lambda ctx, item, index, items: ctx.step(greet(item)), name="map", config=ONE_AT_A_TIME
+    ).get_results()
 
 
 @HANDLERS.register("9-2")
@@ -77,7 +78,9 @@ def map_without_name(event: Any, context: DurableContext) -> list[int]:
 @HANDLERS.register("9-3")
 @durable_execution
 def map_item_and_index(event: Any, context: DurableContext) -> list[int]:
-    batch = context.map(event, lambda ctx, item, index, items: item + index, name="indexed", config=ONE_AT_A_TIME)
+    batch = context.map(
+        event, lambda ctx, item, index, items: item + index, name="indexed", config=ONE_AT_A_TIME
+    )
     return batch.get_results()
 
 
@@ -90,15 +93,18 @@ def map_empty(event: Any, context: DurableContext) -> list[Any]:
 @HANDLERS.register("9-5")
 @durable_execution
 def map_fail_fast(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["ok", "fail", "never"], fail_on_marker, name="failfast",
-                        config=sequential(tolerated_failure_count=0))
+    batch = context.map(
+        ["ok", "fail", "never"], fail_on_marker, name="failfast", config=sequential(tolerated_failure_count=0)
+    )
     return projection(batch)
 
 
 @HANDLERS.register("9-6")
 @durable_execution
 def map_throw_if_error(event: Any, context: DurableContext) -> list[str]:
-    batch = context.map(["fail", "never"], fail_on_marker, name="throwing", config=sequential(tolerated_failure_count=0))
+    batch = context.map(
+        ["fail", "never"], fail_on_marker, name="throwing", config=sequential(tolerated_failure_count=0)
+    )
     batch.throw_if_error()
     return batch.get_results()
 
@@ -106,8 +112,9 @@ def map_throw_if_error(event: Any, context: DurableContext) -> list[str]:
 @HANDLERS.register("9-7")
 @durable_execution
 def map_min_successful(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["i0", "i1", "i2", "i3"], fail_on_marker, name="min-successful",
-                        config=sequential(min_successful=2))
+    batch = context.map(
+        ["i0", "i1", "i2", "i3"], fail_on_marker, name="min-successful", config=sequential(min_successful=2)
+    )
     return {
         "completionReason": batch.completion_reason.value,
         "successCount": batch.success_count,
@@ -118,31 +125,42 @@ def map_min_successful(event: Any, context: DurableContext) -> dict[str, Any]:
 @HANDLERS.register("9-8")
 @durable_execution
 def map_tolerated_failure(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["i0", "fail", "i2"], fail_on_marker, name="tolerated",
-                        config=sequential(tolerated_failure_count=1))
+    batch = context.map(
+        ["i0", "fail", "i2"], fail_on_marker, name="tolerated", config=sequential(tolerated_failure_count=1)
+    )
     return projection(batch)
 
 
 @HANDLERS.register("9-9")
 @durable_execution
 def map_tolerance_exceeded(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["fail", "fail", "i2"], fail_on_marker, name="tolerated-exceeded",
-                        config=sequential(tolerated_failure_count=1))
+    batch = context.map(
+        ["fail", "fail", "i2"],
+        fail_on_marker,
+        name="tolerated-exceeded",
+        config=sequential(tolerated_failure_count=1),
+    )
     return counts(batch)
 
 
 @HANDLERS.register("9-10")
 @durable_execution
 def map_tolerated_percentage(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["fail", "fail", "i2", "i3"], fail_on_marker, name="tolerated-pct",
-                        config=sequential(tolerated_failure_percentage=25))
+    batch = context.map(
+        ["fail", "fail", "i2", "i3"],
+        fail_on_marker,
+        name="tolerated-pct",
+        config=sequential(tolerated_failure_percentage=25),
+    )
     return counts(batch)
 
 
 @HANDLERS.register("9-11")
 @durable_execution
 def map_concurrent(event: Any, context: DurableContext) -> list[str]:
-    batch = context.map(["r0", "r1", "r2"], fail_on_marker, name="concurrent", config=MapConfig(max_concurrency=2))
+    batch = context.map(
+        ["r0", "r1", "r2"], fail_on_marker, name="concurrent", config=MapConfig(max_concurrency=2)
+    )
     return batch.get_results()
 
 
@@ -150,8 +168,9 @@ def map_concurrent(event: Any, context: DurableContext) -> list[str]:
 @durable_execution
 def map_flat(event: Any, context: DurableContext) -> list[str]:
     config = MapConfig(max_concurrency=1, nesting_type=NestingType.FLAT)
-    batch = context.map(["fa", "fb"], lambda ctx, item, index, items: ctx.step(constant(item)), name="flat",
-                        config=config)
+    batch = context.map(
+        ["fa", "fb"], lambda ctx, item, index, items: ctx.step(constant(item)), name="flat", config=config
+    )
     return batch.get_results()
 
 
@@ -199,8 +218,9 @@ def map_suspends_mid_map(event: Any, context: DurableContext) -> list[str]:
 @HANDLERS.register("9-16")
 @durable_execution
 def map_large_result(event: Any, context: DurableContext) -> dict[str, int]:
-    batch = context.map([0, 1, 2, 3], lambda ctx, item, index, items: f"{index}" * 70_000, name="large",
-                        config=ONE_AT_A_TIME)
+    batch = context.map(
+        [0, 1, 2, 3], lambda ctx, item, index, items: f"{index}" * 70_000, name="large", config=ONE_AT_A_TIME
+    )
     return {"successCount": batch.success_count, "totalCount": batch.total_count}
 
 
@@ -215,8 +235,9 @@ def map_then_wait(event: Any, context: DurableContext) -> list[str]:
 @HANDLERS.register("9-18")
 @durable_execution
 def map_failure_then_wait(event: Any, context: DurableContext) -> dict[str, Any]:
-    batch = context.map(["ok", "fail"], fail_on_marker, name="fail-then-wait",
-                        config=sequential(tolerated_failure_count=1))
+    batch = context.map(
+        ["ok", "fail"], fail_on_marker, name="fail-then-wait", config=sequential(tolerated_failure_count=1)
+    )
     context.wait(Duration.from_seconds(1))
     return projection(batch)
 
@@ -229,7 +250,9 @@ class OpSerDes(SerDes[BatchResult]):
 
     def deserialize(self, data: str, serdes_context: SerDesContext) -> BatchResult:
         results = data.removeprefix("OPSERDE:").split(",") if data != "OPSERDE:" else []
-        items = [{"index": i, "status": "SUCCEEDED", "result": r, "error": None} for i, r in enumerate(results)]
+        items = [
+            {"index": i, "status": "SUCCEEDED", "result": r, "error": None} for i, r in enumerate(results)
+        ]
         return BatchResult.from_dict({"all": items, "completionReason": "ALL_COMPLETED"})
 
 

@@ -9,7 +9,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from durable_mp import BatchResult, DurableContext, ParallelBranch, StepContext, durable_execution, durable_step
+from durable_mp import (
+    BatchResult,
+    DurableContext,
+    ParallelBranch,
+    StepContext,
+    durable_execution,
+    durable_step,
+)
 from durable_mp.config import CompletionConfig, Duration, NestingType, ParallelConfig
 from durable_mp.serdes import SerDes, SerDesContext
 
@@ -90,7 +97,9 @@ def parallel_empty(event: Any, context: DurableContext) -> list[Any]:
 @durable_execution
 def parallel_fail_fast(event: Any, context: DurableContext) -> dict[str, Any]:
     batch = context.parallel(
-        [returns("ok"), fails, returns("never")], name="failfast", config=sequential(tolerated_failure_count=0)
+        [returns("ok"), fails, returns("never")],
+        name="failfast",
+        config=sequential(tolerated_failure_count=0),
     )
     return projection(batch)
 
@@ -98,7 +107,9 @@ def parallel_fail_fast(event: Any, context: DurableContext) -> dict[str, Any]:
 @HANDLERS.register("8-7")
 @durable_execution
 def parallel_throw_if_error(event: Any, context: DurableContext) -> list[Any]:
-    batch = context.parallel([fails, returns("never")], name="throwing", config=sequential(tolerated_failure_count=0))
+    batch = context.parallel(
+        [fails, returns("never")], name="throwing", config=sequential(tolerated_failure_count=0)
+    )
     batch.throw_if_error()
     return batch.get_results()
 
@@ -119,7 +130,9 @@ def parallel_min_successful(event: Any, context: DurableContext) -> dict[str, An
 @durable_execution
 def parallel_tolerated_failure(event: Any, context: DurableContext) -> dict[str, Any]:
     branches = [returns("b0"), fails, returns("b2")]
-    return projection(context.parallel(branches, name="tolerated", config=sequential(tolerated_failure_count=1)))
+    return projection(
+        context.parallel(branches, name="tolerated", config=sequential(tolerated_failure_count=1))
+    )
 
 
 def counts(batch: BatchResult) -> dict[str, Any]:
@@ -143,14 +156,18 @@ def parallel_tolerance_exceeded(event: Any, context: DurableContext) -> dict[str
 @durable_execution
 def parallel_concurrent(event: Any, context: DurableContext) -> list[Any]:
     branches = [returns("r0"), returns("r1"), returns("r2")]
-    return context.parallel(branches, name="concurrent", config=ParallelConfig(max_concurrency=2)).get_results()
+    return context.parallel(
+        branches, name="concurrent", config=ParallelConfig(max_concurrency=2)
+    ).get_results()
 
 
 @HANDLERS.register("8-12")
 @durable_execution
 def parallel_flat(event: Any, context: DurableContext) -> list[Any]:
     config = ParallelConfig(max_concurrency=1, nesting_type=NestingType.FLAT)
-    return context.parallel([step_returning("fa"), step_returning("fb")], name="flat", config=config).get_results()
+    return context.parallel(
+        [step_returning("fa"), step_returning("fb")], name="flat", config=config
+    ).get_results()
 
 
 @HANDLERS.register("8-13")
@@ -240,7 +257,9 @@ def inner_parallel(ctx: DurableContext) -> list[Any]:
 @HANDLERS.register("8-21")
 @durable_execution
 def parallel_nested(event: Any, context: DurableContext) -> list[Any]:
-    return context.parallel([inner_parallel], name="outer", config=ParallelConfig(max_concurrency=1)).get_results()
+    return context.parallel(
+        [inner_parallel], name="outer", config=ParallelConfig(max_concurrency=1)
+    ).get_results()
 
 
 @HANDLERS.register("8-22")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from durable_mp import DurableContext, StepContext, durable_execution, durable_step
+from durable_mp import DurableContext, StepContext, StepError, durable_execution, durable_step
 from durable_mp.config import Duration, JitterStrategy, StepConfig, StepSemantics
 from durable_mp.retries import RetryDecision, RetryPresets, RetryStrategyConfig, create_retry_strategy
 
@@ -154,8 +154,8 @@ def fails_once_recorded(step_context: StepContext) -> str:
 def replay_rethrows_failed_step(event: Any, context: DurableContext) -> str:
     try:
         context.step(fails_once_recorded(), config=NO_RETRY)
-    except Exception:  # noqa: BLE001 - the handler recovers from any step failure
-        pass
+    except StepError as error:
+        context.logger.info(f"step failed as expected: {error}")
     context.wait(Duration.from_seconds(1))
     return "caught"
 
@@ -238,7 +238,9 @@ def at_most_once_flaky_step(step_context: StepContext, value: str) -> str:
 @HANDLERS.register("1-17")
 @durable_execution
 def at_most_once_interrupted(event: Any, context: DurableContext) -> str:
-    config = StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=RetryPresets.none())
+    config = StepConfig(
+        step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=RetryPresets.none()
+    )
     return context.step(at_most_once_flaky_step(event), config=config)
 
 
@@ -246,7 +248,9 @@ def at_most_once_interrupted(event: Any, context: DurableContext) -> str:
 @durable_execution
 def at_most_once_retried(event: Any, context: DurableContext) -> str:
     retry = fixed_retries(3)
-    config = StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=retry.retry_strategy)
+    config = StepConfig(
+        step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=retry.retry_strategy
+    )
     return context.step(at_most_once_flaky_step(event), config=config)
 
 
@@ -261,6 +265,6 @@ def step_fails_permanently(event: Any, context: DurableContext) -> str:
 def step_error_caught(event: Any, context: DurableContext) -> str:
     try:
         value = context.step(always_fail(), config=NO_RETRY)
-    except Exception:  # noqa: BLE001 - any step failure falls back
+    except StepError:
         value = "fallback_result"
     return context.step(return_input(value))

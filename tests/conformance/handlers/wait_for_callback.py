@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_mp import DurableContext, StepContext, durable_execution, durable_step, durable_with_child_context
+from durable_mp import (
+    DurableContext,
+    StepContext,
+    durable_execution,
+    durable_step,
+    durable_with_child_context,
+)
 from durable_mp.config import Duration, JitterStrategy, WaitForCallbackConfig
 from durable_mp.exceptions import CallbackError
 from durable_mp.retries import RetryStrategyConfig, create_retry_strategy

@@ -8,6 +8,7 @@ from typing import Any
 
 from durable_mp import DurableContext, StepContext, durable_execution, durable_step
 from durable_mp.config import Duration, JitterStrategy
+from durable_mp.exceptions import WaitForConditionError
 from durable_mp.serdes import SerDes, SerDesContext
 from durable_mp.types import WaitForConditionCheckContext
 from durable_mp.waits import (
@@ -107,7 +108,7 @@ def condition_check_raises_caught(event: Any, context: DurableContext) -> Any:
     config = WaitForConditionConfig(wait_strategy=always_continue, initial_state=0)
     try:
         return context.wait_for_condition(broken_check, config=config)
-    except Exception:  # noqa: BLE001 - fall back on any failure of the poll
+    except WaitForConditionError:
         return "recovered"
 
 
@@ -129,7 +130,9 @@ def condition_object_state(event: Any, context: DurableContext) -> dict[str, Any
 @HANDLERS.register("6-10")
 @durable_execution
 def condition_null_state(event: Any, context: DurableContext) -> None:
-    config = WaitForConditionConfig(wait_strategy=poll_until(lambda state: state is not None), initial_state=0)
+    config = WaitForConditionConfig(
+        wait_strategy=poll_until(lambda state: state is not None), initial_state=0
+    )
     return context.wait_for_condition(lambda state, check_context: None, config=config)
 
 
