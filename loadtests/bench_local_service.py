@@ -2,9 +2,11 @@
 
 Runs one raw-protocol handler (no SDK) that checkpoints N steps, as one START+SUCCEED batch per step
 (2 updates) and as separate START / SUCCEED requests (1 update), and prints the cost per checkpoint
-request. Also times 1,000 sequential SDK steps end to end through DurableFunctionTestRunner.
+request. Also times 1,000 sequential SDK steps end to end through DurableFunctionTestRunner, and the
+start-up of a service on a SQLite file that holds 1,000 finished executions (the CLI's default store
+grows with each run).
 
-    python loadtests/bench_local_service.py [--steps 5000]
+    python loadtests/bench_local_service.py [--steps 5000] [--finished 1000]
 """
 
 from __future__ import annotations
@@ -62,6 +64,26 @@ def measure(store_kind: str, batched: bool, n: int) -> float:
     return statistics.median(samples)
 
 
+def startup(finished: int, steps: int = 10) -> tuple[float, int]:
+    """Milliseconds to open a service on a file with `finished` ended executions (median of 5) and the
+    file's size in bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "startup.db")
+        service = LocalDurableService(store=SqliteStore(path), skip_time=True)
+        service.register_durable_function("bench", Steps(steps, batched=True))
+        for _ in range(finished):
+            arn = service.start_execution("bench")
+            assert service.wait_for_execution(arn, 60)["Status"] == "SUCCEEDED"
+        service.close()
+        samples = []
+        for _ in range(5):
+            started = time.perf_counter()
+            service = LocalDurableService(store=SqliteStore(path), skip_time=True)
+            samples.append(time.perf_counter() - started)
+            service.close()
+        return statistics.median(samples) * 1000, os.path.getsize(path)
+
+
 def sdk_steps(count: int) -> float | None:
     try:
         from durable_mp import durable_execution
@@ -88,6 +110,7 @@ def sdk_steps(count: int) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--finished", type=int, default=1000)
     args = parser.parse_args()
     print(f"checkpoint cost per request, {args.steps} steps, median of 3 runs")
     print(f"{'store':8} {'updates/request':>16} {'us/request':>12}")
@@ -98,6 +121,9 @@ def main() -> None:
     seconds = sdk_steps(1000)
     if seconds is not None:
         print(f"1,000 sequential SDK steps end to end (DurableFunctionTestRunner, memory): {seconds * 1000:.0f} ms")
+    ms, size = startup(args.finished)
+    print(f"service start-up on a SQLite file with {args.finished:,} finished executions "
+          f"(10 steps each, {size / 1e6:.1f} MB), median of 5: {ms:.1f} ms")
 
 
 if __name__ == "__main__":

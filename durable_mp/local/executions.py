@@ -58,15 +58,18 @@ class Execution:
     checkpointed_error: dict[str, Any] | None = None
     ops: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
-    # runtime state (not persisted except `inflight_*`, `crashes`)
+    real_start: float | None = None  # time.time() at start: a skipping service times out in real seconds
+    # runtime state (not persisted except `inflight`, `crashes`, `callbacks`, `callback_outcomes`)
     token: str | None = None
     inflight: Invocation | None = None
-    deferred: list[Callable[[], bool]] = field(default_factory=list)
+    deferred: list[Callable[[], list[dict[str, Any]]]] = field(default_factory=list)
     crashes: int = 0
-    callbacks: dict[str, CallbackWatch] = field(default_factory=dict)  # by callback id
+    callbacks: dict[str, CallbackWatch] = field(default_factory=dict)  # open callbacks, by callback id
+    # callbacks closed (sent or timed out) but not yet applied to their operation, because an invocation
+    # was running: callback id -> (op id, status, result, error); applied when it ends, or on resume
+    callback_outcomes: dict[str, tuple[str, str, str | None, dict[str, Any] | None]] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)  # by op id (wait end, retry) and "" (backoff)
     deadline_timer: Timer | None = None
-    real_start: float | None = None  # time.monotonic() at start, for timeouts in real seconds
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
     wake_pending: bool = False
 

@@ -15,6 +15,15 @@ are applied after its InvocationCompleted, in arrival order, and then the next i
 A crashed invocation (durable_invoke raised, or overran `invocation_timeout`) is recorded with its error
 and retried with exponential back-off, at most `max_invocation_retries` times in a row.
 
+Stores and resuming. Every change is committed to the store before it is acknowledged, including a
+callback sent while an invocation runs (its outcome is kept in the execution row until it is applied).
+At start the service reads from its store only the unfinished executions and resumes them: an
+invocation cut off by the end of the last service is recorded as crashed, callbacks sent meanwhile are
+applied, timers are re-armed, and one invocation replays whatever happened. The clock is first advanced
+to the latest moment those executions recorded, so their timestamps never run backwards (a skipping
+clock's offset is not saved: the history already holds where it had got to). Any other execution is
+read from the store when a call names it (ARN, execution name, callback id) and then kept in memory.
+
 Public methods use the boto3 `lambda` client's names, keyword arguments and response shapes
 (timestamps as datetime). The SDK-facing calls, `checkpoint_durable_execution`,
 `get_durable_execution_state` and `service_client()`, keep operation timestamps in epoch ms.
@@ -86,7 +95,10 @@ class LocalDurableService:
         self.timer_errors: list[BaseException] = []
         self._client = _InProcessClient(self)
         with self._lock:
-            for ex in self._store.load_all():
+            running = self._store.load_running()
+            for ex in running:
+                self._executions[ex.arn] = ex  # all known before any is resumed (a parent finds its child)
+            for ex in running:
                 self._adopt(ex)
         self._timers.start()
 
@@ -165,9 +177,9 @@ class LocalDurableService:
                     ids.check_execution_name(name)
                 except ValueError as exc:
                     raise invalid(str(exc)) from None
-                for ex in self._executions.values():
-                    if ex.name == name and ex.function_name == fn_name:
-                        return ex.arn
+                arn = self._store.find(fn_name, name)
+                if arn is not None:
+                    return arn
             ex = self._create(fn_name, payload, name or ids.new_execution_name(), timeout, tenant_id, parent)
             self._invoke(ex)
             return ex.arn
@@ -180,7 +192,7 @@ class LocalDurableService:
         ex = Execution(arn=arn, name=name, function_name=fn_name, function_arn=fn_arn,
                        input_payload=payload if payload is not None else "{}", start_ms=now, timeout_s=timeout,
                        tenant_id=tenant_id, parent_arn=parent[0] if parent else None,
-                       parent_op_id=parent[1] if parent else None)
+                       parent_op_id=parent[1] if parent else None, real_start=time.time())
         ex.ops[op_id] = {"Id": op_id, "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": now,
                          "ExecutionDetails": {"InputPayload": ex.input_payload}}
         history.execution_started(ex)
@@ -252,8 +264,9 @@ class LocalDurableService:
             return True
 
     def events(self, arn: str) -> list[dict[str, Any]]:
-        """The execution's history as stored (epoch-ms timestamps; read-only)."""
-        return self._get(arn).events
+        """The execution's history as stored (epoch-ms timestamps; read-only). Like `status`, it may be
+        called in a `wait_until` predicate (under the lock) for an execution this service holds."""
+        return self._held(arn).events
 
     def operations(self, arn: str) -> list[dict[str, Any]]:
         """The execution's operations in start order (epoch-ms timestamps; read-only)."""
@@ -261,13 +274,13 @@ class LocalDurableService:
             return list(self._get(arn).ops.values())
 
     def status(self, arn: str) -> str:
-        return self._get(arn).status
+        return self._held(arn).status
 
     # ------------------------------------------------------------------ contract 1: checkpoints and state
 
     def _checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
         with self._lock:
-            ex = self._executions.get(execution_arn)
+            ex = self._find(execution_arn)
             if ex is None:
                 raise not_found(f"durable execution {execution_arn} does not exist")
             if checkpoint_token != ex.token or checkpoint_token is None:
@@ -294,7 +307,7 @@ class LocalDurableService:
 
     def _state_page(self, arn: str, token: str, marker: str | None, max_items: int) -> dict[str, Any]:
         with self._lock:
-            ex = self._executions.get(arn)
+            ex = self._find(arn)
             if ex is None:
                 raise not_found(f"durable execution {arn} does not exist")
             inflight = ex.inflight
@@ -346,15 +359,15 @@ class LocalDurableService:
         after = to_ms(StartedAfter, "StartedAfter") if StartedAfter is not None else None
         before = to_ms(StartedBefore, "StartedBefore") if StartedBefore is not None else None
         with self._lock:
-            if fn_name not in self._durable and fn_name not in self._plain and \
-                    not any(e.function_name == fn_name for e in self._executions.values()):
+            every = self._store.summaries(fn_name)
+            if fn_name not in self._durable and fn_name not in self._plain and not every:
                 raise not_found(f"Function not found: {ids.function_arn(fn_name, self._region, self._account)}")
-            found = [ex.summary() for ex in self._executions.values()
-                     if ex.function_name == fn_name
-                     and (DurableExecutionName is None or ex.name == DurableExecutionName)
-                     and (not Statuses or ex.status in Statuses)
-                     and (after is None or ex.start_ms >= after) and (before is None or ex.start_ms <= before)]
-        if ReverseOrder:  # executions are kept in start order
+        found = [item for item in every
+                 if (DurableExecutionName is None or item["DurableExecutionName"] == DurableExecutionName)
+                 and (not Statuses or item["Status"] in Statuses)
+                 and (after is None or item["StartTimestamp"] >= after)
+                 and (before is None or item["StartTimestamp"] <= before)]
+        if ReverseOrder:  # stores list executions in start order
             found.reverse()
         items, next_marker = page(found, Marker, MaxItems)
         out: dict[str, Any] = {"DurableExecutions": with_datetimes(items)}
@@ -385,13 +398,13 @@ class LocalDurableService:
             raise invalid(f"Result must be bytes or str, got {type(Result).__name__}")
         if result is not None and len(result.encode("utf-8")) > MAX_PAYLOAD_BYTES:
             raise invalid("Result exceeds the callback result limit of 262,144 bytes")
-        self._close_callback(CallbackId, "SUCCEEDED", result, None)
+        self._send_callback(CallbackId, "SUCCEEDED", result, None)
         return {}
 
     def send_durable_execution_callback_failure(self, CallbackId: str, Error: dict[str, Any] | None = None) -> dict[str, Any]:
         if Error is not None and not isinstance(Error, dict):
             raise invalid("Error must be an ErrorObject dict")
-        self._close_callback(CallbackId, "FAILED", None, Error)
+        self._send_callback(CallbackId, "FAILED", None, Error)
         return {}
 
     def send_durable_execution_callback_heartbeat(self, CallbackId: str) -> dict[str, Any]:
@@ -409,6 +422,10 @@ class LocalDurableService:
             raise invalid("CallbackId is required")
         entry = self._callbacks.get(callback_id)
         if entry is None:
+            arn = self._store.find_callback(callback_id)
+            if arn is not None and self._find(arn) is not None:
+                entry = self._callbacks.get(callback_id)
+        if entry is None:
             raise not_found(f"callback {callback_id} does not exist")
         ex, op_id = entry
         watch = ex.callbacks.get(callback_id)
@@ -419,11 +436,18 @@ class LocalDurableService:
             raise invalid(f"callback {callback_id} has already completed")
         return ex, watch
 
-    def _close_callback(self, callback_id: str, status: str, result: str | None, error: dict[str, Any] | None) -> None:
+    def _send_callback(self, callback_id: str, status: str, result: str | None, error: dict[str, Any] | None) -> None:
         with self._lock:
             ex, watch = self._open_watch(callback_id)
-            self._drop_watch(ex, callback_id)
-            self._complete(ex, lambda: self._callback_done(ex, watch.op_id, status, result, error))
+            self._close_callback(ex, callback_id, watch, status, result, error)
+
+    def _close_callback(self, ex: Execution, callback_id: str, watch: CallbackWatch, status: str,
+                        result: str | None, error: dict[str, Any] | None) -> None:
+        """Close an open callback: its outcome is committed in the execution row at once (so it is never
+        accepted twice, even by a later service), and applied to the operation now or after the invocation."""
+        self._drop_watch(ex, callback_id)
+        ex.callback_outcomes[callback_id] = (watch.op_id, status, result, error)
+        self._complete(ex, lambda: self._callback_done(ex, callback_id), row=True)
 
     def _drop_watch(self, ex: Execution, callback_id: str) -> None:
         watch = ex.callbacks.pop(callback_id)
@@ -431,8 +455,9 @@ class LocalDurableService:
             timer.cancel()
         self._timers.kick()
 
-    def _callback_done(self, ex: Execution, op_id: str, status: str, result: str | None,
-                       error: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def _callback_done(self, ex: Execution, callback_id: str) -> list[dict[str, Any]]:
+        """Apply a closed callback's outcome (from `ex.callback_outcomes`) to its operation."""
+        op_id, status, result, error = ex.callback_outcomes.pop(callback_id)
         old = ex.ops[op_id]
         if old["Status"] != "STARTED":
             return []
@@ -469,9 +494,7 @@ class LocalDurableService:
         watch = ex.callbacks.get(callback_id)
         if watch is None or not ex.running:
             return
-        self._drop_watch(ex, callback_id)
-        error = {"ErrorType": error_type, "ErrorMessage": message}
-        self._complete(ex, lambda: self._callback_done(ex, watch.op_id, "TIMED_OUT", None, error))
+        self._close_callback(ex, callback_id, watch, "TIMED_OUT", None, {"ErrorType": error_type, "ErrorMessage": message})
 
     # ------------------------------------------------------------------ effects of accepted checkpoints
 
@@ -604,7 +627,7 @@ class LocalDurableService:
         return [op]
 
     def _child_ended(self, child: Execution) -> None:
-        parent = self._executions.get(child.parent_arn or "")
+        parent = self._find(child.parent_arn) if child.parent_arn else None
         if parent is None or child.parent_op_id is None:
             return
         op_id = child.parent_op_id
@@ -612,17 +635,21 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ invocations
 
-    def _complete(self, ex: Execution, apply: Callable[[], list[dict[str, Any]]]) -> None:
-        """Apply an asynchronous completion now, or after the running invocation; then re-invoke."""
+    def _complete(self, ex: Execution, apply: Callable[[], list[dict[str, Any]]], row: bool = False) -> None:
+        """Apply an asynchronous completion now, or after the running invocation; then re-invoke.
+        `row`: the execution row changed too, and is committed now even if `apply` has to wait."""
         if not ex.running:
             return
         if ex.inflight is not None:
             ex.deferred.append(apply)
+            if row:
+                self._store.commit(ex, (), len(ex.events), True)
             return
         events_from = len(ex.events)
         changed = apply()
+        if changed or row:
+            self._store.commit(ex, changed, events_from, row)
         if changed:
-            self._store.commit(ex, changed, events_from, False)
             self._invoke(ex)
 
     def _invoke(self, ex: Execution) -> None:
@@ -735,16 +762,16 @@ class LocalDurableService:
         if not self._clock.skip:
             ex.deadline_timer = self._timers.add(ex.start_ms + ex.timeout_s * 1000, lambda: self._deadline(ex), NEVER)
             return
-        if ex.real_start is None:
-            ex.real_start = time.monotonic() - max(0, self._clock.now_ms() - ex.start_ms) / 1000.0
-        left = ex.timeout_s - (time.monotonic() - ex.real_start)
+        if ex.real_start is None:  # saved by a durable-mp that did not record it: count from now
+            ex.real_start = time.time()
+        left = ex.timeout_s - (time.time() - ex.real_start)
         ex.deadline_timer = self._timers.add(self._clock.now_ms() + max(0, int(left * 1000)),
                                              lambda: self._deadline(ex), NEVER, real=True)
 
     def _deadline(self, ex: Execution) -> None:
         if not ex.running:
             return
-        if self._clock.skip and time.monotonic() - (ex.real_start or 0.0) < ex.timeout_s:
+        if self._clock.skip and time.time() - (ex.real_start or 0.0) < ex.timeout_s:
             self._arm_deadline(ex)  # the clock jumped past it; real time has not
             return
         self._finish(ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."})
@@ -767,6 +794,7 @@ class LocalDurableService:
         if ex.deadline_timer is not None:
             ex.deadline_timer.cancel()
         ex.deferred.clear()
+        ex.callback_outcomes.clear()
         ex.token = None
         old = ex.ops[ex.op_id]
         ex.ops[ex.op_id] = {**old, "Status": status, "EndTimestamp": now}
@@ -779,15 +807,37 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ resuming stored executions
 
+    def _find(self, arn: str) -> Execution | None:
+        """The execution, from memory or else read from the store (and then kept)."""
+        ex = self._executions.get(arn)
+        if ex is None:
+            ex = self._store.load(arn)
+            if ex is not None:
+                self._executions[arn] = ex
+                self._adopt(ex)
+        return ex
+
     def _adopt(self, ex: Execution) -> None:
-        """Take over an execution loaded from the store; a running one is resumed."""
-        self._executions[ex.arn] = ex
+        """Take over an execution read from the store (already in `_executions`); a running one is resumed."""
         for op in ex.ops.values():
             if op["Type"] == "CALLBACK":
                 self._callbacks[op["CallbackDetails"]["CallbackId"]] = (ex, op["Id"])
         ex.token, ex.deferred, ex.timers, ex.last_checkpoint = None, [], {}, None
         if not ex.running:
             return
+        inv = ex.inflight
+        self._clock.advance_to(max(ex.events[-1]["EventTimestamp"], inv.start_ms if inv is not None else 0))
+        events_from = len(ex.events)
+        if inv is not None:
+            ex.inflight = None
+            history.invocation_completed(ex, inv.start_ms, self._clock.now_ms(), inv.request_id, {
+                "ErrorType": "Runtime.ExitError",
+                "ErrorMessage": f"RequestId: {inv.request_id} Error: the service stopped during this invocation"})
+        changed: list[dict[str, Any]] = []
+        for cid in list(ex.callback_outcomes):  # sent during that invocation: they come after it
+            changed.extend(self._callback_done(ex, cid))
+        if inv is not None or changed:
+            self._store.commit(ex, changed, events_from, True)
         self._arm_deadline(ex)
         for cid, watch in ex.callbacks.items():
             self._arm_callback(ex, cid, watch)
@@ -802,25 +852,24 @@ class LocalDurableService:
                                                     lambda op_id=op_id: self._complete(ex, lambda: self._step_ready(ex, op_id)),
                                                     self._skippable(ex))
             elif op["Type"] == "CHAINED_INVOKE" and status == "STARTED":
-                self._resume_plain_invoke(ex, op)
-        if ex.inflight is not None:
-            inv = ex.inflight
-            ex.inflight = None
-            history.invocation_completed(ex, inv.start_ms, self._clock.now_ms(), inv.request_id, {
-                "ErrorType": "Runtime.ExitError",
-                "ErrorMessage": f"RequestId: {inv.request_id} Error: the service stopped during this invocation"})
-            self._store.commit(ex, (), len(ex.events) - 1, True)
+                self._resume_chained_invoke(ex, op)
         ex.wake_pending = True  # one invocation replays whatever happened while no service ran
         if ex.function_name in self._durable:
             ex.wake_pending = False
             self._invoke(ex)
 
-    def _resume_plain_invoke(self, ex: Execution, op: dict[str, Any]) -> None:
+    def _resume_chained_invoke(self, ex: Execution, op: dict[str, Any]) -> None:
+        """A durable child reports back itself (or now, if it ended unreported); a plain call runs again."""
         for event in ex.events:
             if event["EventType"] == "ChainedInvokeStarted" and event.get("Id") == op["Id"]:
                 arn = event["ChainedInvokeStartedDetails"].get("DurableExecutionArn")
-                if arn in self._executions or arn is None:
-                    return  # a durable child: it reports back itself
+                if arn is None:
+                    return
+                child = self._find(arn)
+                if child is not None:
+                    if not child.running:
+                        self._child_ended(child)
+                    return
                 details = event["ChainedInvokeStartedDetails"]
                 payload = details.get("Input", {}).get("Payload")
                 self._start_chained(ex, op, details["FunctionName"], None, payload,
@@ -847,10 +896,18 @@ class LocalDurableService:
     def _get(self, arn: str) -> Execution:
         if not isinstance(arn, str) or not arn:
             raise invalid("DurableExecutionArn is required")
-        ex = self._executions.get(arn)
+        ex = self._find(arn)
         if ex is None:
             raise not_found(f"durable execution {arn} does not exist")
         return ex
+
+    def _held(self, arn: str) -> Execution:
+        """`_get` without the lock for an execution in memory; one only in the store is read under it."""
+        ex = self._executions.get(arn) if isinstance(arn, str) else None
+        if ex is not None:
+            return ex
+        with self._lock:
+            return self._get(arn)
 
     def _function_name(self, value: str) -> tuple[str, str | None]:
         if not isinstance(value, str):

@@ -34,7 +34,7 @@ def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
     db.execute("UPDATE meta SET value='99'")
     db.commit()
     with pytest.raises(RuntimeError, match="schema version 99"):

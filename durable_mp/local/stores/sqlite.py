@@ -4,11 +4,16 @@ Every `commit` ends with COMMIT before the service acknowledges the change, so k
 any instant loses no acknowledged checkpoint. `synchronous=NORMAL` (the default here) survives a killed
 process; pass `synchronous="FULL"` to also survive a power loss, at the cost of an fsync per commit.
 
-Schema version 1:
+Schema version 2:
   meta(key PRIMARY KEY, value)                      -- schema_version
-  executions(arn PRIMARY KEY, body)                 -- JSON of the execution's own fields
+  executions(arn PRIMARY KEY, function_name, name, status, body)
+                                                    -- body: JSON of the execution's own fields; the
+                                                    -- columns copy what reads select by (indexed)
   operations(arn, id, body, PRIMARY KEY(arn, id))   -- rowid keeps start order; body is the Operation
   events(arn, event_id, body, PRIMARY KEY(arn, event_id))
+  callbacks(id PRIMARY KEY, arn)                    -- which execution opened each callback
+Version 1 had `executions(arn, body)` and no `callbacks`; a version 1 file is upgraded when opened.
+Reads select: a service loads the RUNNING executions at start and any other one only when asked.
 """
 
 from __future__ import annotations
@@ -20,18 +25,23 @@ from typing import Any
 
 from durable_mp.local.executions import CallbackWatch, Execution, Invocation
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, body TEXT NOT NULL);
+SCHEMA_VERSION = 2
+_TABLES = """
+CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, function_name TEXT NOT NULL, name TEXT NOT NULL,
+                                       status TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS operations (arn TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
                                        PRIMARY KEY (arn, id));
 CREATE TABLE IF NOT EXISTS events (arn TEXT NOT NULL, event_id INTEGER NOT NULL, body TEXT NOT NULL,
                                    PRIMARY KEY (arn, event_id));
 """
+_INDEXES = (
+    "CREATE TABLE IF NOT EXISTS callbacks (id TEXT PRIMARY KEY, arn TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS executions_by_name ON executions (function_name, name)",
+    "CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status)",
+)
 _ROW_FIELDS = ("name", "function_name", "function_arn", "input_payload", "start_ms", "timeout_s", "status",
                "end_ms", "result", "error", "parent_arn", "parent_op_id", "tenant_id", "checkpointed_result",
-               "checkpointed_error", "crashes")
+               "checkpointed_error", "crashes", "real_start")
 _UPSERT_OP = ("INSERT INTO operations (arn, id, body) VALUES (?, ?, ?) "
               "ON CONFLICT (arn, id) DO UPDATE SET body = excluded.body")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -45,12 +55,37 @@ class SqliteStore:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.executescript(_SCHEMA)
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
+            self._db.executescript(_TABLES + "".join(f"{statement};\n" for statement in _INDEXES))
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) == 1:
+            self._upgrade_from_1()
         elif int(row[0]) != SCHEMA_VERSION:
             raise RuntimeError(f"{path} has schema version {row[0]}; this durable-mp reads version {SCHEMA_VERSION}")
+
+    def _upgrade_from_1(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for column in ("function_name", "name", "status"):
+                db.execute(f"ALTER TABLE executions ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            for arn, body in db.execute("SELECT arn, body FROM executions").fetchall():
+                fields = json.loads(body)
+                db.execute("UPDATE executions SET function_name = ?, name = ?, status = ? WHERE arn = ?",
+                           (fields["function_name"], fields["name"], fields["status"], arn))
+            for statement in _INDEXES:
+                db.execute(statement)
+            for arn, body in db.execute("SELECT arn, body FROM operations").fetchall():
+                op = json.loads(body)
+                if op["Type"] == "CALLBACK":
+                    db.execute("INSERT OR IGNORE INTO callbacks VALUES (?, ?)", (op["CallbackDetails"]["CallbackId"], arn))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _row(ex: Execution) -> str:
@@ -60,13 +95,16 @@ class SqliteStore:
         if ex.callbacks:
             body["callbacks"] = {cid: [w.op_id, w.heartbeat_s, w.timeout_at, w.heartbeat_at]
                                  for cid, w in ex.callbacks.items()}
+        if ex.callback_outcomes:
+            body["callback_outcomes"] = {cid: list(outcome) for cid, outcome in ex.callback_outcomes.items()}
         return _dumps(body)
 
     def create(self, ex: Execution) -> None:
         db = self._db
         db.execute("BEGIN")
         try:
-            db.execute("INSERT INTO executions VALUES (?, ?)", (ex.arn, self._row(ex)))
+            db.execute("INSERT INTO executions VALUES (?, ?, ?, ?, ?)",
+                       (ex.arn, ex.function_name, ex.name, ex.status, self._row(ex)))
             self._write(ex, ex.ops.values(), 0)
             db.execute("COMMIT")
         except BaseException:
@@ -78,7 +116,8 @@ class SqliteStore:
         db.execute("BEGIN")
         try:
             if execution:
-                db.execute("UPDATE executions SET body = ? WHERE arn = ?", (self._row(ex), ex.arn))
+                db.execute("UPDATE executions SET status = ?, body = ? WHERE arn = ?",
+                           (ex.status, self._row(ex), ex.arn))
             self._write(ex, ops, events_from)
             db.execute("COMMIT")
         except BaseException:
@@ -87,29 +126,65 @@ class SqliteStore:
 
     def _write(self, ex: Execution, ops: Iterable[dict[str, Any]], events_from: int) -> None:
         arn = ex.arn
+        execute = self._db.execute
         for op in ops:
-            self._db.execute(_UPSERT_OP, (arn, op["Id"], _dumps(op)))
+            execute(_UPSERT_OP, (arn, op["Id"], _dumps(op)))
+            if op["Type"] == "CALLBACK":
+                execute("INSERT OR IGNORE INTO callbacks VALUES (?, ?)", (op["CallbackDetails"]["CallbackId"], arn))
         events = ex.events
         for index in range(events_from, len(events)):
-            self._db.execute("INSERT INTO events VALUES (?, ?, ?)", (arn, index + 1, _dumps(events[index])))
+            execute("INSERT INTO events VALUES (?, ?, ?)", (arn, index + 1, _dumps(events[index])))
+
+    # ------------------------------------------------------------------ reads
+
+    def load_running(self) -> list[Execution]:
+        rows = self._db.execute("SELECT arn, body FROM executions WHERE status = 'RUNNING' ORDER BY rowid")
+        return [self._full(arn, body) for arn, body in rows.fetchall()]
+
+    def load(self, arn: str) -> Execution | None:
+        row = self._db.execute("SELECT body FROM executions WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else self._full(arn, row[0])
 
     def load_all(self) -> list[Execution]:
-        out: list[Execution] = []
-        for arn, body in self._db.execute("SELECT arn, body FROM executions ORDER BY rowid").fetchall():
-            fields = json.loads(body)
-            inflight = fields.pop("inflight", None)
-            callbacks = fields.pop("callbacks", {})
-            ex = Execution(arn=arn, **fields)
-            ex.callbacks = {cid: CallbackWatch(*watch) for cid, watch in callbacks.items()}
-            if inflight is not None:
-                ex.inflight = Invocation(request_id=inflight[0], start_ms=inflight[1], token_prefix="")
-            for op_id, op_body in self._db.execute(
-                    "SELECT id, body FROM operations WHERE arn = ? ORDER BY rowid", (arn,)):
-                ex.ops[op_id] = json.loads(op_body)
-            ex.events = [json.loads(b) for (b,) in self._db.execute(
-                "SELECT body FROM events WHERE arn = ? ORDER BY event_id", (arn,))]
-            out.append(ex)
-        return out
+        """Every execution in the file, in start order (for tools that read a whole store)."""
+        rows = self._db.execute("SELECT arn, body FROM executions ORDER BY rowid")
+        return [self._full(arn, body) for arn, body in rows.fetchall()]
+
+    def find(self, function_name: str, name: str) -> str | None:
+        row = self._db.execute("SELECT arn FROM executions WHERE function_name = ? AND name = ? ORDER BY rowid",
+                               (function_name, name)).fetchone()
+        return None if row is None else row[0]
+
+    def find_callback(self, callback_id: str) -> str | None:
+        row = self._db.execute("SELECT arn FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def summaries(self, function_name: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT arn, body FROM executions WHERE function_name = ? ORDER BY rowid",
+                                (function_name,))
+        return [self._header(arn, body).summary() for arn, body in rows.fetchall()]
+
+    @staticmethod
+    def _header(arn: str, body: str) -> Execution:
+        """The execution from its row alone: no operations or history yet."""
+        fields = json.loads(body)
+        inflight = fields.pop("inflight", None)
+        callbacks = fields.pop("callbacks", {})
+        outcomes = fields.pop("callback_outcomes", {})
+        ex = Execution(arn=arn, **fields)
+        ex.callbacks = {cid: CallbackWatch(*watch) for cid, watch in callbacks.items()}
+        ex.callback_outcomes = {cid: tuple(outcome) for cid, outcome in outcomes.items()}  # type: ignore[misc]
+        if inflight is not None:
+            ex.inflight = Invocation(request_id=inflight[0], start_ms=inflight[1], token_prefix="")
+        return ex
+
+    def _full(self, arn: str, body: str) -> Execution:
+        ex = self._header(arn, body)
+        for op_id, op_body in self._db.execute("SELECT id, body FROM operations WHERE arn = ? ORDER BY rowid", (arn,)):
+            ex.ops[op_id] = json.loads(op_body)
+        ex.events = [json.loads(b) for (b,) in self._db.execute(
+            "SELECT body FROM events WHERE arn = ? ORDER BY event_id", (arn,))]
+        return ex
 
     def close(self) -> None:
         self._db.close()
