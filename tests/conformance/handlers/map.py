@@ -10,7 +10,7 @@ from typing import Any
 
 from durable_mp import BatchResult, DurableContext, StepContext, durable_execution, durable_step
 from durable_mp.config import CompletionConfig, Duration, MapConfig, NestingType
-from durable_mp.serdes import SerDes, SerDesContext
+from durable_mp.serdes import JsonSerDes, SerDes, SerDesContext
 
 from ._registry import HandlerRegistry
 
@@ -242,6 +242,8 @@ def map_failure_then_wait(event: Any, context: DurableContext) -> dict[str, Any]
     return projection(batch)
 
 
+# ``serdes`` alone would also serialize every item (MapConfig's documented fallback when ``item_serdes`` is
+# unset); the requirement wants default per-item payloads, so the items get plain JSON explicitly.
 class OpSerDes(SerDes[BatchResult]):
     """Stores a whole (all-succeeded) map result as "OPSERDE:" + comma-joined results, and reads it back."""
 
@@ -259,14 +261,14 @@ class OpSerDes(SerDes[BatchResult]):
 @HANDLERS.register("9-19")
 @durable_execution
 def map_operation_serdes(event: Any, context: DurableContext) -> list[str]:
-    config = MapConfig(max_concurrency=1, serdes=OpSerDes())
+    config = MapConfig(max_concurrency=1, serdes=OpSerDes(), item_serdes=JsonSerDes())
     return context.map(["x", "y"], upper, name="op-serde", config=config).get_results()
 
 
 @HANDLERS.register("9-20")
 @durable_execution
 def map_operation_serdes_replay(event: Any, context: DurableContext) -> list[str]:
-    config = MapConfig(max_concurrency=1, serdes=OpSerDes())
+    config = MapConfig(max_concurrency=1, serdes=OpSerDes(), item_serdes=JsonSerDes())
     batch = context.map(["x", "y"], upper, name="op-serde-replay", config=config)
     context.wait(Duration.from_seconds(1))
     return batch.get_results()
