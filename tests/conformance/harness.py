@@ -53,9 +53,24 @@ SUITE_ORDER = (
 EXECUTOR_SUITES = frozenset({"map", "parallel"})
 EXECUTORS = ("processes", "threads")
 EXECUTOR_ENV = "DURABLE_MP_EXECUTOR"
-# Callbacks sent by the validator race with callback timeouts and durable waits: these suites run on
-# the wall clock. Everything else runs with skipped time.
-REAL_TIME_SUITES = frozenset({"callback", "wait_for_callback"})
+# Requirements where the validator's callbacks race with callback (heartbeat) timeouts or with a
+# durable wait run on the wall clock; everything else runs with skipped time.
+REAL_TIME_REQUIREMENTS = frozenset(
+    {
+        "callback/4-3",
+        "callback/4-4",
+        "callback/4-5",
+        "callback/4-8",  # callback timeouts vs. no/late callback
+        "callback/4-9",
+        "callback/4-10",
+        "callback/4-11",  # the callback resolves (or times out) during a wait
+        "callback/4-14",  # the timeout is caught, then a wait
+        "wait_for_callback/7-5",
+        "wait_for_callback/7-12",
+        "wait_for_callback/7-13",
+        "wait_for_callback/7-14",
+    }
+)
 
 FUNCTION_NAME = "ConformanceFunction"
 STACK_NAME = "durable-mp-local"
@@ -82,6 +97,10 @@ class Requirement:
     @property
     def key(self) -> str:
         return f"{self.suite}/{self.requirement_id}"
+
+    @property
+    def real_time(self) -> bool:
+        return self.key in REAL_TIME_REQUIREMENTS
 
 
 def _order(requirement_id: str) -> tuple[int, ...]:
@@ -141,7 +160,7 @@ def run(requirement: Requirement, output_dir: Path) -> DescriptionResult:
     handler = SUITES[requirement.suite][requirement.requirement_id]
     output_dir.mkdir(parents=True, exist_ok=True)
     with _executor(requirement.executor):
-        runner = DurableFunctionTestRunner(handler, skip_time=requirement.suite not in REAL_TIME_SUITES)
+        runner = DurableFunctionTestRunner(handler, skip_time=not requirement.real_time)
         try:
             runner.register_durable_function(FUNCTION_NAME, handler)
             for name, target in TARGETS.items():

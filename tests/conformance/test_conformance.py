@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .handlers import SUITES
-from .harness import REAL_TIME_SUITES, Requirement, requirements, run
+from .harness import Requirement, requirements, run
 from .not_implemented import NOT_IMPLEMENTED, reason_for
 
 REQUIREMENTS = requirements()
@@ -24,7 +24,7 @@ def _param(requirement: Requirement) -> object:
     reason = reason_for(requirement.suite, requirement.requirement_id)
     if reason is not None:
         marks.append(pytest.mark.xfail(reason=f"NOT IMPLEMENTED: {reason}", run=False, strict=True))
-    if requirement.suite in REAL_TIME_SUITES:
+    if requirement.real_time:
         marks.append(pytest.mark.slow)
     return pytest.param(requirement, id=requirement.test_id, marks=marks)
 
