@@ -627,7 +627,7 @@ class LocalDurableService:
         return [op]
 
     def _child_ended(self, child: Execution) -> None:
-        parent = self._find(child.parent_arn) if child.parent_arn else None
+        parent = self._executions.get(child.parent_arn or "")  # a running parent is always held
         if parent is None or child.parent_op_id is None:
             return
         op_id = child.parent_op_id
@@ -757,11 +757,10 @@ class LocalDurableService:
         self._crashed(ex, error, events_from)
 
     def _arm_deadline(self, ex: Execution) -> None:
-        """The execution timeout. With skipped time it counts real seconds (as the official runner does),
-        so a test that skips a long wait is not timed out by the jump; it is re-armed until they pass."""
-        if not self._clock.skip:
-            ex.deadline_timer = self._timers.add(ex.start_ms + ex.timeout_s * 1000, lambda: self._deadline(ex), NEVER)
-            return
+        """The execution timeout, counted in real seconds since `ex.real_start` (saved with the execution),
+        so that neither a skipping clock's jumps (as in the official runner) nor the offset of a clock that
+        resumed a skipped-time execution count. The clock may run ahead of real time: then the timer fires
+        early and is re-armed until real time has passed."""
         if ex.real_start is None:  # saved by a durable-mp that did not record it: count from now
             ex.real_start = time.time()
         left = ex.timeout_s - (time.time() - ex.real_start)
@@ -771,8 +770,8 @@ class LocalDurableService:
     def _deadline(self, ex: Execution) -> None:
         if not ex.running:
             return
-        if self._clock.skip and time.time() - (ex.real_start or 0.0) < ex.timeout_s:
-            self._arm_deadline(ex)  # the clock jumped past it; real time has not
+        if time.time() - (ex.real_start or 0.0) < ex.timeout_s:
+            self._arm_deadline(ex)
             return
         self._finish(ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."})
 

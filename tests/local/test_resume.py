@@ -140,14 +140,15 @@ def test_callback_acknowledged_during_an_invocation_survives_a_kill(tmp_path: Pa
 # ---------------------------------------------------------------------------------------- time
 
 
-def test_timestamps_never_go_backwards_across_a_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("skip_after", [True, False], ids=["then-skip-time", "then-real-time"])
+def test_timestamps_never_go_backwards_across_a_resume(tmp_path: Path, skip_after: bool) -> None:
     path = str(tmp_path / "t.db")
     first = LocalDurableService(store=SqliteStore(path), skip_time=True)
     first.register_durable_function("fn", Script(wait_then_callback))
     arn = first.start_execution("fn", execution_timeout=60)  # counts real seconds: the skipped 1800 s don't
     cid = suspended(first, arn)
     first.close()
-    second = LocalDurableService(store=SqliteStore(path), skip_time=True)
+    second = LocalDurableService(store=SqliteStore(path), skip_time=skip_after)
     try:
         second.send_durable_execution_callback_success(CallbackId=cid, Result=b"1")
         second.register_durable_function("fn", Script(wait_then_callback))
