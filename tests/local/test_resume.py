@@ -137,6 +137,54 @@ def test_callback_acknowledged_during_an_invocation_survives_a_kill(tmp_path: Pa
         service.close()
 
 
+CHILD_ENDS_DURING_INVOCATION = textwrap.dedent("""
+    import sys, threading
+    from durable_mp.local import LocalDurableService, SqliteStore
+    from tests.local.rawhandlers import PENDING, Script, ok
+
+    def parent(r):
+        r.checkpoint({"Id": "i", "Type": "CHAINED_INVOKE", "SubType": "ChainedInvoke", "Action": "START",
+                      "Payload": '"x"', "ChainedInvokeOptions": {"FunctionName": "child"}})
+        [child] = service.list_durable_executions_by_function(FunctionName="child")["DurableExecutions"]
+        service.wait_for_execution(child["DurableExecutionArn"], 5)
+        print("child ended", flush=True)  # its result waits for this invocation to end
+        threading.Event().wait()
+        return PENDING
+
+    service = LocalDurableService(store=SqliteStore(sys.argv[1]))
+    service.register_durable_function("child", Script(lambda r: ok('"from child"')))
+    service.register_durable_function("parent", Script(parent))
+    service.start_execution("parent", name="parent")
+    sys.stdin.read()
+""")
+
+
+def test_a_durable_child_that_ended_unreported_reports_on_resume(tmp_path: Path) -> None:
+    path = str(tmp_path / "child.db")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD_ENDS_DURING_INVOCATION, path], cwd=ROOT, env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert line == "child ended\n"
+
+    def parent(r: Run) -> dict:
+        op = r.ops["i"]
+        return ok(op["ChainedInvokeDetails"]["Result"]) if op["Status"] == "SUCCEEDED" else PENDING
+
+    service = LocalDurableService(store=SqliteStore(path), skip_time=True)
+    try:
+        [arn] = service.resume()
+        service.register_durable_function("parent", Script(parent))
+        assert service.wait_for_execution(arn, 5)["Result"] == '"from child"'
+        kinds = [e["EventType"] for e in history(service, arn)]
+        assert kinds[kinds.index("InvocationCompleted") + 1] == "ChainedInvokeSucceeded"
+    finally:
+        service.close()
+
+
 # ---------------------------------------------------------------------------------------- time
 
 
