@@ -102,13 +102,19 @@ class Execution:
 
     def summary(self) -> dict[str, Any]:
         """The ListDurableExecutionsByFunction item."""
-        out: dict[str, Any] = {
-            "DurableExecutionArn": self.arn,
-            "DurableExecutionName": self.name,
-            "FunctionArn": f"{self.function_arn}:$LATEST",
-            "Status": self.status,
-            "StartTimestamp": self.start_ms,
-        }
-        if self.end_ms is not None:
-            out["EndTimestamp"] = self.end_ms
-        return out
+        return summary(self.arn, self.name, self.function_arn, self.status, self.start_ms, self.end_ms)
+
+
+def summary(arn: str, name: str, function_arn: str, status: str, start_ms: int,
+            end_ms: int | None) -> dict[str, Any]:
+    """The ListDurableExecutionsByFunction item of an execution (timestamps in epoch ms)."""
+    out: dict[str, Any] = {
+        "DurableExecutionArn": arn,
+        "DurableExecutionName": name,
+        "FunctionArn": f"{function_arn}:$LATEST",
+        "Status": status,
+        "StartTimestamp": start_ms,
+    }
+    if end_ms is not None:
+        out["EndTimestamp"] = end_ms
+    return out

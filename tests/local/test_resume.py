@@ -20,7 +20,8 @@ from tests.local.conftest import history
 from tests.local.rawhandlers import PENDING, Run, Script, ok
 
 ROOT = Path(__file__).resolve().parents[2]
-CALLBACK_START = {"Id": "cb", "Type": "CALLBACK", "SubType": "Callback", "Action": "START", "Name": "approval"}
+CALLBACK_START = {"Id": "cb", "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
+                  "Name": "approval"}
 
 
 def callback_then_result(r: Run) -> dict:
@@ -242,7 +243,7 @@ def test_start_up_reads_no_event_of_an_ended_execution(tmp_path: Path) -> None:
     try:
         assert service.resume() == [waiting]
         listed = service.list_durable_executions_by_function(FunctionName="quick")["DurableExecutions"]
-        assert [(e["DurableExecutionArn"], e["Status"]) for e in listed] == [(arn, "SUCCEEDED") for arn in old]
+        assert [(e["DurableExecutionArn"], e["Status"]) for e in listed] == [(a, "SUCCEEDED") for a in old]
         service.send_durable_execution_callback_success(CallbackId=cid, Result=b"2")
         service.register_durable_function("fn", Script(callback_then_result))
         assert service.wait_for_execution(waiting, 5)["Status"] == "SUCCEEDED"
@@ -318,12 +319,18 @@ def test_a_version_1_file_is_upgraded_when_opened(tmp_path: Path) -> None:
         assert service.wait_for_execution(waiting, 5)["Status"] == "SUCCEEDED"
         assert "already completed" in refusal(service, cid, True).message
         assert refusal(service, "unknown", True).code == "ResourceNotFoundException"
+        new = service.start_execution("quick", name="new")  # a row written into the upgraded table
+        assert service.wait_for_execution(new, 5)["Status"] == "SUCCEEDED"
     finally:
         service.close()
     service = LocalDurableService(store=SqliteStore(path), skip_time=True)
     try:  # the callback is found through the upgraded file's callbacks table, not a resumed execution
         assert service.resume() == []
         assert "already completed" in refusal(service, cid, True).message
+        listed = service.list_durable_executions_by_function(FunctionName="quick")["DurableExecutions"]
+        assert [(e["DurableExecutionName"], e["Status"]) for e in listed] == [
+            ("old-0", "SUCCEEDED"), ("old-1", "SUCCEEDED"), ("new", "SUCCEEDED")]
+        assert service.get_durable_execution(DurableExecutionArn=new)["DurableExecutionName"] == "new"
     finally:
         service.close()
     db = sqlite3.connect(path)

@@ -6,9 +6,10 @@ process; pass `synchronous="FULL"` to also survive a power loss, at the cost of 
 
 Schema version 2:
   meta(key PRIMARY KEY, value)                      -- schema_version
-  executions(arn PRIMARY KEY, function_name, name, status, body)
+  executions(arn PRIMARY KEY, function_name, name, status, start_ms, end_ms, function_arn, body)
                                                     -- body: JSON of the execution's own fields; the
-                                                    -- columns copy what reads select by (indexed)
+                                                    -- columns copy what reads select by (indexed) and
+                                                    -- what a listing shows
   operations(arn, id, body, PRIMARY KEY(arn, id))   -- rowid keeps start order; body is the Operation
   events(arn, event_id, body, PRIMARY KEY(arn, event_id))
   callbacks(id PRIMARY KEY, arn)                    -- which execution opened each callback
@@ -23,12 +24,13 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from durable_mp.local.executions import CallbackWatch, Execution, Invocation
+from durable_mp.local.executions import CallbackWatch, Execution, Invocation, summary
 
 SCHEMA_VERSION = 2
 _TABLES = """
 CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, function_name TEXT NOT NULL, name TEXT NOT NULL,
-                                       status TEXT NOT NULL, body TEXT NOT NULL);
+                                       status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER,
+                                       function_arn TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS operations (arn TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
                                        PRIMARY KEY (arn, id));
 CREATE TABLE IF NOT EXISTS events (arn TEXT NOT NULL, event_id INTEGER NOT NULL, body TEXT NOT NULL,
@@ -44,6 +46,10 @@ _ROW_FIELDS = ("name", "function_name", "function_arn", "input_payload", "start_
                "checkpointed_error", "crashes", "real_start")
 _UPSERT_OP = ("INSERT INTO operations (arn, id, body) VALUES (?, ?, ?) "
               "ON CONFLICT (arn, id) DO UPDATE SET body = excluded.body")
+# columns by name: in a file upgraded from version 1 they are in another order
+_INSERT_EXECUTION = ("INSERT INTO executions (arn, function_name, name, status, start_ms, end_ms, function_arn, "
+                     "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_ADD_CALLBACK = "INSERT OR IGNORE INTO callbacks VALUES (?, ?)"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -69,18 +75,22 @@ class SqliteStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for column in ("function_name", "name", "status"):
-                db.execute(f"ALTER TABLE executions ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            for column in ("function_name TEXT NOT NULL DEFAULT ''", "name TEXT NOT NULL DEFAULT ''",
+                           "status TEXT NOT NULL DEFAULT ''", "start_ms INTEGER NOT NULL DEFAULT 0",
+                           "end_ms INTEGER", "function_arn TEXT NOT NULL DEFAULT ''"):
+                db.execute(f"ALTER TABLE executions ADD COLUMN {column}")
             for arn, body in db.execute("SELECT arn, body FROM executions").fetchall():
-                fields = json.loads(body)
-                db.execute("UPDATE executions SET function_name = ?, name = ?, status = ? WHERE arn = ?",
-                           (fields["function_name"], fields["name"], fields["status"], arn))
+                f = json.loads(body)
+                db.execute("UPDATE executions SET function_name = ?, name = ?, status = ?, start_ms = ?, "
+                           "end_ms = ?, function_arn = ? WHERE arn = ?",
+                           (f["function_name"], f["name"], f["status"], f["start_ms"], f["end_ms"],
+                            f["function_arn"], arn))
             for statement in _INDEXES:
                 db.execute(statement)
             for arn, body in db.execute("SELECT arn, body FROM operations").fetchall():
                 op = json.loads(body)
                 if op["Type"] == "CALLBACK":
-                    db.execute("INSERT OR IGNORE INTO callbacks VALUES (?, ?)", (op["CallbackDetails"]["CallbackId"], arn))
+                    db.execute(_ADD_CALLBACK, (op["CallbackDetails"]["CallbackId"], arn))
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             db.execute("COMMIT")
         except BaseException:
@@ -103,8 +113,9 @@ class SqliteStore:
         db = self._db
         db.execute("BEGIN")
         try:
-            db.execute("INSERT INTO executions VALUES (?, ?, ?, ?, ?)",
-                       (ex.arn, ex.function_name, ex.name, ex.status, self._row(ex)))
+            db.execute(_INSERT_EXECUTION,
+                       (ex.arn, ex.function_name, ex.name, ex.status, ex.start_ms, ex.end_ms, ex.function_arn,
+                        self._row(ex)))
             self._write(ex, ex.ops.values(), 0)
             db.execute("COMMIT")
         except BaseException:
@@ -116,8 +127,8 @@ class SqliteStore:
         db.execute("BEGIN")
         try:
             if execution:
-                db.execute("UPDATE executions SET status = ?, body = ? WHERE arn = ?",
-                           (ex.status, self._row(ex), ex.arn))
+                db.execute("UPDATE executions SET status = ?, end_ms = ?, body = ? WHERE arn = ?",
+                           (ex.status, ex.end_ms, self._row(ex), ex.arn))
             self._write(ex, ops, events_from)
             db.execute("COMMIT")
         except BaseException:
@@ -130,7 +141,7 @@ class SqliteStore:
         for op in ops:
             execute(_UPSERT_OP, (arn, op["Id"], _dumps(op)))
             if op["Type"] == "CALLBACK":
-                execute("INSERT OR IGNORE INTO callbacks VALUES (?, ?)", (op["CallbackDetails"]["CallbackId"], arn))
+                execute(_ADD_CALLBACK, (op["CallbackDetails"]["CallbackId"], arn))
         events = ex.events
         for index in range(events_from, len(events)):
             execute("INSERT INTO events VALUES (?, ?, ?)", (arn, index + 1, _dumps(events[index])))
@@ -151,7 +162,7 @@ class SqliteStore:
         return [self._full(arn, body) for arn, body in rows.fetchall()]
 
     def find(self, function_name: str, name: str) -> str | None:
-        row = self._db.execute("SELECT arn FROM executions WHERE function_name = ? AND name = ? ORDER BY rowid",
+        row = self._db.execute("SELECT arn FROM executions WHERE function_name = ? AND name = ?",
                                (function_name, name)).fetchone()
         return None if row is None else row[0]
 
@@ -160,27 +171,29 @@ class SqliteStore:
         return None if row is None else row[0]
 
     def summaries(self, function_name: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT arn, body FROM executions WHERE function_name = ? ORDER BY rowid",
-                                (function_name,))
-        return [self._header(arn, body).summary() for arn, body in rows.fetchall()]
+        rows = self._db.execute("SELECT arn, name, function_arn, status, start_ms, end_ms FROM executions "
+                                "WHERE function_name = ? ORDER BY rowid", (function_name,))
+        return [summary(*row) for row in rows.fetchall()]
 
     @staticmethod
     def _header(arn: str, body: str) -> Execution:
-        """The execution from its row alone: no operations or history yet."""
+        """The execution from its row alone (no operations or history yet)."""
         fields = json.loads(body)
         inflight = fields.pop("inflight", None)
         callbacks = fields.pop("callbacks", {})
         outcomes = fields.pop("callback_outcomes", {})
         ex = Execution(arn=arn, **fields)
         ex.callbacks = {cid: CallbackWatch(*watch) for cid, watch in callbacks.items()}
-        ex.callback_outcomes = {cid: tuple(outcome) for cid, outcome in outcomes.items()}  # type: ignore[misc]
+        ex.callback_outcomes = {cid: (op, status, result, error)
+                                for cid, (op, status, result, error) in outcomes.items()}
         if inflight is not None:
             ex.inflight = Invocation(request_id=inflight[0], start_ms=inflight[1], token_prefix="")
         return ex
 
     def _full(self, arn: str, body: str) -> Execution:
         ex = self._header(arn, body)
-        for op_id, op_body in self._db.execute("SELECT id, body FROM operations WHERE arn = ? ORDER BY rowid", (arn,)):
+        rows = self._db.execute("SELECT id, body FROM operations WHERE arn = ? ORDER BY rowid", (arn,))
+        for op_id, op_body in rows:
             ex.ops[op_id] = json.loads(op_body)
         ex.events = [json.loads(b) for (b,) in self._db.execute(
             "SELECT body FROM events WHERE arn = ? ORDER BY event_id", (arn,))]
