@@ -3,6 +3,7 @@
     durable-mp run path/to/file.py:handler --input '{"x": 1}' [--execution-name NAME] [--store memory]
     durable-mp serve --function NAME=module:attr [--port N] [--handler-transport http]
     durable-mp history ARN | executions [--function NAME] | callback succeed|fail|heartbeat ID
+    durable-mp loadtest [--items N] [--policies ...] [--workers 1,2] [--soak]   (see docs/loadtest.md)
 
 Wrong input (a bad module path, a missing attribute, invalid JSON, an unknown execution) is reported as
 one line on stderr with exit status 2.
@@ -23,11 +24,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     serve.add_parser(sub)
     commands.add_parsers(sub)
+    # The load-test tool's options are declared by loadtests.loadtest.cli, imported only when it runs
+    # (it is heavy, and every other command must start fast).
+    sub.add_parser("loadtest", add_help=False, help="load-test map completion policies and worker counts "
+                   "(durable-mp loadtest --help)")
     return parser
+
+
+def _loadtest(argv: list[str]) -> int:
+    from loadtests.loadtest.cli import add_arguments
+
+    parser = argparse.ArgumentParser(prog="durable-mp loadtest", description="Load-test map completion policies "
+                                     "and worker counts on the local durable execution service.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `durable-mp` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["loadtest"]:
+        return _loadtest(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

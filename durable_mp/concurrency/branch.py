@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from durable_mp import ids
 from durable_mp.exceptions import (
     ExecutionError,
     InvocationError,
@@ -27,6 +28,26 @@ from durable_mp.termination import TerminationYield
 from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, OpRef
 
 SUSPENDED = "SUSPENDED"
+MAX_INTERRUPTS = 3  # a branch fails after this many worker deaths, or this many deadline kills without progress
+INTERRUPT_NAME = "durable-mp:interrupted"
+
+
+CRASH = "crash"  # the worker running the branch died
+DEADLINE = "deadline"  # the branch was stopped at the invocation's yield point without making progress
+
+
+def interrupt_id(op_id: str, kind: str, n: int) -> str:
+    """Id of the record of the n-th interruption of `kind` of branch `op_id`: H(f"{op_id}-{kind}-{n}"),
+    a string the operation-id formulas never hash (they append integers only), so it cannot collide."""
+    return ids.hash_id(f"{op_id}-{kind}-{n}")
+
+
+def interruptions(state: ExecutionState, op_id: str, kind: str) -> int:
+    """How many interruptions of `kind` of branch `op_id` are recorded, in this or earlier invocations."""
+    n = 0
+    while state.replay.get(interrupt_id(op_id, kind, n + 1)) is not None:
+        n += 1
+    return n
 
 
 @dataclass(slots=True)
@@ -56,6 +77,10 @@ class Outcome:
 
 def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
     """The outcome of a branch that already finished in an earlier invocation, without running it."""
+    for kind in (CRASH, DEADLINE):
+        given_up = state.replay.get(interrupt_id(spec.op_id, kind, MAX_INTERRUPTS))
+        if given_up is not None:
+            return Outcome(spec.index, FAILED, error=given_up.error)
     if spec.flat:
         return None
     op = state.replay.get(spec.op_id)

@@ -22,7 +22,10 @@ Step by step:
 4. When every in-flight item is suspended (a wait, a retry, a callback) and no more can start, the
    batch suspends: the invocation returns PENDING and a later one resumes it.
 5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed;
-   after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected.
+   after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected. Each death
+   is recorded durably (an internal STEP "durable-mp:interrupted" under the item, failed with the
+   reason), so the count survives invocations; so is each deadline kill of an item that made no
+   progress, so that an item that can never fit in an invocation fails instead of looping forever.
 6. The TerminationManager: no item starts that could not finish before the yield point (judged by the
    longest item seen so far); at the yield point running items are stopped and the invocation yields
    (see durable_mp.termination).
@@ -35,12 +38,24 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
-from durable_mp.concurrency.branch import SUSPENDED, BranchSpec, Outcome, recorded_outcome
+from durable_mp.concurrency.branch import (
+    CRASH,
+    DEADLINE,
+    INTERRUPT_NAME,
+    MAX_INTERRUPTS,
+    SUSPENDED,
+    BranchSpec,
+    Outcome,
+    interrupt_id,
+    interruptions,
+    recorded_outcome,
+)
 from durable_mp.concurrency.executors import Crash, Failure
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import BatchItemStatus
 from durable_mp.exceptions import (
     ErrorObject,
+    StepInterruptedError,
     SuspendExecution,
     TimedSuspendExecution,
     WorkerCrashed,
@@ -49,9 +64,9 @@ from durable_mp.exceptions import (
 from durable_mp.serdes import deserialize
 from durable_mp.state import ExecutionState
 from durable_mp.termination import TerminationYield
-from durable_mp.wire import FAIL, FAILED, SUCCEEDED
+from durable_mp.wire import FAIL, FAILED, START, STEP, SUCCEEDED, OpRef
 
-DEFAULT_MAX_CRASHES = 3
+DEFAULT_MAX_CRASHES = MAX_INTERRUPTS
 
 ProgressHook = Callable[[dict[str, Any]], None]
 _progress_hooks: list[ProgressHook] = []
@@ -84,7 +99,6 @@ def run_batch(
     in_flight: set[int] = set()
     suspended: dict[int, float | None] = {}
     waiting_on: dict[int, str] = {}
-    crashes: dict[int, int] = {}
     started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
@@ -144,9 +158,10 @@ def run_batch(
                 if isinstance(r, Failure):
                     raise r.error
                 if isinstance(r, Crash):
-                    crashes[r.index] = crashes.get(r.index, 0) + 1
-                    if crashes[r.index] >= max_crashes:
-                        finish(_crashed(state, specs[r.index], r, crashes[r.index]))
+                    spec = specs[r.index]
+                    error = _interrupt(state, spec, CRASH, lambda n, s=spec, c=r: _crash_error(s, c, n), max_crashes)
+                    if error is not None:
+                        finish(_give_up(state, spec, error))
                     else:
                         state.checkpointer.flush()  # the rerun must see what the dead worker checkpointed
                         spec = specs[r.index]
@@ -159,6 +174,18 @@ def run_batch(
                         waiting_on[r.index] = r.waiting_on
                 else:
                     finish(r)
+    except TerminationYield:
+        for i in in_flight:  # killed at the yield: a run that made no progress counts as an interruption
+            if i in executor.progressed:
+                continue
+            spec = specs[i]
+            error = _interrupt(state, spec, DEADLINE, lambda n, s=spec: StepInterruptedError(
+                f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times without "
+                f"checkpointing any progress: each step must fit in one invocation, less its safety margin"),
+                max_crashes)
+            if error is not None:
+                _give_up(state, spec, error)
+        raise
     finally:
         executor.close()
     return _result(state, policy, outcomes, specs, item_serdes)
@@ -181,16 +208,32 @@ def _suspend(suspended: dict[int, float | None]) -> None:
     raise SuspendExecution("every running item of the batch is suspended")
 
 
-def _crashed(state: ExecutionState, spec: BranchSpec, crash: Crash, count: int) -> Outcome:
+def _crash_error(spec: BranchSpec, crash: Crash, count: int) -> WorkerCrashed:
     signal = crash.signal_name or f"exit code {crash.exitcode}"
-    error = WorkerCrashed(
+    return WorkerCrashed(
         f"the worker process running item {spec.index} ({spec.name or spec.op_id}) died {count} times "
         f"(last: {signal})",
         index=spec.index,
         signal_name=crash.signal_name,
         exitcode=crash.exitcode,
     )
-    error_object = error_object_from_exception(error)
+
+
+def _interrupt(
+    state: ExecutionState, spec: BranchSpec, kind: str, error: Callable[[int], Exception], limit: int
+) -> dict[str, Any] | None:
+    """Record the n-th interruption of `kind` of a branch durably (an internal STEP, started and failed
+    with the reason), so that counting survives invocations. Return the error object once `limit` is reached."""
+    n = interruptions(state, spec.op_id, kind) + 1
+    parent = spec.batch_id if spec.flat else spec.op_id
+    ref = OpRef(interrupt_id(spec.op_id, kind, n), STEP, "Step", INTERRUPT_NAME, parent)
+    error_object = error_object_from_exception(error(n))
+    state.checkpointer.submit(ref.update(START))
+    state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
+    return error_object if n >= limit else None
+
+
+def _give_up(state: ExecutionState, spec: BranchSpec, error_object: dict[str, Any]) -> Outcome:
     if not spec.flat:
         state.checkpointer.submit(spec.ref.update(FAIL, error=error_object), sync=True)
     return Outcome(spec.index, FAILED, error=error_object)

@@ -6,6 +6,7 @@ Every executor has the same small surface, used only by the coordinator's thread
     wait(timeout) -> list  outcomes that arrived (Outcome, or Crash for a dead worker)
     cancel(index)          stop a running branch now; it reports nothing afterwards
     close()                stop everything still running
+    progressed             indexes of the running branches that checkpointed progress in their current run
 
 Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
 `OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced.
@@ -27,6 +28,12 @@ from durable_mp.exceptions import OrphanedChildException
 from durable_mp.state import ExecutionState
 
 DEFAULT_MAX_THREADS = 64
+
+
+def track_progress(progressed: set[int], index: int, update: dict[str, Any]) -> None:
+    """Note that branch `index` made durable progress in its current run (something ended or was scheduled)."""
+    if update["Action"] != "START" or update["Type"] == "WAIT":
+        progressed.add(index)
 
 
 @dataclass(slots=True)
@@ -52,6 +59,7 @@ class InlineExecutor:
     def __init__(self, state: ExecutionState, make_func: Callable[[int], Callable[[Any], Any]], item_serdes: Any) -> None:
         self.state, self.make_func, self.item_serdes = state, make_func, item_serdes
         self._todo: list[BranchSpec] = []
+        self.progressed: set[int] = set()  # inline branches are never interrupted
 
     def capacity(self) -> int:
         return 1 if not self._todo else 0
@@ -76,8 +84,9 @@ class InlineExecutor:
 class _GuardedSink:
     """The parent's checkpointer as seen by one thread branch: closed once the branch is cancelled."""
 
-    def __init__(self, inner: Any, op_id: str) -> None:
+    def __init__(self, inner: Any, op_id: str, index: int, progressed: set[int]) -> None:
         self.inner, self.op_id, self.cancelled = inner, op_id, False
+        self.index, self.progressed = index, progressed
 
     @property
     def revoked(self) -> bool:
@@ -86,6 +95,7 @@ class _GuardedSink:
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
         if self.cancelled:
             raise OrphanedChildException("branch cancelled: the batch already completed", self.op_id)
+        track_progress(self.progressed, self.index, update)
         self.inner.submit(update, sync=sync, required=required)
 
     def flush(self) -> None:
@@ -107,12 +117,14 @@ class ThreadExecutor:
         self.max_threads = max_threads
         self._done: queue.SimpleQueue[Outcome | Crash | Failure] = queue.SimpleQueue()
         self._running: dict[int, _GuardedSink] = {}
+        self.progressed: set[int] = set()
 
     def capacity(self) -> int:
         return self.max_threads - len(self._running)
 
     def start(self, spec: BranchSpec) -> None:
-        sink = _GuardedSink(self.state.checkpointer, spec.op_id)
+        self.progressed.discard(spec.index)
+        sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
         self._running[spec.index] = sink
         branch_state = ExecutionState(
             replay=self.state.replay,
@@ -175,6 +187,7 @@ class ProcessExecutor:
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
         self._specs: dict[int, BranchSpec] = {}
+        self.progressed: set[int] = set()
 
     def capacity(self) -> int:
         return self.pool.size - len(self._task_of)
@@ -182,6 +195,7 @@ class ProcessExecutor:
     def start(self, spec: BranchSpec) -> None:
         from durable_mp.concurrency.worker_entry import run_job
 
+        self.progressed.discard(spec.index)
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay)
@@ -218,8 +232,10 @@ class ProcessExecutor:
     def _on_message(self, ev: Any, index: int) -> None:
         kind, body = ev.payload
         if kind == "ckpt":
+            track_progress(self.progressed, index, body)
             self.state.checkpointer.submit(body)
         elif kind == "ckpt_sync":
+            track_progress(self.progressed, index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
         elif kind == "blob":

@@ -34,7 +34,7 @@ def run_map(ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any]
     name = name or getattr(func, "_original_name", None)
     namer = config.item_namer
     names = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
-    work = MapWork(func, inputs, config.item_serdes)
+    work = MapWork(func, inputs, config.item_serdes or config.serdes)
     return _run(ctx, "Map", "MapIteration", name, names, work, config)
 
 
@@ -52,7 +52,7 @@ def run_parallel(ctx: DurableContext, functions: Sequence[Any], name: str | None
             names.append(f"parallel-branch-{i}")
         else:
             raise ValidationError(f"parallel branch {i} is not callable: {f!r}")
-    return _run(ctx, "Parallel", "ParallelBranch", name, names, ParallelWork(funcs, config.item_serdes), config)
+    return _run(ctx, "Parallel", "ParallelBranch", name, names, ParallelWork(funcs, config.item_serdes or config.serdes), config)
 
 
 def _run(
