@@ -75,12 +75,12 @@ def _local_execution(store_option: str | None, key: str) -> Any:
         raise UsageError("--store memory keeps nothing to read")
     store = open_store(store_option, create=False, lock=False)
     try:
-        executions = store.load_all()
+        found = store.load(key)  # by ARN: reads that one execution only
+        executions = [] if found is not None else store.load_all()
     finally:
         store.close()
-    for ex in executions:
-        if ex.arn == key:
-            return ex
+    if found is not None:
+        return found
     named = [ex for ex in executions if ex.name == key]
     if len(named) == 1:
         return named[0]
