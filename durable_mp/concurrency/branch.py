@@ -77,10 +77,11 @@ class Outcome:
 
 def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
     """The outcome of a branch that already finished in an earlier invocation, without running it."""
-    for kind in (CRASH, DEADLINE):
-        given_up = state.replay.get(interrupt_id(spec.op_id, kind, MAX_INTERRUPTS))
-        if given_up is not None:
-            return Outcome(spec.index, FAILED, error=given_up.error)
+    if spec.replaying:  # interruptions recorded in an earlier invocation (this one's are handled live)
+        for kind in (CRASH, DEADLINE):
+            given_up = state.replay.get(interrupt_id(spec.op_id, kind, MAX_INTERRUPTS))
+            if given_up is not None:
+                return Outcome(spec.index, FAILED, error=given_up.error)
     if spec.flat:
         return None
     op = state.replay.get(spec.op_id)

@@ -220,7 +220,9 @@ class ProcessExecutor:
                     continue
                 self._forget(ev.task_id)
                 if isinstance(ev, TaskDone):
-                    out.append(ev.result)
+                    updates, outcome = ev.result
+                    self._submit(index, updates)
+                    out.append(outcome)
                 elif isinstance(ev, TaskFailed):
                     out.append(Failure(index, ev.exception))
                 elif isinstance(ev, TaskCrashed):
@@ -232,8 +234,7 @@ class ProcessExecutor:
     def _on_message(self, ev: Any, index: int) -> None:
         kind, body = ev.payload
         if kind == "ckpt":
-            track_progress(self.progressed, index, body)
-            self.state.checkpointer.submit(body)
+            self._submit(index, body)
         elif kind == "ckpt_sync":
             track_progress(self.progressed, index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
@@ -242,6 +243,18 @@ class ProcessExecutor:
             self.pool.reply(ev.task_id, self.blob)
         else:
             raise RuntimeError(f"unknown message from branch {index}: {kind!r}")
+
+    def _submit(self, index: int, updates: list[dict[str, Any]]) -> None:
+        if not updates:
+            return
+        for update in updates:
+            track_progress(self.progressed, index, update)
+        submit_many = getattr(self.state.checkpointer, "submit_many", None)
+        if submit_many is not None:
+            submit_many(updates)
+        else:
+            for update in updates:
+                self.state.checkpointer.submit(update)
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)

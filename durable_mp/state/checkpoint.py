@@ -91,6 +91,20 @@ class Checkpointer:
         else:
             self._wake_flusher()
 
+    def submit_many(self, updates: list[dict[str, Any]]) -> None:
+        """Queue several updates nobody waits for (one lock, one wake-up): a worker's buffered batch."""
+        for update in updates:
+            check_payload(update)
+        self._raise_pending_error()
+        with self._cond:
+            self._queue.extend(updates)
+            self._queued_bytes += sum(update_size(u) for u in updates)
+            full = len(self._queue) >= MAX_REQUEST_UPDATES or self._queued_bytes >= MAX_REQUEST_BYTES
+        if full or self.mode == "eager":
+            self.flush()
+        else:
+            self._wake_flusher()
+
     def flush(self) -> None:
         """Send everything queued; return once acknowledged. Raises the error of any failed send."""
         with self._send_lock:
