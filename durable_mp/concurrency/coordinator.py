@@ -224,8 +224,11 @@ def _interrupt(
 ) -> dict[str, Any] | None:
     """Record the n-th interruption of `kind` of a branch durably (an internal STEP, started and failed
     with the reason), so that counting survives invocations. Return the error object once `limit` is reached."""
+    state.checkpointer.flush()
     n = interruptions(state, spec.op_id, kind) + 1
     parent = spec.batch_id if spec.flat else spec.op_id
+    if not spec.flat and state.replay.get(spec.op_id) is None:  # its START died with the worker
+        state.checkpointer.submit(spec.ref.update(START))
     ref = OpRef(interrupt_id(spec.op_id, kind, n), STEP, "Step", INTERRUPT_NAME, parent)
     error_object = error_object_from_exception(error(n))
     state.checkpointer.submit(ref.update(START))

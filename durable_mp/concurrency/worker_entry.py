@@ -2,15 +2,14 @@
 
 A task is `run_job(key, spec, ops, arn, log_during_replay)`. The batch's blob (function and items, or
 branch functions) is fetched from the parent once per worker and batch, then cached. Checkpoints go
-to the parent over the worker's channel: buffered for at most 20 ms (or until the task returns) and
-fire and forget, except those the code must see acknowledged (a callback id, an at-most-once start),
+to the parent over the worker's channel, fire and forget (starts ride along with the next finished
+piece of work), except those the code must see acknowledged (a callback id, an at-most-once start),
 which are requests. The parent keeps every update in order and
 flushes before it reports the branch's outcome, so nothing acknowledged to the user is ever lost.
 """
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -29,21 +28,20 @@ _MAX_BLOBS = 4
 class ChannelSink:
     """A checkpointer that forwards updates to the parent process.
 
-    Updates the code does not wait for are buffered and sent in one message at most `WINDOW` seconds
-    after the first of them (or with the task's result), so a short item costs one message, not one per
-    update, while a long item's progress still reaches the parent within the window.
+    Starts, and the branch's own end, are buffered: they travel with the next update that records
+    completed work (a step's SUCCEED, FAIL or RETRY is sent at once, so a worker that dies loses no
+    finished step), or with the task's result. A short item costs two messages, not one per update.
     """
 
     revoked = False
-    WINDOW = 0.02
 
-    def __init__(self, replay: ReplayState) -> None:
+    def __init__(self, replay: ReplayState, branch_id: str) -> None:
         from workers import channel
 
         self.channel = channel
         self.replay = replay
+        self.branch_id = branch_id
         self.buffer: list[dict[str, Any]] = []
-        self.first_at = 0.0
 
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
         check_payload(update)
@@ -53,11 +51,8 @@ class ChannelSink:
             if isinstance(op, Operation):
                 self.replay.merge_parsed([op])
             return
-        now = time.monotonic()
-        if not self.buffer:
-            self.first_at = now
         self.buffer.append(update)
-        if now - self.first_at >= self.WINDOW:
+        if update["Action"] != "START" and update["Id"] != self.branch_id:
             self._send_buffer()
 
     def _send_buffer(self) -> None:
@@ -91,7 +86,7 @@ def run_job(
     """Run one branch; return the updates still buffered (the parent submits them first) and the outcome."""
     batch = _batch(key)
     replay = ReplayState(arn, ops)
-    sink = ChannelSink(replay)
+    sink = ChannelSink(replay, spec.op_id)
     state = ExecutionState(replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay)
     outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
     return sink.take_buffer(), outcome
