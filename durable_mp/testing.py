@@ -79,10 +79,16 @@ def _find(operations: list[Operation], name: str, where: str) -> Operation:
 
 
 class _Children:
+    """Lookups by name among the operations directly below (an operation's children, or the root's)."""
+
     child_operations: list[Operation]
+    _what = "Child Operation"
+
+    def _below(self) -> list[Operation]:
+        return self.child_operations
 
     def get_operation_by_name(self, name: str) -> Operation:
-        return _find(self.child_operations, name, "Child Operation")
+        return _find(self._below(), name, self._what)
 
     def get_step(self, name: str) -> StepOperation:
         return cast(StepOperation, self.get_operation_by_name(name))
@@ -168,7 +174,7 @@ def _build(op: dict[str, Any], children: dict[str | None, list[dict[str, Any]]])
 
 
 @dataclass(frozen=True)
-class DurableFunctionTestResult:
+class DurableFunctionTestResult(_Children):
     status: InvocationStatus
     operations: list[Operation]
     result: str | None = None
@@ -193,23 +199,10 @@ class DurableFunctionTestResult:
             execution_arn=arn,
         )
 
-    def get_operation_by_name(self, name: str) -> Operation:
-        return _find(self.operations, name, "Operation")
+    _what = "Operation"
 
-    def get_step(self, name: str) -> StepOperation:
-        return cast(StepOperation, self.get_operation_by_name(name))
-
-    def get_wait(self, name: str) -> WaitOperation:
-        return cast(WaitOperation, self.get_operation_by_name(name))
-
-    def get_context(self, name: str) -> ContextOperation:
-        return cast(ContextOperation, self.get_operation_by_name(name))
-
-    def get_callback(self, name: str) -> CallbackOperation:
-        return cast(CallbackOperation, self.get_operation_by_name(name))
-
-    def get_invoke(self, name: str) -> InvokeOperation:
-        return cast(InvokeOperation, self.get_operation_by_name(name))
+    def _below(self) -> list[Operation]:
+        return self.operations
 
     def get_execution(self, name: str) -> ExecutionOperation:
         return cast(ExecutionOperation, self.get_operation_by_name(name))
