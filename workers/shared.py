@@ -10,6 +10,7 @@ One coordinator at a time may use the shared pool (as any `WorkerPool`).
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 
 from .pool import WorkerPool
@@ -27,10 +28,27 @@ def shared_pool(size: int | None = None) -> WorkerPool:
         if _pool is None or _pool.closed:
             if _pool is None:
                 atexit.register(_shutdown)
-            _pool = WorkerPool(wanted)
+            _pool = WorkerPool(wanted, **recycling_from_env())
         elif _pool.size != wanted:
             _pool.size = wanted
         return _pool
+
+
+def recycling_from_env() -> dict[str, float | int | None]:
+    """Worker recycling for the shared pool: DURABLE_MP_MAX_TASKS_PER_WORKER (replace a worker after that
+    many tasks) and DURABLE_MP_WORKER_MAX_MEMORY_MB (replace it after a task that left it above that RSS)."""
+    tasks = os.environ.get("DURABLE_MP_MAX_TASKS_PER_WORKER", "").strip()
+    memory = os.environ.get("DURABLE_MP_WORKER_MAX_MEMORY_MB", "").strip()
+    try:
+        return {
+            "max_tasks_per_worker": int(tasks) if tasks else None,
+            "max_memory_mb": float(memory) if memory else None,
+        }
+    except ValueError:
+        raise ValueError(
+            f"DURABLE_MP_MAX_TASKS_PER_WORKER must be an integer and DURABLE_MP_WORKER_MAX_MEMORY_MB a number, "
+            f"got {tasks!r} and {memory!r}"
+        ) from None
 
 
 def _shutdown() -> None:
