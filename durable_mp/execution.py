@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,7 @@ from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
 from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
-from durable_mp.wire import EXECUTION, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, InvocationStatus, Operation, OpRef
+from durable_mp.wire import EXECUTION, FAIL, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, InvocationStatus, Operation, OpRef
 
 EXECUTORS = ("processes", "threads", "inline")
 __all__ = ["InvocationStatus", "durable_execution", "run_invocation"]
@@ -63,9 +64,16 @@ def _load_operations(client: DurableServiceClient, arn: str, token: str, initial
     return ops
 
 
+@dataclass(frozen=True)
 class _Settings:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    """The options given to @durable_execution."""
+
+    checkpoint_mode: str
+    executor: str | None
+    workers: int | str | None
+    termination_margin: float | None
+    log_during_replay: bool
+    logger_factory: Callable[[Any], Any] | None
 
 
 def run_invocation(
@@ -115,8 +123,7 @@ def _run(func: Callable[[Any, DurableContext], Any], input_event: Any, ctx: Dura
                 checkpointer.flush()
         output = json.dumps(result)
         if len(output) > LAMBDA_RESPONSE_LIMIT:
-            ref = OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
-            checkpointer.submit(ref.update(SUCCEED, payload=output), sync=True, required=True)
+            checkpointer.submit(_execution_result().update(SUCCEED, payload=output), sync=True, required=True)
             return {"Status": "SUCCEEDED", "Result": ""}
         return {"Status": "SUCCEEDED", "Result": output}
     except TerminationYield:
@@ -149,9 +156,13 @@ def _failed(exc: Exception, checkpointer: Checkpointer) -> dict[str, Any]:
     error = error_object_from_exception(exc)
     if len(json.dumps(error)) <= LAMBDA_RESPONSE_LIMIT:
         return {"Status": "FAILED", "Error": error}
-    ref = OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
-    checkpointer.submit(ref.update("FAIL", error=error), sync=True, required=True)
+    checkpointer.submit(_execution_result().update(FAIL, error=error), sync=True, required=True)
     return {"Status": "FAILED"}
+
+
+def _execution_result() -> OpRef:
+    """The EXECUTION update that carries an outcome too large for the Lambda response (FACTS.md section 1)."""
+    return OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
 
 
 def _yield(state: ExecutionState) -> dict[str, Any]:
@@ -202,9 +213,6 @@ def durable_execution(
         @functools.wraps(f)
         def handler(event: Any, context: Any) -> dict[str, Any]:
             from durable_mp.service.boto import BotoServiceClient
-
-            _required(event, "DurableExecutionArn")  # a malformed event fails before any AWS client exists
-            _required(event, "CheckpointToken")
 
             return run_invocation(f, event, context, BotoServiceClient(boto3_client), settings)
 

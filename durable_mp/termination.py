@@ -76,7 +76,7 @@ class TerminationManager:
         """Whether work as long as the longest seen so far would end before the yield point."""
         return not self.should_yield() and time.monotonic() + self.longest < self.yield_at
 
-    def before_operation(self, ctx: Any = None) -> None:
+    def before_operation(self) -> None:
         """Called before an operation starts real work: refuse to start it if it could not finish in time."""
         if not self.can_start():
             self.yielded = True

@@ -33,6 +33,7 @@ Step by step:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -140,8 +141,7 @@ def run_batch(
                 if ready:  # what a suspended item waited for completed during this invocation (cancel_wait)
                     for i in ready:
                         del suspended[i], waiting_on[i]
-                        spec = specs[i]
-                        executor.start(BranchSpec(spec.index, spec.op_id, spec.name, spec.sub_type, spec.batch_id, spec.flat, True))
+                        executor.start(dataclasses.replace(specs[i], replaying=True))
                         in_flight.add(i)
                     continue
                 if suspended:
@@ -164,8 +164,7 @@ def run_batch(
                         finish(_give_up(state, spec, error))
                     else:
                         state.checkpointer.flush()  # the rerun must see what the dead worker checkpointed
-                        spec = specs[r.index]
-                        executor.start(BranchSpec(spec.index, spec.op_id, spec.name, spec.sub_type, spec.batch_id, spec.flat, True))
+                        executor.start(dataclasses.replace(spec, replaying=True))
                         started_at[r.index] = time.monotonic()
                         in_flight.add(r.index)
                 elif r.status == SUSPENDED:

@@ -14,6 +14,7 @@ Threads cannot be killed: a cancelled thread branch is orphaned, and its next ch
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -98,6 +99,10 @@ class _GuardedSink:
         track_progress(self.progressed, self.index, update)
         self.inner.submit(update, sync=sync, required=required)
 
+    def submit_many(self, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            self.submit(update)
+
     def flush(self) -> None:
         if not self.cancelled:
             self.inner.flush()
@@ -126,15 +131,7 @@ class ThreadExecutor:
         self.progressed.discard(spec.index)
         sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
         self._running[spec.index] = sink
-        branch_state = ExecutionState(
-            replay=self.state.replay,
-            checkpointer=sink,
-            lambda_context=self.state.lambda_context,
-            termination=self.state.termination,
-            executor=self.state.executor,
-            workers=self.state.workers,
-            log_during_replay=self.state.log_during_replay,
-        )
+        branch_state = dataclasses.replace(self.state, checkpointer=sink)
         threading.Thread(target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True).start()
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
@@ -186,7 +183,6 @@ class ProcessExecutor:
         self.pool, self._private = _lease_pool(worker_count)
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
-        self._specs: dict[int, BranchSpec] = {}
         self.progressed: set[int] = set()
 
     def capacity(self) -> int:
@@ -201,7 +197,6 @@ class ProcessExecutor:
         task_id = self.pool.submit(run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay)
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
-        self._specs[spec.index] = spec
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
         from workers.events import TaskCrashed, TaskDone, TaskFailed, TaskMessage
@@ -249,12 +244,7 @@ class ProcessExecutor:
             return
         for update in updates:
             track_progress(self.progressed, index, update)
-        submit_many = getattr(self.state.checkpointer, "submit_many", None)
-        if submit_many is not None:
-            submit_many(updates)
-        else:
-            for update in updates:
-                self.state.checkpointer.submit(update)
+        self.state.checkpointer.submit_many(updates)
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)

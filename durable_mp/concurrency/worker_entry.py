@@ -55,6 +55,10 @@ class ChannelSink:
         if update["Action"] != "START" and update["Id"] != self.branch_id:
             self._send_buffer()
 
+    def submit_many(self, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            self.submit(update)
+
     def _send_buffer(self) -> None:
         if self.buffer:
             batch, self.buffer = self.buffer, []

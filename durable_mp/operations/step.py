@@ -57,7 +57,7 @@ def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callab
 
     termination = state.termination
     if termination is not None:
-        termination.before_operation(ctx)
+        termination.before_operation()
         started = time.monotonic()
     if op is None or op.status != STARTED:
         at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY

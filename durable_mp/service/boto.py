@@ -43,10 +43,20 @@ def _service_error(exc: Exception) -> ServiceError:
 
 
 class BotoServiceClient:
-    """DurableServiceClient over a boto3 `lambda` client."""
+    """DurableServiceClient over a boto3 `lambda` client (the shared default one unless given).
+
+    The default client is made on the first call, so an invocation that fails before talking to the
+    service (a malformed event) never builds one.
+    """
 
     def __init__(self, client: Any = None) -> None:
-        self.client = client if client is not None else default_lambda_client()
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_lambda_client()
+        return self._client
 
     def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
         try:

@@ -78,21 +78,15 @@ class Checkpointer:
 
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
         """Queue (or send) one update. With sync, return only once the service has acknowledged it."""
-        check_payload(update)
-        self._raise_pending_error()
         if self.mode == "optimistic" and not required:
             sync = False
-        with self._cond:
-            self._queue.append(update)
-            self._queued_bytes += update_size(update)
-            full = len(self._queue) >= MAX_REQUEST_UPDATES or self._queued_bytes >= MAX_REQUEST_BYTES
-        if sync or full or self.mode == "eager":
-            self.flush()
-        else:
-            self._wake_flusher()
+        self._enqueue([update], sync)
 
     def submit_many(self, updates: list[dict[str, Any]]) -> None:
         """Queue several updates nobody waits for (one lock, one wake-up): a worker's buffered batch."""
+        self._enqueue(updates, False)
+
+    def _enqueue(self, updates: list[dict[str, Any]], sync: bool) -> None:
         for update in updates:
             check_payload(update)
         self._raise_pending_error()
@@ -100,7 +94,7 @@ class Checkpointer:
             self._queue.extend(updates)
             self._queued_bytes += sum(update_size(u) for u in updates)
             full = len(self._queue) >= MAX_REQUEST_UPDATES or self._queued_bytes >= MAX_REQUEST_BYTES
-        if full or self.mode == "eager":
+        if sync or full or self.mode == "eager":
             self.flush()
         else:
             self._wake_flusher()
