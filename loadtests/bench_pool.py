@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from workers import TaskDone, WorkerPool  # noqa: E402
+from durable_mp_workers import TaskDone, WorkerPool  # noqa: E402
 
 _ITERATIONS_PER_QUARTER_SECOND = 0
 

@@ -27,11 +27,11 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> object:
-    if name == "channel":  # `import workers; workers.channel.in_worker()` works in the parent too
+    if name == "channel":  # `import workers; durable_mp_workers.channel.in_worker()` works in the parent too
         return import_module(f"{__name__}.channel")
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'workers' has no attribute {name!r}")
+        raise AttributeError(f"module durable_mp_workers has no attribute {name!r}")
     value = getattr(import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

@@ -2,7 +2,7 @@
 
 Inside a task running on a `WorkerPool`::
 
-    from workers import channel
+    from durable_mp_workers import channel
 
     channel.send({"progress": 0.5})          # fire and forget: the parent gets TaskMessage(task_id, obj)
     answer = channel.request({"need": "x"})  # blocks until the parent calls pool.reply(task_id, answer)
@@ -65,8 +65,8 @@ def set_task(task_id: int) -> None:
 
 def _current(what: str) -> tuple[BlockingChannel, int]:
     if _channel is None or not _task_id:
-        raise RuntimeError(f"workers.channel.{what}() works only inside a task running on a WorkerPool "
-                           "worker (check workers.channel.in_worker())")
+        raise RuntimeError(f"durable_mp_workers.channel.{what}() works only inside a task running on a WorkerPool "
+                           "worker (check durable_mp_workers.channel.in_worker())")
     return _channel, _task_id
 
 

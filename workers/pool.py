@@ -13,7 +13,7 @@ The following diagram and text describe the data flow through the pool:
 |             |                               v              v
 | Coordinator |  reply(id, obj)  +--------------------+  socketpair, one   +----------------------+
 |   thread    | ---------------> | Outbox per worker  | =================> | worker #1..n         |
-|             |                  | (non-blocking;     |  frames: 8-byte    |  python -m workers   |
+|             |                  | (non-blocking;     |  frames: 8-byte    |  python -m durable_mp_workers   |
 |             |  cancel(id)      |  flushed when the  |  length + body     |  loop: recv task,    |
 |             | ---------------> |  socket is         |                    |  run fn(*args),      |
 |             |  (SIGKILL the    |  writable)         |                    |  send DONE / FAILED; |
@@ -47,7 +47,7 @@ Coordinator thread (the only thread that touches a pool; nothing in the pool run
 - `size` can be changed between batches: growing starts workers at once (if the pool has started),
   shrinking closes idle workers at once and busy ones when their task ends.
 
-Worker process (`workers.worker`): reads its configuration, then loops: read a task, run it, send the
+Worker process (`durable_mp_workers.worker`): reads its configuration, then loops: read a task, run it, send the
 result or the exception (pickled if it survives a round trip, always with its type name, message and
 traceback text). It exits on EOF (the parent closed the channel or died) and, on Linux, is SIGKILLed by the
 kernel if the parent dies mid-task (PR_SET_PDEATHSIG).
@@ -123,7 +123,7 @@ class WorkerPool:
             raise ValueError(f"max_memory_mb must be a positive number or None, got {max_memory_mb!r}")
         if start_method not in (None, *_START_METHODS):
             raise ValueError(f"start_method must be one of {_START_METHODS} or None, got {start_method!r} "
-                             "(fork is unsafe in a parent that runs threads; see workers.pool's docstring)")
+                             "(fork is unsafe in a parent that runs threads; see durable_mp_workers.pool's docstring)")
         self._max_tasks = max_tasks_per_worker
         self._max_rss = None if max_memory_mb is None else int(max_memory_mb * 1024 * 1024)
         self._selector = selectors.DefaultSelector()

@@ -1,6 +1,6 @@
 """One worker as the parent sees it (process, socket, framing state), and how workers are started.
 
-A worker is ``python -P -m workers <fd>``: a fresh interpreter, started with `subprocess.Popen` (vfork + exec,
+A worker is ``python -P -m durable_mp_workers <fd>``: a fresh interpreter, started with `subprocess.Popen` (vfork + exec,
 safe in a parent that runs threads), holding one end of an AF_UNIX socketpair. The parent keeps the other
 end, non-blocking. The first frame the parent sends is the worker's configuration (`sys.path`, parent pid).
 
@@ -87,7 +87,7 @@ def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
         fd = child_end.fileno()
         # -P: the current directory does not go first on sys.path, so a `workers` package of the user's
         # cannot stand in for this one; PYTHONPATH points at this one.
-        proc = subprocess.Popen([sys.executable, "-P", "-m", "workers", str(fd)], pass_fds=(fd,),
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "durable_mp_workers", str(fd)], pass_fds=(fd,),
                                 stdin=subprocess.DEVNULL, env=env)
     except BaseException:
         parent_end.close()

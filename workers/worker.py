@@ -1,6 +1,6 @@
 """The worker process: receive a task, run it, send back its result or its exception, repeat.
 
-Started by the pool as ``python -P -m workers <fd>`` where `<fd>` is this worker's end of a socketpair. At
+Started by the pool as ``python -P -m durable_mp_workers <fd>`` where `<fd>` is this worker's end of a socketpair. At
 start-up it imports only the standard library's C pickler and this package's small modules; unpickling a
 task imports whatever the task needs (cloudpickle included, for functions pickled by value).
 

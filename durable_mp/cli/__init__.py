@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     serve.add_parser(sub)
     commands.add_parsers(sub)
-    # The load-test tool's options are declared by loadtests.loadtest.cli, imported only when it runs
+    # The load-test tool's options are declared by durable_mp.loadtest.cli, imported only when it runs
     # (it is heavy, and every other command must start fast).
     sub.add_parser("loadtest", add_help=False, help="load-test map completion policies and worker counts "
                    "(durable-mp loadtest --help)")
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _loadtest(argv: list[str]) -> int:
-    from loadtests.loadtest.cli import add_arguments
+    from durable_mp.loadtest.cli import add_arguments
 
     parser = argparse.ArgumentParser(prog="durable-mp loadtest", description="Load-test map completion policies "
                                      "and worker counts on the local durable execution service.")

@@ -199,7 +199,7 @@ class ProcessExecutor:
         self._index_of[task_id] = spec.index
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
-        from workers.events import TaskCrashed, TaskDone, TaskFailed, TaskMessage
+        from durable_mp_workers.events import TaskCrashed, TaskDone, TaskFailed, TaskMessage
 
         out: list[Outcome | Crash | Failure] = []
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -272,7 +272,7 @@ _shared_lease = threading.Lock()
 
 
 def _lease_pool(size: int) -> tuple[Any, bool]:
-    import workers
+    import durable_mp_workers as workers
 
     if _shared_lease.acquire(blocking=False):
         try:
@@ -288,7 +288,7 @@ def resolve_executor(configured: str | None, state: ExecutionState) -> str:
 
     Inside a worker process, nested batches run on threads (a worker does not start workers).
     """
-    from workers.channel import in_worker
+    from durable_mp_workers.channel import in_worker
 
     if in_worker():
         return "inline" if configured == "inline" else "threads"

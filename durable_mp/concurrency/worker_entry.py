@@ -36,7 +36,7 @@ class ChannelSink:
     revoked = False
 
     def __init__(self, replay: ReplayState, branch_id: str) -> None:
-        from workers import channel
+        from durable_mp_workers import channel
 
         self.channel = channel
         self.replay = replay
@@ -75,7 +75,7 @@ class ChannelSink:
 def _batch(key: str) -> Any:
     batch = _blobs.get(key)
     if batch is None:
-        from workers import channel
+        from durable_mp_workers import channel
 
         batch = cloudpickle.loads(channel.request(("blob", key)))
         _blobs[key] = batch

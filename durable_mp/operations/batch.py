@@ -89,7 +89,7 @@ def _run(
         elif executor_name == "threads":
             executor = ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)))
         else:
-            from workers.sizing import resolve_workers
+            from durable_mp_workers.sizing import resolve_workers
 
             assert blob is not None
             executor = ProcessExecutor(state, blob, resolve_workers(config.workers or state.workers))
@@ -109,7 +109,7 @@ def _pickle_work(work: MapWork | ParallelWork) -> bytes:
         return cloudpickle.dumps(work)
     except Exception as exc:  # noqa: BLE001 - find and name the culprit
         culprit = _find_unpicklable(work)
-        from workers.errors import TaskPicklingError
+        from durable_mp_workers.errors import TaskPicklingError
 
         raise TaskPicklingError(
             f"cannot send {culprit} to a worker process ({type(exc).__name__}: {exc}). Define it at module "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from loadtests.bench import workloads
 from loadtests.bench.sdks import OFFICIAL, OURS, Sdk, available
-from loadtests.loadtest.memory import MIB, MemorySampler
+from durable_mp.loadtest.memory import MIB, MemorySampler
 
 
 @dataclass(frozen=True)

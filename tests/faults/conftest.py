@@ -18,16 +18,16 @@ from .handlers import effect_runs
 
 def pool_pids() -> set[int]:
     """The live workers of this process's shared warm pool (none if it was never created)."""
-    import workers.shared
+    import durable_mp_workers.shared
 
-    pool = workers.shared._pool
+    pool = durable_mp_workers.shared._pool
     return set() if pool is None or pool.closed else set(pool.pids())
 
 
 def pool_size() -> int:
-    import workers.shared
+    import durable_mp_workers.shared
 
-    pool = workers.shared._pool
+    pool = durable_mp_workers.shared._pool
     return 0 if pool is None or pool.closed else pool.size
 
 

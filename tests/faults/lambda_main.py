@@ -20,9 +20,9 @@ def main(directory: str) -> None:
     items = [{"dir": directory, "crash": "once" if i == 1 else None} for i in range(4)]
     with DurableFunctionTestRunner(map_handler, skip_time=True) as runner:
         result = runner.run(input={"func": "lambda_item", "items": items, "workers": 2}, timeout=60)
-    import workers.shared
+    import durable_mp_workers.shared
 
-    pool = workers.shared._pool
+    pool = durable_mp_workers.shared._pool
     print(
         json.dumps(
             {

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from loadtests.loadtest import outputs
-from loadtests.loadtest.cli import main
+from durable_mp.loadtest import outputs
+from durable_mp.loadtest.cli import main
 
 TINY = ["--items", "12", "--cost", "cpu:0.001", "--fail-rate", "0.25", "--fail-pattern", "every",
         "--policy", "first_successful,all_completed,all_successful,custom", "--workers", "1",

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from loadtests.loadtest.cli import main
+from durable_mp.loadtest.cli import main
 from tests.loadtest.conftest import run_tool
 
 Tiny = tuple[int, Path, dict[str, Any], str]

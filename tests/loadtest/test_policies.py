@@ -8,8 +8,8 @@ import pytest
 
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import CompletionConfig
-from loadtests.loadtest.policies import Quorum, parse_policies, parse_policy, predict_sequential
-from loadtests.loadtest.spec import SpecError
+from durable_mp.loadtest.policies import Quorum, parse_policies, parse_policy, predict_sequential
+from durable_mp.loadtest.spec import SpecError
 
 F, T = False, True
 
@@ -27,7 +27,7 @@ def test_presets_and_thresholds() -> None:
 def test_custom_policies() -> None:
     assert parse_policy("custom").config.should_complete == Quorum(50.0)
     assert parse_policy("custom:quorum=80").config.should_complete == Quorum(80.0)
-    loaded = parse_policy("custom=loadtests.loadtest.policies:Quorum").config.should_complete
+    loaded = parse_policy("custom=durable_mp.loadtest.policies:Quorum").config.should_complete
     assert loaded is Quorum
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from loadtests.loadtest.report import SCHEMA_ID, aggregate, render_table, validate_report
+from durable_mp.loadtest.report import SCHEMA_ID, aggregate, render_table, validate_report
 
 Tiny = tuple[int, Path, dict[str, Any], str]
 
@@ -72,7 +72,7 @@ def test_table_has_a_row_per_configuration(tiny_run: Tiny) -> None:
 
 
 def test_soak_growth_ignores_the_warm_up_plateau_but_not_a_climb() -> None:
-    from loadtests.loadtest.soak import _growth
+    from durable_mp.loadtest.soak import _growth
 
     plateau = [100.0, 101.4, 102.7, 104.5, 103.9, 105.5, 106.9, 107.9, 109.8, 111.3] + [112.0] * 10
     base, growth = _growth(plateau)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from loadtests.loadtest.spec import SpecError, build_workload, parse_cost, parse_failures
+from durable_mp.loadtest.spec import SpecError, build_workload, parse_cost, parse_failures
 
 
 def test_cost_specs_parse_kind_and_distribution() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.loadtest.stats import latency_summary, percentile
+from durable_mp.loadtest.stats import latency_summary, percentile
 
 
 def test_percentile_interpolates_between_ranks() -> None:

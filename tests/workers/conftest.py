@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from workers import WorkerPool
-from workers.events import Event
+from durable_mp_workers import WorkerPool
+from durable_mp_workers.events import Event
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from workers import channel
+from durable_mp_workers import channel
 
 _kept: list[bytes] = []
 

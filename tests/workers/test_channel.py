@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers import TaskDone, TaskMessage, WorkerPool, channel
+from durable_mp_workers import TaskDone, TaskMessage, WorkerPool, channel
 
 from . import tasks
 from .conftest import drain

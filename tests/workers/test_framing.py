@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from workers.framing import BlockingChannel, FrameReader, Outbox, header
+from durable_mp_workers.framing import BlockingChannel, FrameReader, Outbox, header
 
 
 def test_reader_reassembles_frames_split_anywhere() -> None:

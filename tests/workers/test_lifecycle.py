@@ -13,7 +13,7 @@ import time
 import psutil
 import pytest
 
-from workers import TaskCrashed, TaskDone, TaskMessage, WorkerPool, shared_pool
+from durable_mp_workers import TaskCrashed, TaskDone, TaskMessage, WorkerPool, shared_pool
 
 from . import tasks
 from .conftest import drain, gone, live_children, wait_gone, wait_reaped
@@ -171,7 +171,7 @@ def test_shared_pool_is_reused() -> None:
 
 PARENT = textwrap.dedent("""
     import sys, time
-    from workers import WorkerPool, shared_pool
+    from durable_mp_workers import WorkerPool, shared_pool
     from tests.workers import tasks
     pool = shared_pool(2) if sys.argv[1] == "shared" else WorkerPool(2)
     ids = [pool.submit(tasks.sleep_after_pid, 60) for _ in range(2)]

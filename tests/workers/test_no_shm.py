@@ -12,7 +12,7 @@ import textwrap
 import _multiprocessing
 import pytest
 
-from workers import WorkerPool
+from durable_mp_workers import WorkerPool
 
 from . import tasks
 from .conftest import drain
@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent("""
         multiprocessing.Queue()
     except OSError as exc:
         print("queue fails:", exc.errno)
-    from workers import WorkerPool
+    from durable_mp_workers import WorkerPool
     from tests.workers import tasks
     with WorkerPool(2) as pool:
         ids = [pool.submit(tasks.add, i, i) for i in range(4)]

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from workers import RemoteTaskError, RemoteTraceback, TaskDone, TaskFailed, TaskPicklingError, WorkerPool
+from durable_mp_workers import RemoteTaskError, RemoteTraceback, TaskDone, TaskFailed, TaskPicklingError, WorkerPool
 
 from . import tasks
 from .conftest import drain

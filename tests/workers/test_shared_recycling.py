@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.shared import recycling_from_env
+from durable_mp_workers.shared import recycling_from_env
 
 
 def test_recycling_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from workers.sizing import default_worker_count, resolve_workers
+from durable_mp_workers.sizing import default_worker_count, resolve_workers
 
 
 @pytest.fixture(autouse=True)

@@ -24,11 +24,11 @@ from typing import Any
 
 import psutil
 
-from loadtests.loadtest.charts import line_chart
-from loadtests.loadtest.memory import MIB, MemorySampler, children_rss
-from loadtests.loadtest.policies import parse_policies
-from loadtests.loadtest.report import machine
-from loadtests.loadtest.runner import RunSettings, run_once
+from durable_mp.loadtest.charts import line_chart
+from durable_mp.loadtest.memory import MIB, MemorySampler, children_rss
+from durable_mp.loadtest.policies import parse_policies
+from durable_mp.loadtest.report import machine
+from durable_mp.loadtest.runner import RunSettings, run_once
 
 GROWTH_MIB = 8.0
 GROWTH_SHARE = 0.05
@@ -47,7 +47,7 @@ def _growth(values: list[float]) -> tuple[float, float]:
 
 
 def _processes_after() -> dict[str, Any]:
-    import workers
+    import durable_mp_workers as workers
 
     pool = workers.shared_pool()
     pool_pids = set(pool.pids())
@@ -65,7 +65,7 @@ def _processes_after() -> dict[str, Any]:
 
 
 def run_soak(args: argparse.Namespace) -> int:
-    from loadtests.loadtest.cli import EXIT_FAILED, EXIT_OK, _workload
+    from durable_mp.loadtest.cli import EXIT_FAILED, EXIT_OK, _workload
 
     workload, cost = _workload(args, 10_000, "cpu:0")
     policy = parse_policies(args.policy or ["all_completed"])[0]

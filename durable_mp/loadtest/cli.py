@@ -1,8 +1,8 @@
-"""Command line of the load-test tool: `python -m loadtests.loadtest` (and `durable-mp loadtest`).
+"""Command line of the load-test tool: `python -m durable_mp.loadtest` (and `durable-mp loadtest`).
 
-    python -m loadtests.loadtest --items 200 --cost cpu:0.005 --fail-rate 0.05 --fail-pattern random \\
+    python -m durable_mp.loadtest --items 200 --cost cpu:0.005 --fail-rate 0.05 --fail-pattern random \\
         --policy first_successful,all_completed,all_successful --workers 1,2 --seed 0 --out loadtest-out
-    python -m loadtests.loadtest --soak
+    python -m durable_mp.loadtest --soak
 
 Every (policy, worker count) pair is one configuration, run `--repetitions` times on a fresh local
 service. Each worker count's pool is warmed by a small unmeasured map first, as a warm Lambda
@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loadtests.loadtest.outputs import write_outputs
-from loadtests.loadtest.policies import Policy, parse_policies
-from loadtests.loadtest.progress import ProgressLine
-from loadtests.loadtest.report import aggregate, build_report, render_table
-from loadtests.loadtest.runner import RunSettings, run_once
-from loadtests.loadtest.spec import SpecError, Workload, build_workload, parse_cost, parse_failures
+from durable_mp.loadtest.outputs import write_outputs
+from durable_mp.loadtest.policies import Policy, parse_policies
+from durable_mp.loadtest.progress import ProgressLine
+from durable_mp.loadtest.report import aggregate, build_report, render_table
+from durable_mp.loadtest.runner import RunSettings, run_once
+from durable_mp.loadtest.spec import SpecError, Workload, build_workload, parse_cost, parse_failures
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_POLICIES = "first_successful,all_completed,all_successful"
@@ -96,7 +96,7 @@ def _workload(args: argparse.Namespace, default_items: int, default_cost: str) -
 
 def _warm(executor: str, workers: int) -> None:
     """Start (or resize) the pool for `workers` with a tiny unmeasured map."""
-    from loadtests.loadtest.policies import parse_policy
+    from durable_mp.loadtest.policies import parse_policy
 
     tiny = Workload("sleep", (0.0,) * workers, (False,) * workers)
     run_once(RunSettings(tiny, parse_policy("all_completed"), executor, workers, None))
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the load test (or the soak test) described by parsed arguments; returns the exit status."""
     try:
         if args.soak:
-            from loadtests.loadtest.soak import run_soak
+            from durable_mp.loadtest.soak import run_soak
 
             return run_soak(args)
         workload, cost = _workload(args, 200, "cpu:0.005")
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse `argv` (default sys.argv[1:]) and run; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m loadtests.loadtest",
+    parser = argparse.ArgumentParser(prog="python -m durable_mp.loadtest",
                                      description="Load-test map completion policies and worker counts on the "
                                      "local durable execution service.")
     add_arguments(parser)

@@ -19,10 +19,10 @@ from typing import Any
 from durable_mp import DurableContext, durable_execution
 from durable_mp.config import MapConfig
 from durable_mp.testing import DurableFunctionTestRunner
-from loadtests.loadtest.items import ItemRun, read_records, run_item
-from loadtests.loadtest.memory import MemorySampler
-from loadtests.loadtest.policies import Policy, predict_sequential
-from loadtests.loadtest.spec import Workload
+from durable_mp.loadtest.items import ItemRun, read_records, run_item
+from durable_mp.loadtest.memory import MemorySampler
+from durable_mp.loadtest.policies import Policy, predict_sequential
+from durable_mp.loadtest.spec import Workload
 
 SETTLE_POLL_SECONDS = 0.02
 

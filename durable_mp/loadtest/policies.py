@@ -32,7 +32,7 @@ from durable_mp.config import (
     continue_batch,
 )
 from durable_mp.exceptions import ValidationError
-from loadtests.loadtest.spec import SpecError
+from durable_mp.loadtest.spec import SpecError
 
 PRESETS: dict[str, Callable[[], CompletionConfig]] = {
     "first_successful": CompletionConfig.first_successful,

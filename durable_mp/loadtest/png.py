@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loadtests.loadtest.charts import REASON_ORDER, chart_data
+from durable_mp.loadtest.charts import REASON_ORDER, chart_data
 
 MISSING = "matplotlib is not installed (pip install 'durable-mp[plot]'): PNG charts skipped"
 

@@ -10,7 +10,7 @@ import html
 import math
 from typing import Any
 
-from loadtests.loadtest.report import HEADERS, render_table, table_rows
+from durable_mp.loadtest.report import HEADERS, render_table, table_rows
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 REASON_ORDER = ("ALL_COMPLETED", "MIN_SUCCESSFUL_REACHED", "CUSTOM_COMPLETION_SUCCEEDED",

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from loadtests.loadtest.stats import latency_summary, mean, median
+from durable_mp.loadtest.stats import latency_summary, mean, median
 
 SCHEMA_ID = "durable-mp-loadtest/1"
 ITEM_KEYS = ("succeeded", "failed", "started", "started_unfinished", "never_started")

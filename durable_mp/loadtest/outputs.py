@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from loadtests.loadtest.charts import render_html
-from loadtests.loadtest.png import MISSING, matplotlib_available, write_pngs
-from loadtests.loadtest.report import render_table, validate_report
+from durable_mp.loadtest.charts import render_html
+from durable_mp.loadtest.png import MISSING, matplotlib_available, write_pngs
+from durable_mp.loadtest.report import render_table, validate_report
 
 
 def write_outputs(report: dict[str, Any], out: Path, say: TextIO, png: bool = True) -> dict[str, Any]:
