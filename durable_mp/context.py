@@ -97,9 +97,12 @@ class DurableContext:
     def _finish(self, op: Operation | None) -> None:
         if not self._replaying:
             return
-        if op is not None and not op.is_terminal and op.type != STEP:
-            self._replaying = False
-        elif self.state.replay.get(self._next_operation_id()) is None:
+        if (
+            op is not None
+            and not op.is_terminal
+            and op.type != STEP
+            or self.state.replay.get(self._next_operation_id()) is None
+        ):
             self._replaying = False
 
     def _child(self, op_id: str, *, parent_id: str | None = None) -> DurableContext:
@@ -322,7 +325,9 @@ def durable_with_child_context(func: Callable[..., T]) -> Callable[..., Callable
     return wrapper
 
 
-def durable_parallel_branch(name: str | None = None) -> Callable[[Callable[..., T]], Callable[..., ParallelBranch[T]]]:
+def durable_parallel_branch(
+    name: str | None = None,
+) -> Callable[[Callable[..., T]], Callable[..., ParallelBranch[T]]]:
     """Make `func(ctx, *args)` usable as `context.parallel([func(*args), ...])`, the branch named `name`."""
 
     def decorator(func: Callable[..., T]) -> Callable[..., ParallelBranch[T]]:
@@ -338,7 +343,9 @@ def durable_parallel_branch(name: str | None = None) -> Callable[[Callable[..., 
     return decorator
 
 
-def durable_wait_for_callback(func: Callable[..., Any]) -> Callable[..., Callable[[str, WaitForCallbackContext], Any]]:
+def durable_wait_for_callback(
+    func: Callable[..., Any],
+) -> Callable[..., Callable[[str, WaitForCallbackContext], Any]]:
     """Make `func(callback_id, context, *args)` usable as `context.wait_for_callback(func(*args))`."""
 
     @functools.wraps(func)

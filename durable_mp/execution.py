@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from durable_mp.context import DurableContext
@@ -30,7 +30,17 @@ from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
 from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
-from durable_mp.wire import EXECUTION, FAIL, LAMBDA_RESPONSE_LIMIT, START, SUCCEED, WAIT, InvocationStatus, Operation, OpRef
+from durable_mp.wire import (
+    EXECUTION,
+    FAIL,
+    LAMBDA_RESPONSE_LIMIT,
+    START,
+    SUCCEED,
+    WAIT,
+    InvocationStatus,
+    Operation,
+    OpRef,
+)
 
 EXECUTORS = ("processes", "threads", "inline")
 __all__ = ["InvocationStatus", "durable_execution", "run_invocation"]
@@ -51,7 +61,9 @@ def _required(event: Any, key: str) -> Any:
     return event[key]
 
 
-def _load_operations(client: DurableServiceClient, arn: str, token: str, initial: dict[str, Any]) -> list[Operation]:
+def _load_operations(
+    client: DurableServiceClient, arn: str, token: str, initial: dict[str, Any]
+) -> list[Operation]:
     ops = [Operation.from_dict(d) for d in initial.get("Operations") or ()]
     marker = initial.get("NextMarker")
     while marker:
@@ -113,7 +125,9 @@ def run_invocation(
         checkpointer.close()
 
 
-def _run(func: Callable[[Any, DurableContext], Any], input_event: Any, ctx: DurableContext, state: ExecutionState) -> dict[str, Any]:
+def _run(
+    func: Callable[[Any, DurableContext], Any], input_event: Any, ctx: DurableContext, state: ExecutionState
+) -> dict[str, Any]:
     checkpointer = state.checkpointer
     try:
         try:
@@ -169,7 +183,9 @@ def _yield(state: ExecutionState) -> dict[str, Any]:
     """Stop before the deadline: flush, record a 1 s wait the service will wake us from, return PENDING."""
     ref = OpRef(f"durable-mp-yield-{int(time.time() * 1000)}", WAIT, "Wait", "durable-mp:yield", None)
     try:
-        state.checkpointer.submit(ref.update(START, WaitOptions={"WaitSeconds": YIELD_WAIT_SECONDS}), sync=True, required=True)
+        state.checkpointer.submit(
+            ref.update(START, WaitOptions={"WaitSeconds": YIELD_WAIT_SECONDS}), sync=True, required=True
+        )
     except TokenRevoked:
         pass
     return {"Status": "PENDING"}
@@ -216,7 +232,9 @@ def durable_execution(
 
             return run_invocation(f, event, context, BotoServiceClient(boto3_client), settings)
 
-        def durable_invoke(event: dict[str, Any], lambda_context: Any, service_client: DurableServiceClient) -> dict[str, Any]:
+        def durable_invoke(
+            event: dict[str, Any], lambda_context: Any, service_client: DurableServiceClient
+        ) -> dict[str, Any]:
             return run_invocation(f, event, lambda_context, service_client, settings)
 
         handler.durable_invoke = durable_invoke  # type: ignore[attr-defined]

@@ -74,7 +74,7 @@ class LogInfo:
 class Logger:
     """A replay-aware logger adding the operation's identity to each record (see the module doc)."""
 
-    __slots__ = ("_logger", "_default_extra", "_is_replaying", "_factory")
+    __slots__ = ("_default_extra", "_factory", "_is_replaying", "_logger")
 
     def __init__(
         self,

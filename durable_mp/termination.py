@@ -69,8 +69,7 @@ class TerminationManager:
 
     def observe(self, seconds: float) -> None:
         """A step or item took `seconds`: later ones are expected to take as long."""
-        if seconds > self.longest:
-            self.longest = seconds
+        self.longest = max(self.longest, seconds)
 
     def can_start(self) -> bool:
         """Whether work as long as the longest seen so far would end before the yield point."""

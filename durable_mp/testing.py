@@ -142,32 +142,53 @@ class InvokeOperation(Operation):
 
 def _build(op: dict[str, Any], children: dict[str | None, list[dict[str, Any]]]) -> Operation:
     common: dict[str, Any] = {
-        "parent_id": op.get("ParentId"), "name": op.get("Name"), "sub_type": op.get("SubType"),
-        "start_timestamp": _ts(op.get("StartTimestamp")), "end_timestamp": _ts(op.get("EndTimestamp")),
+        "parent_id": op.get("ParentId"),
+        "name": op.get("Name"),
+        "sub_type": op.get("SubType"),
+        "start_timestamp": _ts(op.get("StartTimestamp")),
+        "end_timestamp": _ts(op.get("EndTimestamp")),
     }
     head = (op["Id"], op["Type"], op["Status"])
     kind = op["Type"]
     if kind == "EXECUTION":
-        return ExecutionOperation(*head, **common, input_payload=op.get("ExecutionDetails", {}).get("InputPayload"))
+        return ExecutionOperation(
+            *head, **common, input_payload=op.get("ExecutionDetails", {}).get("InputPayload")
+        )
     if kind == "WAIT":
-        return WaitOperation(*head, **common,
-                             scheduled_end_timestamp=_ts(op.get("WaitDetails", {}).get("ScheduledEndTimestamp")))
+        return WaitOperation(
+            *head,
+            **common,
+            scheduled_end_timestamp=_ts(op.get("WaitDetails", {}).get("ScheduledEndTimestamp")),
+        )
     if kind == "CHAINED_INVOKE":
         details = op.get("ChainedInvokeDetails", {})
         return InvokeOperation(*head, **common, result=details.get("Result"), error=_error(details))
     nested = [_build(child, children) for child in children.get(op["Id"], [])]
     if kind == "STEP":
         details = op.get("StepDetails", {})
-        return StepOperation(*head, **common, child_operations=nested, result=details.get("Result"),
-                             error=_error(details), attempt=details.get("Attempt", 0),
-                             next_attempt_timestamp=_ts(details.get("NextAttemptTimestamp")))
+        return StepOperation(
+            *head,
+            **common,
+            child_operations=nested,
+            result=details.get("Result"),
+            error=_error(details),
+            attempt=details.get("Attempt", 0),
+            next_attempt_timestamp=_ts(details.get("NextAttemptTimestamp")),
+        )
     if kind == "CALLBACK":
         details = op.get("CallbackDetails", {})
-        return CallbackOperation(*head, **common, child_operations=nested, result=details.get("Result"),
-                                 error=_error(details), callback_id=details.get("CallbackId"))
+        return CallbackOperation(
+            *head,
+            **common,
+            child_operations=nested,
+            result=details.get("Result"),
+            error=_error(details),
+            callback_id=details.get("CallbackId"),
+        )
     details = op.get("ContextDetails", {})
-    return ContextOperation(*head, **common, child_operations=nested, result=details.get("Result"),
-                            error=_error(details))
+    return ContextOperation(
+        *head, **common, child_operations=nested, result=details.get("Result"), error=_error(details)
+    )
 
 
 # ---------------------------------------------------------------------------------------- result
@@ -183,7 +204,9 @@ class DurableFunctionTestResult(_Children):
     execution_arn: str | None = None
 
     @classmethod
-    def create(cls, execution: dict[str, Any], ops: list[dict[str, Any]], arn: str) -> DurableFunctionTestResult:
+    def create(
+        cls, execution: dict[str, Any], ops: list[dict[str, Any]], arn: str
+    ) -> DurableFunctionTestResult:
         children: dict[str | None, list[dict[str, Any]]] = {}
         for op in ops:
             if op["Type"] != "EXECUTION":
@@ -191,7 +214,9 @@ class DurableFunctionTestResult(_Children):
         status = ExecutionStatus(execution["Status"])
         error = execution.get("Error")
         return cls(
-            status=InvocationStatus.SUCCEEDED if status is ExecutionStatus.SUCCEEDED else InvocationStatus.FAILED,
+            status=InvocationStatus.SUCCEEDED
+            if status is ExecutionStatus.SUCCEEDED
+            else InvocationStatus.FAILED,
             operations=[_build(op, children) for op in children.get(None, [])],
             result=execution.get("Result"),
             error=None if error is None else ErrorObject.from_dict(error),
@@ -272,8 +297,13 @@ class LocalLambdaClient:
                 response = target(**kwargs)
             except ServiceError as exc:
                 error_cls = self.exceptions.from_code(exc.code)
-                raise error_cls({"Error": {"Code": exc.code, "Message": exc.message},
-                                 "ResponseMetadata": {"HTTPStatusCode": exc.status}}, operation) from None
+                raise error_cls(
+                    {
+                        "Error": {"Code": exc.code, "Message": exc.message},
+                        "ResponseMetadata": {"HTTPStatusCode": exc.status},
+                    },
+                    operation,
+                ) from None
             except TypeError as exc:
                 raise TypeError(f"{name}: {exc}") from None
             response = dict(response)
@@ -304,16 +334,30 @@ def _payload(value: Any) -> str | None:
 
 
 class DurableFunctionTestRunner:
-    def __init__(self, handler: Any, *, skip_time: bool = True, store: ExecutionStore | None = None,
-                 invocation_timeout: float | None = None, execution_timeout: int = 300,
-                 function_name: str = "test-function", poll_interval: float | None = None,
-                 region: str = "us-east-1", max_invocation_retries: int = 5) -> None:
+    def __init__(
+        self,
+        handler: Any,
+        *,
+        skip_time: bool = True,
+        store: ExecutionStore | None = None,
+        invocation_timeout: float | None = None,
+        execution_timeout: int = 300,
+        function_name: str = "test-function",
+        poll_interval: float | None = None,
+        region: str = "us-east-1",
+        max_invocation_retries: int = 5,
+    ) -> None:
         if not callable(getattr(handler, "durable_invoke", None)):
             raise TypeError("handler must be decorated with @durable_execution (it has no durable_invoke)")
         self._execution_timeout = execution_timeout
         self._function_name = function_name
-        self.service = LocalDurableService(store=store, skip_time=skip_time, invocation_timeout=invocation_timeout,
-                                           region=region, max_invocation_retries=max_invocation_retries)
+        self.service = LocalDurableService(
+            store=store,
+            skip_time=skip_time,
+            invocation_timeout=invocation_timeout,
+            region=region,
+            max_invocation_retries=max_invocation_retries,
+        )
         self.service.register_durable_function(function_name, handler)
         self._last_arn: str | None = None
 
@@ -328,7 +372,9 @@ class DurableFunctionTestRunner:
         self.service.close()
 
     # targets
-    def register_durable_function(self, function_name: str, handler: Any, **_ignored: Any) -> DurableFunctionTestRunner:
+    def register_durable_function(
+        self, function_name: str, handler: Any, **_ignored: Any
+    ) -> DurableFunctionTestRunner:
         self.service.register_durable_function(function_name, handler)
         return self
 
@@ -337,21 +383,45 @@ class DurableFunctionTestRunner:
         return self
 
     # running
-    def run(self, input: Any = None, timeout: float | None = None, execution_timeout: int | None = None,  # noqa: A002
-            function_name: str | None = None, execution_name: str | None = None,
-            tenant_id: str | None = None, **_ignored: Any) -> DurableFunctionTestResult:
+    def run(
+        self,
+        input: Any = None,
+        timeout: float | None = None,
+        execution_timeout: int | None = None,
+        function_name: str | None = None,
+        execution_name: str | None = None,
+        tenant_id: str | None = None,
+        **_ignored: Any,
+    ) -> DurableFunctionTestResult:
         """Start an execution and wait for its end (`timeout` real seconds, default 60)."""
-        arn = self.run_async(input, execution_timeout=execution_timeout, function_name=function_name,
-                             execution_name=execution_name, tenant_id=tenant_id)
+        arn = self.run_async(
+            input,
+            execution_timeout=execution_timeout,
+            function_name=function_name,
+            execution_name=execution_name,
+            tenant_id=tenant_id,
+        )
         return self.wait_for_result(arn, timeout=60 if timeout is None else timeout)
 
-    def run_async(self, input: Any = None, timeout: int | None = None, execution_timeout: int | None = None,  # noqa: A002
-                  function_name: str | None = None, execution_name: str | None = None,
-                  tenant_id: str | None = None, **_ignored: Any) -> str:
+    def run_async(
+        self,
+        input: Any = None,
+        timeout: int | None = None,
+        execution_timeout: int | None = None,
+        function_name: str | None = None,
+        execution_name: str | None = None,
+        tenant_id: str | None = None,
+        **_ignored: Any,
+    ) -> str:
         """Start an execution; returns its ARN."""
         limit = execution_timeout if execution_timeout is not None else (timeout or self._execution_timeout)
-        arn = self.service.start_execution(function_name or self._function_name, _payload(input),
-                                           name=execution_name, execution_timeout=int(limit), tenant_id=tenant_id)
+        arn = self.service.start_execution(
+            function_name or self._function_name,
+            _payload(input),
+            name=execution_name,
+            execution_timeout=int(limit),
+            tenant_id=tenant_id,
+        )
         self._last_arn = arn
         return arn
 
@@ -379,7 +449,8 @@ class DurableFunctionTestRunner:
             if status != "RUNNING":
                 raise DurableFunctionsTestError(
                     f"execution ended ({status}) without an open callback"
-                    + (f" named {name!r}" if name else ""))
+                    + (f" named {name!r}" if name else "")
+                )
             return False
 
         if not self.service.wait_until(ready, timeout):
@@ -390,7 +461,9 @@ class DurableFunctionTestRunner:
     def send_callback_success(self, callback_id: str, result: bytes | str | None = None) -> None:
         self.service.send_durable_execution_callback_success(CallbackId=callback_id, Result=result)
 
-    def send_callback_failure(self, callback_id: str, error: ErrorObject | dict[str, Any] | None = None) -> None:
+    def send_callback_failure(
+        self, callback_id: str, error: ErrorObject | dict[str, Any] | None = None
+    ) -> None:
         if isinstance(error, ErrorObject):
             error = error.to_dict()
         self.service.send_durable_execution_callback_failure(CallbackId=callback_id, Error=error)
@@ -402,13 +475,18 @@ class DurableFunctionTestRunner:
     def get_execution(self, execution_arn: str) -> dict[str, Any]:
         return self.service.get_durable_execution(DurableExecutionArn=execution_arn)
 
-    def get_execution_history(self, execution_arn: str, include_execution_data: bool = True) -> dict[str, Any]:
+    def get_execution_history(
+        self, execution_arn: str, include_execution_data: bool = True
+    ) -> dict[str, Any]:
         """Every event of the execution (all pages), boto3 GetDurableExecutionHistory shape."""
         events: list[dict[str, Any]] = []
         marker: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"DurableExecutionArn": execution_arn,
-                                      "IncludeExecutionData": include_execution_data, "MaxItems": 1000}
+            kwargs: dict[str, Any] = {
+                "DurableExecutionArn": execution_arn,
+                "IncludeExecutionData": include_execution_data,
+                "MaxItems": 1000,
+            }
             if marker:
                 kwargs["Marker"] = marker
             page = self.service.get_durable_execution_history(**kwargs)
@@ -429,7 +507,11 @@ def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]
     for event in events:
         etype = event["EventType"]
         if etype == "CallbackStarted":
-            started[event["Id"]] = (event["EventId"], event["CallbackStartedDetails"]["CallbackId"], event.get("Name"))
+            started[event["Id"]] = (
+                event["EventId"],
+                event["CallbackStartedDetails"]["CallbackId"],
+                event.get("Name"),
+            )
         elif etype in ("CallbackSucceeded", "CallbackFailed", "CallbackTimedOut"):
             closed.add(event["Id"])
         elif etype == "InvocationCompleted":
@@ -437,13 +519,28 @@ def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]
     if name is not None:
         for op_id, (_, _, cb_name) in started.items():
             if cb_name == name and op_id in closed:
-                raise DurableFunctionsTestError(f"Callback {name} has already completed (succeeded/failed/timed out)")
-    return [cid for op_id, (event_id, cid, cb_name) in started.items()
-            if op_id not in closed and event_id < last_invocation_end and (name is None or cb_name == name)]
+                raise DurableFunctionsTestError(
+                    f"Callback {name} has already completed (succeeded/failed/timed out)"
+                )
+    return [
+        cid
+        for op_id, (event_id, cid, cb_name) in started.items()
+        if op_id not in closed and event_id < last_invocation_end and (name is None or cb_name == name)
+    ]
 
 
 __all__ = [
-    "CallbackOperation", "ContextOperation", "DurableFunctionTestResult", "DurableFunctionTestRunner",
-    "DurableFunctionsTestError", "ExecutionOperation", "ExecutionStatus", "InvocationStatus", "InvokeOperation",
-    "LocalLambdaClient", "Operation", "StepOperation", "WaitOperation",
+    "CallbackOperation",
+    "ContextOperation",
+    "DurableFunctionTestResult",
+    "DurableFunctionTestRunner",
+    "DurableFunctionsTestError",
+    "ExecutionOperation",
+    "ExecutionStatus",
+    "InvocationStatus",
+    "InvokeOperation",
+    "LocalLambdaClient",
+    "Operation",
+    "StepOperation",
+    "WaitOperation",
 ]

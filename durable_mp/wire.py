@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+
 class InvocationStatus(Enum):
     """The Status of an invocation's output (also importable from durable_mp.execution, as officially)."""
 

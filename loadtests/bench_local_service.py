@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from durable_mp.local import LocalDurableService, MemoryStore, SqliteStore  # noqa: E402
+from durable_mp.local import LocalDurableService, MemoryStore, SqliteStore
 
 
 class Steps:
@@ -120,10 +120,14 @@ def main() -> None:
             print(f"{store_kind:8} {2 if batched else 1:>16} {us:>12.1f}")
     seconds = sdk_steps(1000)
     if seconds is not None:
-        print(f"1,000 sequential SDK steps end to end (DurableFunctionTestRunner, memory): {seconds * 1000:.0f} ms")
+        print(
+            f"1,000 sequential SDK steps end to end (DurableFunctionTestRunner, memory): {seconds * 1000:.0f} ms"
+        )
     ms, size = startup(args.finished)
-    print(f"service start-up on a SQLite file with {args.finished:,} finished executions "
-          f"(10 steps each, {size / 1e6:.1f} MB), median of 5: {ms:.1f} ms")
+    print(
+        f"service start-up on a SQLite file with {args.finished:,} finished executions "
+        f"(10 steps each, {size / 1e6:.1f} MB), median of 5: {ms:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def trivial_item(ctx: DurableContext, item: int, index: int, items: Any) -> int:
 def make_cpu_map(n: int, executor: str) -> Any:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> int:
-        return len(context.map([0.25] * n, cpu_item, name="cpu", config=MapConfig(executor=executor)).get_results())
+        return len(
+            context.map([0.25] * n, cpu_item, name="cpu", config=MapConfig(executor=executor)).get_results()
+        )
 
     return handler
 
@@ -63,7 +65,11 @@ def make_cpu_map(n: int, executor: str) -> Any:
 def make_trivial_map(n: int, executor: str) -> Any:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> int:
-        return sum(context.map(list(range(n)), trivial_item, name="trivial", config=MapConfig(executor=executor)).get_results())
+        return sum(
+            context.map(
+                list(range(n)), trivial_item, name="trivial", config=MapConfig(executor=executor)
+            ).get_results()
+        )
 
     return handler
 
@@ -72,7 +78,9 @@ def make_parallel(n: int, executor: str) -> Any:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> int:
         branches = [lambda ctx, i=i: ctx.step(lambda _: i, name="b") for i in range(n)]
-        return sum(context.parallel(branches, name="par", config=ParallelConfig(executor=executor)).get_results())
+        return sum(
+            context.parallel(branches, name="par", config=ParallelConfig(executor=executor)).get_results()
+        )
 
     return handler
 
@@ -109,7 +117,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     os.environ["DURABLE_MP_WORKERS"] = str(args.workers)
-    med = lambda f: statistics.median(f() for _ in range(args.repeat))  # noqa: E731
+    med = lambda f: statistics.median(f() for _ in range(args.repeat))
     timed(make_trivial_map(4, "processes"))  # warm the pool once, as a warm Lambda environment would be
     cpu32 = med(lambda: timed(make_cpu_map(32, "processes")))
     bare32 = med(lambda: bare_pool(32, args.workers))
@@ -122,10 +130,28 @@ def main() -> None:
     mem = memory_growth(make_trivial_map(1000, "processes"))
     print(f"machine: {os.cpu_count()} cores, workers={args.workers}, median of {args.repeat}")
     rows = [
-        ("map 32 x 0.25 s CPU (processes)", f"{cpu32:.2f}s", f"<= {1.10 * bare32:.2f}s (1.10x bare)", "8.99s", f"bare pool {bare32:.2f}s"),
+        (
+            "map 32 x 0.25 s CPU (processes)",
+            f"{cpu32:.2f}s",
+            f"<= {1.10 * bare32:.2f}s (1.10x bare)",
+            "8.99s",
+            f"bare pool {bare32:.2f}s",
+        ),
         ("map 8 x 0.25 s CPU (processes)", f"{cpu8:.2f}s", "", "2.14s", f"bare pool {bare8:.2f}s"),
-        ("map 1,000 trivial items (processes)", f"{trivial:.3f}s", "<= 0.300s", "1.11s", f"threads {trivial_threads:.3f}s"),
-        ("parallel 100 trivial branches (processes)", f"{par:.3f}s", "<= 0.100s", "0.19s", f"threads {par_threads:.3f}s"),
+        (
+            "map 1,000 trivial items (processes)",
+            f"{trivial:.3f}s",
+            "<= 0.300s",
+            "1.11s",
+            f"threads {trivial_threads:.3f}s",
+        ),
+        (
+            "parallel 100 trivial branches (processes)",
+            f"{par:.3f}s",
+            "<= 0.100s",
+            "0.19s",
+            f"threads {par_threads:.3f}s",
+        ),
         ("parent memory growth, 1,000-item map", f"{mem:.1f}MiB", "<= 14MiB", "14.3MiB", ""),
     ]
     print(f"{'benchmark':44} {'durable-mp':>11} {'target':>22} {'official':>9}  note")

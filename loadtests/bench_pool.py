@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from durable_mp_workers import TaskDone, WorkerPool  # noqa: E402
+from durable_mp_workers import TaskDone, WorkerPool
 
 _ITERATIONS_PER_QUARTER_SECOND = 0
 
@@ -122,8 +122,9 @@ def cold_start_multiprocessing(method: str) -> tuple[float, float]:
 def cold_start_fresh(method: str) -> tuple[float, float]:
     """`cold_start_*` for `method` in a fresh process: nothing started or imported by earlier runs helps."""
     script = os.path.abspath(__file__)
-    done = subprocess.run([sys.executable, script, "--cold", method], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, script, "--cold", method], capture_output=True, text=True, check=True
+    )
     cold, respawn = done.stdout.split()
     return float(cold), float(respawn)
 
@@ -288,16 +289,20 @@ def main() -> None:
     runs = options.runs
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, medians of {runs} runs")
-    print(f"interpreter start: plain {median_ms(runs, lambda: interpreter_start([])):.1f} ms, "
-          f"-S (no site) {median_ms(runs, lambda: interpreter_start(['-S'])):.1f} ms")
+    print(
+        f"interpreter start: plain {median_ms(runs, lambda: interpreter_start([])):.1f} ms, "
+        f"-S (no site) {median_ms(runs, lambda: interpreter_start(['-S'])):.1f} ms"
+    )
     figures: dict[str, list[tuple[float, float]]] = {"subprocess": [], "spawn": [], "forkserver": []}
     for _ in range(runs):  # interleaved, each run in a fresh process
         for method in figures:
             figures[method].append(cold_start_fresh(method))
     for method, pairs in figures.items():
-        print(f"cold start of 2 workers until both answered, {method}: "
-              f"{statistics.median(f[0] for f in pairs) * 1000:.1f} ms; "
-              f"then one more worker: {statistics.median(f[1] for f in pairs) * 1000:.1f} ms")
+        print(
+            f"cold start of 2 workers until both answered, {method}: "
+            f"{statistics.median(f[0] for f in pairs) * 1000:.1f} ms; "
+            f"then one more worker: {statistics.median(f[1] for f in pairs) * 1000:.1f} ms"
+        )
     for name in ("selector", "asyncio", "uvloop"):
         print(f"round trip of a trivial task, {name} loop: {round_trip_us(name):.0f} us")
     print(f"throughput, 1,000 trivial tasks on 2 workers: {throughput():,.0f} tasks/s")
@@ -306,10 +311,12 @@ def main() -> None:
         _ITERATIONS_PER_QUARTER_SECOND = calibrate()
         pairs = [(cpu_pool(32), cpu_executor(32)) for _ in range(3)]  # interleaved: both see the same load
         ours, theirs = min(p[0] for p in pairs), min(p[1] for p in pairs)
-        print(f"32 tasks x 0.25 s CPU (best of 3 interleaved, pool start included): WorkerPool(2) "
-              f"{ours[0]:.2f} s wall, {ours[1]:.2f} s CPU in workers; ProcessPoolExecutor(2) "
-              f"{theirs[0]:.2f} s wall, {theirs[1]:.2f} s CPU in workers; "
-              f"ratio {ours[0] / theirs[0]:.3f} wall, {ours[1] / theirs[1]:.3f} CPU")
+        print(
+            f"32 tasks x 0.25 s CPU (best of 3 interleaved, pool start included): WorkerPool(2) "
+            f"{ours[0]:.2f} s wall, {ours[1]:.2f} s CPU in workers; ProcessPoolExecutor(2) "
+            f"{theirs[0]:.2f} s wall, {theirs[1]:.2f} s CPU in workers; "
+            f"ratio {ours[0] / theirs[0]:.3f} wall, {ours[1] / theirs[1]:.3f} CPU"
+        )
 
 
 if __name__ == "__main__":

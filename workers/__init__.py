@@ -16,11 +16,17 @@ from importlib import import_module
 
 _EXPORTS = {
     "WorkerPool": "pool",
-    "TaskMessage": "events", "TaskDone": "events", "TaskFailed": "events", "TaskCrashed": "events",
+    "TaskMessage": "events",
+    "TaskDone": "events",
+    "TaskFailed": "events",
+    "TaskCrashed": "events",
     "Event": "events",
-    "TaskPicklingError": "errors", "RemoteTaskError": "errors", "RemoteTraceback": "errors",
+    "TaskPicklingError": "errors",
+    "RemoteTaskError": "errors",
+    "RemoteTraceback": "errors",
     "shared_pool": "shared",
-    "default_worker_count": "sizing", "resolve_workers": "sizing",
+    "default_worker_count": "sizing",
+    "resolve_workers": "sizing",
 }
 
 __all__ = sorted(_EXPORTS)

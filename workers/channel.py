@@ -46,9 +46,11 @@ def request(obj: object) -> object:
         body = channel.recv()
     kind, reply_to = protocol.parse_head(body)
     if kind != protocol.REPLY or reply_to != task_id:
-        raise RuntimeError(f"worker channel out of step: expected the reply to task {task_id}, "
-                           f"got message kind {kind} for task {reply_to}")
-    return protocol.loads(memoryview(body)[protocol.HEAD:])
+        raise RuntimeError(
+            f"worker channel out of step: expected the reply to task {task_id}, "
+            f"got message kind {kind} for task {reply_to}"
+        )
+    return protocol.loads(memoryview(body)[protocol.HEAD :])
 
 
 def attach(channel: BlockingChannel) -> None:
@@ -65,8 +67,10 @@ def set_task(task_id: int) -> None:
 
 def _current(what: str) -> tuple[BlockingChannel, int]:
     if _channel is None or not _task_id:
-        raise RuntimeError(f"durable_mp_workers.channel.{what}() works only inside a task running on a WorkerPool "
-                           "worker (check durable_mp_workers.channel.in_worker())")
+        raise RuntimeError(
+            f"durable_mp_workers.channel.{what}() works only inside a task running on a WorkerPool "
+            "worker (check durable_mp_workers.channel.in_worker())"
+        )
     return _channel, _task_id
 
 
@@ -76,8 +80,9 @@ def _encode(obj: object) -> bytes:
     except Exception as exc:
         from .errors import TaskPicklingError
 
-        raise TaskPicklingError(f"cannot pickle {_describe(obj)} to send it to the parent process: "
-                                f"{type(exc).__name__}: {exc}") from exc
+        raise TaskPicklingError(
+            f"cannot pickle {_describe(obj)} to send it to the parent process: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _describe(obj: object) -> str:

@@ -26,13 +26,13 @@ def header(size: int) -> bytes:
 
 def body_size(buf: bytes | bytearray | memoryview, offset: int = 0) -> int:
     """The body length stored in the header at `offset`."""
-    return int.from_bytes(buf[offset:offset + HEADER], "little")
+    return int.from_bytes(buf[offset : offset + HEADER], "little")
 
 
 class FrameReader:
     """Turns the bytes of a non-blocking socket into whole frames (parent side)."""
 
-    __slots__ = ("_fd", "_scratch", "_view", "_pending", "_big", "_big_view", "_big_pos")
+    __slots__ = ("_big", "_big_pos", "_big_view", "_fd", "_pending", "_scratch", "_view")
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -49,7 +49,7 @@ class FrameReader:
         while True:
             if self._big is not None:
                 want = len(self._big) - self._big_pos
-                n = self._readinto(self._big_view[self._big_pos:])
+                n = self._readinto(self._big_view[self._big_pos :])
                 if n is None:
                     return frames
                 self._big_pos += n
@@ -97,7 +97,7 @@ class FrameReader:
 class Outbox:
     """Frames waiting to be written to a non-blocking socket (parent side)."""
 
-    __slots__ = ("_fd", "_chunks")
+    __slots__ = ("_chunks", "_fd")
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -129,7 +129,7 @@ class Outbox:
 class BlockingChannel:
     """Whole-frame blocking reads and writes on the worker's end of the socket (worker side)."""
 
-    __slots__ = ("_fd", "_buf")
+    __slots__ = ("_buf", "_fd")
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -170,7 +170,7 @@ class BlockingChannel:
         """Write the frame `head + payload`, blocking until the parent has taken all of it."""
         for view in _chunks(head, payload):
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(self._fd, view) :]
 
 
 def _chunks(head: bytes, payload: bytes) -> list[memoryview]:

@@ -109,21 +109,34 @@ class WorkerPool:
     `start()`.
     """
 
-    def __init__(self, size: int, *, max_tasks_per_worker: int | None = None,
-                 max_memory_mb: float | None = None, start_method: str | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        *,
+        max_tasks_per_worker: int | None = None,
+        max_memory_mb: float | None = None,
+        start_method: str | None = None,
+    ) -> None:
         self._size = _check_size(size)
         if max_tasks_per_worker is not None and (
-                not isinstance(max_tasks_per_worker, int) or isinstance(max_tasks_per_worker, bool)
-                or max_tasks_per_worker < 1):
-            raise ValueError("max_tasks_per_worker must be a positive int or None, "
-                             f"got {max_tasks_per_worker!r}")
+            not isinstance(max_tasks_per_worker, int)
+            or isinstance(max_tasks_per_worker, bool)
+            or max_tasks_per_worker < 1
+        ):
+            raise ValueError(
+                f"max_tasks_per_worker must be a positive int or None, got {max_tasks_per_worker!r}"
+            )
         if max_memory_mb is not None and (
-                not isinstance(max_memory_mb, (int, float)) or isinstance(max_memory_mb, bool)
-                or not max_memory_mb > 0):
+            not isinstance(max_memory_mb, (int, float))
+            or isinstance(max_memory_mb, bool)
+            or not max_memory_mb > 0
+        ):
             raise ValueError(f"max_memory_mb must be a positive number or None, got {max_memory_mb!r}")
         if start_method not in (None, *_START_METHODS):
-            raise ValueError(f"start_method must be one of {_START_METHODS} or None, got {start_method!r} "
-                             "(fork is unsafe in a parent that runs threads; see durable_mp_workers.pool's docstring)")
+            raise ValueError(
+                f"start_method must be one of {_START_METHODS} or None, got {start_method!r} "
+                "(fork is unsafe in a parent that runs threads; see durable_mp_workers.pool's docstring)"
+            )
         self._max_tasks = max_tasks_per_worker
         self._max_rss = None if max_memory_mb is None else int(max_memory_mb * 1024 * 1024)
         self._selector = selectors.DefaultSelector()
@@ -229,8 +242,10 @@ class WorkerPool:
         try:
             data = protocol.dumps(payload)
         except Exception as exc:
-            raise TaskPicklingError(f"cannot pickle the reply to task {task_id}, {_describe(payload)}: "
-                                    f"{type(exc).__name__}: {exc}") from exc
+            raise TaskPicklingError(
+                f"cannot pickle the reply to task {task_id}, {_describe(payload)}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         if not self._send(worker, protocol.head(protocol.REPLY, task_id), data):
             self._lost(worker)
 
@@ -355,7 +370,7 @@ class WorkerPool:
         kind, task_id = protocol.parse_head(body)
         if task_id != worker.task_id:
             return  # sent by a thread the task left behind after it ended
-        payload = memoryview(body)[protocol.HEAD:]
+        payload = memoryview(body)[protocol.HEAD :]
         if kind == protocol.MESSAGE or kind == protocol.REQUEST:
             wants_reply = kind == protocol.REQUEST
             if wants_reply:
@@ -377,9 +392,11 @@ class WorkerPool:
         self._awaiting_reply.discard(task_id)
         worker.task_id = 0
         worker.tasks_run += 1
-        if (len(self._workers) > self._size
-                or (self._max_tasks is not None and worker.tasks_run >= self._max_tasks)
-                or (self._max_rss is not None and self._over_memory(worker))):
+        if (
+            len(self._workers) > self._size
+            or (self._max_tasks is not None and worker.tasks_run >= self._max_tasks)
+            or (self._max_rss is not None and self._over_memory(worker))
+        ):
             self._retire(worker)
             self._grow()
         else:
@@ -464,7 +481,8 @@ def _pickle_task(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
             break
     raise TaskPicklingError(
         f"cannot pickle {culprit} to send it to a worker process ({type(error).__name__}: {error}). "
-        "Define it at module level, or use executor=\"threads\"") from error
+        'Define it at module level, or use executor="threads"'
+    ) from error
 
 
 def _describe(obj: object) -> str:
@@ -477,8 +495,11 @@ def _exception(payload: memoryview) -> BaseException:
     pickled, type_name, message, traceback_text = protocol.loads(payload)
     exc: BaseException
     try:
-        exc = protocol.loads(pickled) if pickled is not None else RemoteTaskError(type_name, message,
-                                                                                  traceback_text)
+        exc = (
+            protocol.loads(pickled)
+            if pickled is not None
+            else RemoteTaskError(type_name, message, traceback_text)
+        )
     except Exception:
         exc = RemoteTaskError(type_name, message, traceback_text)
     exc.__cause__ = RemoteTraceback(traceback_text)

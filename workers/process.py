@@ -33,7 +33,7 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class WorkerProcess:
     """The parent's handle on one worker: its process, its end of the channel, and what it is doing."""
 
-    __slots__ = ("proc", "sock", "fd", "reader", "outbox", "task_id", "tasks_run", "_ps")
+    __slots__ = ("_ps", "fd", "outbox", "proc", "reader", "sock", "task_id", "tasks_run")
 
     def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
         self.proc = proc
@@ -87,8 +87,12 @@ def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
         fd = child_end.fileno()
         # -P: the current directory does not go first on sys.path, so a `workers` package of the user's
         # cannot stand in for this one; PYTHONPATH points at this one.
-        proc = subprocess.Popen([sys.executable, "-P", "-m", "durable_mp_workers", str(fd)], pass_fds=(fd,),
-                                stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "durable_mp_workers", str(fd)],
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     except BaseException:
         parent_end.close()
         raise
@@ -114,8 +118,9 @@ def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
     with _spawner_lock:
         if _spawner_requests is None:
             _spawner_requests = queue.SimpleQueue()
-            threading.Thread(target=_serve, args=(_spawner_requests,), name="workers-spawner",
-                             daemon=True).start()
+            threading.Thread(
+                target=_serve, args=(_spawner_requests,), name="workers-spawner", daemon=True
+            ).start()
     reply: _Reply = queue.SimpleQueue()
     _spawner_requests.put((fn, reply))
     ok, value = reply.get()
@@ -130,8 +135,9 @@ def reap_soon(proc: subprocess.Popen[bytes]) -> None:
     with _spawner_lock:
         if _reaper_queue is None:
             _reaper_queue = queue.SimpleQueue()
-            threading.Thread(target=_reap_forever, args=(_reaper_queue,), name="workers-reaper",
-                             daemon=True).start()
+            threading.Thread(
+                target=_reap_forever, args=(_reaper_queue,), name="workers-reaper", daemon=True
+            ).start()
     _reaper_queue.put(proc)
 
 

@@ -19,15 +19,29 @@ This module runs in the worker at start-up: it imports only the C pickler.
 from __future__ import annotations
 
 try:
-    from _pickle import dumps as _dumps, loads
+    from _pickle import dumps as _dumps
+    from _pickle import loads
 except ImportError:  # an interpreter without the C pickler
-    from pickle import dumps as _dumps, loads
+    from pickle import dumps as _dumps
+    from pickle import loads
 
 CONFIG, TASK, REPLY, MESSAGE, REQUEST, DONE, FAILED = range(7)
 HEAD = 9
 
-__all__ = ["CONFIG", "TASK", "REPLY", "MESSAGE", "REQUEST", "DONE", "FAILED", "HEAD",
-           "head", "parse_head", "dumps", "loads"]
+__all__ = [
+    "CONFIG",
+    "DONE",
+    "FAILED",
+    "HEAD",
+    "MESSAGE",
+    "REPLY",
+    "REQUEST",
+    "TASK",
+    "dumps",
+    "head",
+    "loads",
+    "parse_head",
+]
 
 
 def head(kind: int, task_id: int) -> bytes:

@@ -27,14 +27,14 @@ def main(fd: int) -> None:
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is for the parent, which then stops the pool
     chan = BlockingChannel(fd)
     try:
-        sys.path[:], parent_pid = protocol.loads(memoryview(chan.recv())[protocol.HEAD:])
+        sys.path[:], parent_pid = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
         _die_with_parent(parent_pid)
         channel.attach(chan)
         while True:
             body = chan.recv()
-            task_id = int.from_bytes(body[1:protocol.HEAD], "little")
+            task_id = int.from_bytes(body[1 : protocol.HEAD], "little")
             channel.set_task(task_id)
-            head, payload = _run(memoryview(body)[protocol.HEAD:])
+            head, payload = _run(memoryview(body)[protocol.HEAD :])
             del body
             channel.set_task(0)
             chan.send(protocol.head(head, task_id), payload)
@@ -55,8 +55,10 @@ def _run(task: memoryview) -> tuple[int, bytes]:
     except Exception as exc:
         from .errors import TaskPicklingError
 
-        error = TaskPicklingError(f"the result of task {_name(fn)} cannot be pickled to cross to the parent "
-                                  f"process: {type(exc).__name__}: {exc}. Return plain data instead")
+        error = TaskPicklingError(
+            f"the result of task {_name(fn)} cannot be pickled to cross to the parent "
+            f"process: {type(exc).__name__}: {exc}. Return plain data instead"
+        )
         return protocol.FAILED, _failure(error)
 
 

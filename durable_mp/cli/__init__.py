@@ -26,16 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parsers(sub)
     # The load-test tool's options are declared by durable_mp.loadtest.cli, imported only when it runs
     # (it is heavy, and every other command must start fast).
-    sub.add_parser("loadtest", add_help=False, help="load-test map completion policies and worker counts "
-                   "(durable-mp loadtest --help)")
+    sub.add_parser(
+        "loadtest",
+        add_help=False,
+        help="load-test map completion policies and worker counts (durable-mp loadtest --help)",
+    )
     return parser
 
 
 def _loadtest(argv: list[str]) -> int:
     from durable_mp.loadtest.cli import add_arguments
 
-    parser = argparse.ArgumentParser(prog="durable-mp loadtest", description="Load-test map completion policies "
-                                     "and worker counts on the local durable execution service.")
+    parser = argparse.ArgumentParser(
+        prog="durable-mp loadtest",
+        description="Load-test map completion policies "
+        "and worker counts on the local durable execution service.",
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     return int(args.func(args))

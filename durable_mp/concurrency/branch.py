@@ -28,7 +28,9 @@ from durable_mp.termination import TerminationYield
 from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, OpRef
 
 SUSPENDED = "SUSPENDED"
-MAX_INTERRUPTS = 3  # a branch fails after this many worker deaths, or this many deadline kills without progress
+MAX_INTERRUPTS = (
+    3  # a branch fails after this many worker deaths, or this many deadline kills without progress
+)
 INTERRUPT_NAME = "durable-mp:interrupted"
 
 
@@ -89,7 +91,9 @@ def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
         return None
     diff = spec.ref.mismatch(op)
     if diff is not None:
-        raise NonDeterministicExecutionError(f"Non-deterministic operation identity at id={spec.op_id!r}: {diff}", step_id=spec.op_id)
+        raise NonDeterministicExecutionError(
+            f"Non-deterministic operation identity at id={spec.op_id!r}: {diff}", step_id=spec.op_id
+        )
     if op.status == SUCCEEDED and not op.replay_children:
         return Outcome(spec.index, SUCCEEDED, payload=op.result)
     if op.status == FAILED:
@@ -97,7 +101,9 @@ def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
     return None
 
 
-def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], Any], item_serdes: Any) -> Outcome:
+def run_branch(
+    state: ExecutionState, spec: BranchSpec, func: Callable[[Any], Any], item_serdes: Any
+) -> Outcome:
     """Run (or replay) one branch to an outcome. Invocation-ending signals propagate."""
     from durable_mp.context import DurableContext
 
@@ -109,7 +115,10 @@ def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], An
     if not spec.flat and op is None:
         state.checkpointer.submit(ref.update(START))
     ctx = DurableContext(
-        state, parent_id=spec.batch_id if spec.flat else spec.op_id, prefix=spec.op_id, replaying=spec.replaying
+        state,
+        parent_id=spec.batch_id if spec.flat else spec.op_id,
+        prefix=spec.op_id,
+        replaying=spec.replaying,
     )
     try:
         raw = func(ctx)
@@ -118,7 +127,9 @@ def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], An
         raise
     except SuspendExecution as exc:
         resume_at = exc.scheduled_timestamp if isinstance(exc, TimedSuspendExecution) else None
-        return Outcome(spec.index, SUSPENDED, resume_at=resume_at, waiting_on=getattr(exc, "operation_id", None))
+        return Outcome(
+            spec.index, SUSPENDED, resume_at=resume_at, waiting_on=getattr(exc, "operation_id", None)
+        )
     except Exception as exc:
         if isinstance(exc, InvocationError) and exc.retriable:
             raise
@@ -129,7 +140,8 @@ def run_branch(state: ExecutionState, spec: BranchSpec, func: Callable[[Any], An
     if not spec.flat and not (op is not None and op.replay_children):
         big = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
         state.checkpointer.submit(
-            ref.update(SUCCEED, payload="" if big else payload, ContextOptions={"ReplayChildren": big}), sync=True
+            ref.update(SUCCEED, payload="" if big else payload, ContextOptions={"ReplayChildren": big}),
+            sync=True,
         )
     return Outcome(spec.index, SUCCEEDED, payload=payload)
 

@@ -159,7 +159,9 @@ def run_batch(
                     raise r.error
                 if isinstance(r, Crash):
                     spec = specs[r.index]
-                    error = _interrupt(state, spec, CRASH, lambda n, s=spec, c=r: _crash_error(s, c, n), max_crashes)
+                    error = _interrupt(
+                        state, spec, CRASH, lambda n, s=spec, c=r: _crash_error(s, c, n), max_crashes
+                    )
                     if error is not None:
                         finish(_give_up(state, spec, error))
                     else:
@@ -178,10 +180,16 @@ def run_batch(
             if i in executor.progressed:
                 continue
             spec = specs[i]
-            error = _interrupt(state, spec, DEADLINE, lambda n, s=spec: StepInterruptedError(
-                f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times without "
-                f"checkpointing any progress: each step must fit in one invocation, less its safety margin"),
-                max_crashes)
+            error = _interrupt(
+                state,
+                spec,
+                DEADLINE,
+                lambda n, s=spec: StepInterruptedError(
+                    f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times without "
+                    f"checkpointing any progress: each step must fit in one invocation, less its safety margin"
+                ),
+                max_crashes,
+            )
             if error is not None:
                 _give_up(state, spec, error)
         raise
@@ -241,7 +249,13 @@ def _give_up(state: ExecutionState, spec: BranchSpec, error_object: dict[str, An
     return Outcome(spec.index, FAILED, error=error_object)
 
 
-def _result(state: ExecutionState, policy: CompletionPolicy, outcomes: dict[int, Outcome], specs: list[BranchSpec], item_serdes: Any) -> BatchResult[Any]:
+def _result(
+    state: ExecutionState,
+    policy: CompletionPolicy,
+    outcomes: dict[int, Outcome],
+    specs: list[BranchSpec],
+    item_serdes: Any,
+) -> BatchResult[Any]:
     items: list[BatchItem[Any]] = []
     arn = state.execution_arn
     for i in range(len(specs)):
@@ -255,14 +269,18 @@ def _result(state: ExecutionState, policy: CompletionPolicy, outcomes: dict[int,
             value = None if o.payload is None else deserialize(item_serdes, o.payload, specs[i].op_id, arn)
             items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
         else:
-            items.append(BatchItem(i, BatchItemStatus.FAILED, None, ErrorObject.from_dict(o.error) if o.error else None))
+            items.append(
+                BatchItem(
+                    i, BatchItemStatus.FAILED, None, ErrorObject.from_dict(o.error) if o.error else None
+                )
+            )
     reason = policy.completion_reason
     assert reason is not None
     return BatchResult(items, reason)
 
 
 class _Progress:
-    __slots__ = ("batch_id", "name", "total", "n_started", "succeeded", "failed")
+    __slots__ = ("batch_id", "failed", "n_started", "name", "succeeded", "total")
 
     def __init__(self, batch_id: str, name: str | None, total: int) -> None:
         self.batch_id, self.name, self.total = batch_id, name, total
@@ -282,7 +300,14 @@ class _Progress:
     def _emit(self) -> None:
         if not _progress_hooks:
             return
-        event = {"batch_id": self.batch_id, "name": self.name, "started": self.n_started,
-                 "succeeded": self.succeeded, "failed": self.failed, "total": self.total, "time": time.time()}
-        for hook in list(_progress_hooks):
+        event = {
+            "batch_id": self.batch_id,
+            "name": self.name,
+            "started": self.n_started,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "total": self.total,
+            "time": time.time(),
+        }
+        for hook in _progress_hooks:
             hook(event)

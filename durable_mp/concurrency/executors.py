@@ -57,7 +57,9 @@ class Failure:
 class InlineExecutor:
     """Runs each branch to its outcome in the coordinator's own thread, in start order."""
 
-    def __init__(self, state: ExecutionState, make_func: Callable[[int], Callable[[Any], Any]], item_serdes: Any) -> None:
+    def __init__(
+        self, state: ExecutionState, make_func: Callable[[int], Callable[[Any], Any]], item_serdes: Any
+    ) -> None:
         self.state, self.make_func, self.item_serdes = state, make_func, item_serdes
         self._todo: list[BranchSpec] = []
         self.progressed: set[int] = set()  # inline branches are never interrupted
@@ -132,7 +134,9 @@ class ThreadExecutor:
         sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
         self._running[spec.index] = sink
         branch_state = dataclasses.replace(self.state, checkpointer=sink)
-        threading.Thread(target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True).start()
+        threading.Thread(
+            target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
+        ).start()
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
         try:
@@ -145,7 +149,9 @@ class ThreadExecutor:
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
         try:
-            first = self._done.get(timeout=timeout) if timeout is None or timeout > 0 else self._done.get_nowait()
+            first = (
+                self._done.get(timeout=timeout) if timeout is None or timeout > 0 else self._done.get_nowait()
+            )
         except queue.Empty:
             return []
         out = [first]
@@ -194,7 +200,9 @@ class ProcessExecutor:
         self.progressed.discard(spec.index)
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
-        task_id = self.pool.submit(run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay)
+        task_id = self.pool.submit(
+            run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay
+        )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
 

@@ -48,7 +48,7 @@ _DEFAULT_CONFIG = CompletionConfig()
 class _Rules:
     """The thresholds of one CompletionConfig over `total` items, as pure functions of the counts."""
 
-    __slots__ = ("total", "min_successful", "max_failures", "max_percentage", "predicate", "fail_fast")
+    __slots__ = ("fail_fast", "max_failures", "max_percentage", "min_successful", "predicate", "total")
 
     def __init__(self, total: int, config: CompletionConfig | None) -> None:
         config = config or _DEFAULT_CONFIG

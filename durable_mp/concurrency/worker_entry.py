@@ -91,6 +91,8 @@ def run_job(
     batch = _batch(key)
     replay = ReplayState(arn, ops)
     sink = ChannelSink(replay, spec.op_id)
-    state = ExecutionState(replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay)
+    state = ExecutionState(
+        replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay
+    )
     outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
     return sink.take_buffer(), outcome

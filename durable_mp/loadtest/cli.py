@@ -35,7 +35,9 @@ def _positive_ints(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, got {text!r}"
+        ) from None
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive whole numbers, got {text!r}")
     return sorted(set(values))
@@ -51,30 +53,54 @@ def _positive_int(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the tool's options on `parser` and make `run` its handler (`args.func`)."""
     g = parser.add_argument_group("workload")
-    g.add_argument("--items", type=_positive_int, default=None, help="items in the map (default 200; soak 10000)")
-    g.add_argument("--cost", default=None, help="item cost: cpu:SECONDS, sleep:SECONDS, KIND:uniform:LOW:HIGH, "
-                   "KIND:exp:MEAN (default cpu:0.005; soak cpu:0)")
-    g.add_argument("--fail-rate", type=float, default=0.05, help="share of items that fail, 0..1 (default 0.05)")
-    g.add_argument("--fail-pattern", default="random",
-                   help="random | burst | burst@START | every | every:K (default random)")
+    g.add_argument(
+        "--items", type=_positive_int, default=None, help="items in the map (default 200; soak 10000)"
+    )
+    g.add_argument(
+        "--cost",
+        default=None,
+        help="item cost: cpu:SECONDS, sleep:SECONDS, KIND:uniform:LOW:HIGH, "
+        "KIND:exp:MEAN (default cpu:0.005; soak cpu:0)",
+    )
+    g.add_argument(
+        "--fail-rate", type=float, default=0.05, help="share of items that fail, 0..1 (default 0.05)"
+    )
+    g.add_argument(
+        "--fail-pattern",
+        default="random",
+        help="random | burst | burst@START | every | every:K (default random)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of costs and failures (default 0)")
     g = parser.add_argument_group("what to compare")
-    g.add_argument("--policy", action="append", default=None,
-                   help="completion policy, repeatable or comma separated: first_successful, all_completed, "
-                   "all_successful, fail_fast, min_successful=N, tolerated_count=N, tolerated_pct=P "
-                   "(join with +), custom, custom:quorum=P, custom=module:attr "
-                   f"(default {DEFAULT_POLICIES})")
-    g.add_argument("--workers", type=_positive_ints, default=[1, 2], help="worker counts to sweep (default 1,2)")
+    g.add_argument(
+        "--policy",
+        action="append",
+        default=None,
+        help="completion policy, repeatable or comma separated: first_successful, all_completed, "
+        "all_successful, fail_fast, min_successful=N, tolerated_count=N, tolerated_pct=P "
+        "(join with +), custom, custom:quorum=P, custom=module:attr "
+        f"(default {DEFAULT_POLICIES})",
+    )
+    g.add_argument(
+        "--workers", type=_positive_ints, default=[1, 2], help="worker counts to sweep (default 1,2)"
+    )
     g.add_argument("--executor", choices=("processes", "threads"), default="processes")
-    g.add_argument("--max-concurrency", type=_positive_int, default=None, help="items in flight (default unbounded)")
+    g.add_argument(
+        "--max-concurrency", type=_positive_int, default=None, help="items in flight (default unbounded)"
+    )
     g.add_argument("--repetitions", type=_positive_int, default=1, help="runs per configuration (default 1)")
     g = parser.add_argument_group("output")
-    g.add_argument("--out", type=Path, default=Path("loadtest-out"), help="output folder (default ./loadtest-out)")
+    g.add_argument(
+        "--out", type=Path, default=Path("loadtest-out"), help="output folder (default ./loadtest-out)"
+    )
     g.add_argument("--no-png", action="store_true", help="skip the matplotlib PNGs")
     g.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per execution (default 600)")
     g = parser.add_argument_group("soak")
-    g.add_argument("--soak", action="store_true",
-                   help="one 10,000-item map, then 20 more executions, memory sampled throughout")
+    g.add_argument(
+        "--soak",
+        action="store_true",
+        help="one 10,000-item map, then 20 more executions, memory sampled throughout",
+    )
     g.add_argument("--soak-executions", type=_positive_int, default=20)
     parser.set_defaults(func=run)
 
@@ -83,8 +109,9 @@ def _policies(args: argparse.Namespace, items: int) -> list[Policy]:
     policies = parse_policies(args.policy or [DEFAULT_POLICIES])
     for p in policies:
         if p.config.min_successful is not None and p.config.min_successful > items:
-            raise SpecError(f"policy {p.name!r}: min_successful {p.config.min_successful} is more than the "
-                            f"{items} items")
+            raise SpecError(
+                f"policy {p.name!r}: min_successful {p.config.min_successful} is more than the {items} items"
+            )
     return policies
 
 
@@ -116,8 +143,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     out = sys.stdout
     if args.executor == "threads" and len(args.workers) > 1:
-        out.write("note: the threads executor does not use `workers` (one thread per item in flight, at most 64); "
-                  "compare --max-concurrency values instead\n")
+        out.write(
+            "note: the threads executor does not use `workers` (one thread per item in flight, at most 64); "
+            "compare --max-concurrency values instead\n"
+        )
     configs = [(p, w) for w in args.workers for p in policies]
     progress = ProgressLine(out, len(configs) * args.repetitions, tty=out.isatty())
     runs: dict[tuple[str, int], list[dict[str, Any]]] = {(p.name, w): [] for p, w in configs}
@@ -132,21 +161,49 @@ def run(args: argparse.Namespace) -> int:
                     _warm(args.executor, workers)
                 for policy in policies:
                     progress.begin(f"{policy.name} workers={workers} rep {rep + 1}")
-                    record = run_once(RunSettings(workload, policy, args.executor, workers, args.max_concurrency,
-                                                  args.timeout))
+                    record = run_once(
+                        RunSettings(
+                            workload, policy, args.executor, workers, args.max_concurrency, args.timeout
+                        )
+                    )
                     runs[(policy.name, workers)].append(record)
-                    progress.end(f"{record['reason']} ok {record['succeeded']} fail {record['failed']} "
-                                 f"in {record['wall_seconds']:.2f}s")
+                    progress.end(
+                        f"{record['reason']} ok {record['succeeded']} fail {record['failed']} "
+                        f"in {record['wall_seconds']:.2f}s"
+                    )
     finally:
         remove_progress_hook(progress.on_batch)
-    configurations = [aggregate({"policy": p.name, "executor": args.executor, "workers": w,
-                                 "max_concurrency": args.max_concurrency}, runs[(p.name, w)]) for p, w in configs]
-    settings = {"items": workload.size, "cost": cost, "fail_rate": args.fail_rate, "fail_pattern": args.fail_pattern,
-                "seed": args.seed, "policies": [p.name for p in policies], "workers": args.workers,
-                "executor": args.executor, "max_concurrency": args.max_concurrency, "repetitions": args.repetitions}
+    configurations = [
+        aggregate(
+            {
+                "policy": p.name,
+                "executor": args.executor,
+                "workers": w,
+                "max_concurrency": args.max_concurrency,
+            },
+            runs[(p.name, w)],
+        )
+        for p, w in configs
+    ]
+    settings = {
+        "items": workload.size,
+        "cost": cost,
+        "fail_rate": args.fail_rate,
+        "fail_pattern": args.fail_pattern,
+        "seed": args.seed,
+        "policies": [p.name for p in policies],
+        "workers": args.workers,
+        "executor": args.executor,
+        "max_concurrency": args.max_concurrency,
+        "repetitions": args.repetitions,
+    }
     failing = sum(workload.fails)
-    report = build_report(settings, {"failing_items": failing, "cost_seconds_total": sum(workload.costs),
-                                     "cost_kind": workload.kind}, configurations, time.perf_counter() - t0)
+    report = build_report(
+        settings,
+        {"failing_items": failing, "cost_seconds_total": sum(workload.costs), "cost_kind": workload.kind},
+        configurations,
+        time.perf_counter() - t0,
+    )
     files = write_outputs(report, args.out, out, png=not args.no_png)
     out.write("\n" + render_table(report) + "\n")
     written = [files["json"], files["table"], files["html"], *files["png"]]
@@ -157,9 +214,11 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse `argv` (default sys.argv[1:]) and run; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m durable_mp.loadtest",
-                                     description="Load-test map completion policies and worker counts on the "
-                                     "local durable execution service.")
+    parser = argparse.ArgumentParser(
+        prog="python -m durable_mp.loadtest",
+        description="Load-test map completion policies and worker counts on the "
+        "local durable execution service.",
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -124,5 +124,7 @@ def read_records(channel: str | Path) -> list[ItemRun]:
             continue  # created but not yet written
         state, start, end, cpu, pid = text
         index = int(path.name.split(".", 1)[0])
-        runs.append(ItemRun(index, state, float(start), float(end) if state != "R" else None, float(cpu), int(pid)))
+        runs.append(
+            ItemRun(index, state, float(start), float(end) if state != "R" else None, float(cpu), int(pid))
+        )
     return runs

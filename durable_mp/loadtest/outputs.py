@@ -20,8 +20,13 @@ def write_outputs(report: dict[str, Any], out: Path, say: TextIO, png: bool = Tr
     if problems:
         raise AssertionError("the load-test report does not match its schema: " + "; ".join(problems))
     out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Any] = {"json": "report.json", "table": "report.txt", "html": "report.html", "png": [],
-                             "png_skipped": None}
+    files: dict[str, Any] = {
+        "json": "report.json",
+        "table": "report.txt",
+        "html": "report.html",
+        "png": [],
+        "png_skipped": None,
+    }
     if not png:
         files["png_skipped"] = "--no-png"
     elif matplotlib_available():

@@ -40,8 +40,11 @@ PRESETS: dict[str, Callable[[], CompletionConfig]] = {
     "all_successful": CompletionConfig.all_successful,
     "fail_fast": CompletionConfig,
 }
-THRESHOLDS = {"min_successful": "min_successful", "tolerated_count": "tolerated_failure_count",
-              "tolerated_pct": "tolerated_failure_percentage"}
+THRESHOLDS = {
+    "min_successful": "min_successful",
+    "tolerated_count": "tolerated_failure_count",
+    "tolerated_pct": "tolerated_failure_percentage",
+}
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,10 @@ def _thresholds(text: str) -> CompletionConfig:
     for part in text.split("+"):
         key, eq, value = part.partition("=")
         if key not in THRESHOLDS or not eq:
-            raise SpecError(f"policy {text!r}: {part!r} is not one of "
-                            f"{', '.join(k + '=N' for k in THRESHOLDS)} or a preset ({', '.join(PRESETS)})")
+            raise SpecError(
+                f"policy {text!r}: {part!r} is not one of "
+                f"{', '.join(k + '=N' for k in THRESHOLDS)} or a preset ({', '.join(PRESETS)})"
+            )
         try:
             number = float(value)
         except ValueError:
@@ -149,8 +154,9 @@ class Prediction:
     never_started: int
 
 
-def _reason(config: CompletionConfig, total: int, ok: int, bad: int,
-            decision: CompletionDecision | None) -> str | None:
+def _reason(
+    config: CompletionConfig, total: int, ok: int, bad: int, decision: CompletionDecision | None
+) -> str | None:
     custom = config.should_complete is not None
     limits = (config.min_successful, config.tolerated_failure_count, config.tolerated_failure_percentage)
     if not custom:
@@ -159,7 +165,8 @@ def _reason(config: CompletionConfig, total: int, ok: int, bad: int,
         else:
             count, pct = config.tolerated_failure_count, config.tolerated_failure_percentage
             exceeded = (count is not None and bad > count) or (
-                pct is not None and total > 0 and bad * 100 / total > pct)
+                pct is not None and total > 0 and bad * 100 / total > pct
+            )
         if exceeded:
             return "FAILURE_TOLERANCE_EXCEEDED"
     if decision is not None and decision.complete:

@@ -53,8 +53,10 @@ class ProgressLine:
             done = ok + failed
             filled = BAR_WIDTH * done // total if total else 0
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
-            line = (f"[run {self.run}/{self.total_runs}] {self.label} |{bar}| {done}/{total or '?'} "
-                    f"ok {ok} fail {failed} running {started - done}")
+            line = (
+                f"[run {self.run}/{self.total_runs}] {self.label} |{bar}| {done}/{total or '?'} "
+                f"ok {ok} fail {failed} running {started - done}"
+            )
             width = shutil.get_terminal_size((100, 20)).columns - 1
             self.out.write("\r" + line[:width].ljust(width))
             self.out.flush()

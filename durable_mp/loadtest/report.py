@@ -21,17 +21,33 @@ from durable_mp.loadtest.stats import latency_summary, mean, median
 SCHEMA_ID = "durable-mp-loadtest/1"
 ITEM_KEYS = ("succeeded", "failed", "started", "started_unfinished", "never_started")
 MEMORY_KEYS = ("parent_peak_mib", "parent_growth_mib", "workers_total_peak_mib", "worker_peak_mib")
-RUN_KEYS = ("reason", "batch_status", *ITEM_KEYS, "fingerprint", "wall_seconds", "throughput_items_per_s",
-            "invocations", "memory", "cpu_used_seconds", "cpu_wasted_seconds", "item_seconds_wasted",
-            "item_runs", "matches_prediction")
+RUN_KEYS = (
+    "reason",
+    "batch_status",
+    *ITEM_KEYS,
+    "fingerprint",
+    "wall_seconds",
+    "throughput_items_per_s",
+    "invocations",
+    "memory",
+    "cpu_used_seconds",
+    "cpu_wasted_seconds",
+    "item_seconds_wasted",
+    "item_runs",
+    "matches_prediction",
+)
 FAILED_ITEMS_KEPT = 50
 
 
 def machine() -> dict[str, Any]:
     """The machine the figures come from."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "load_average": [round(x, 2) for x in load]}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in load],
+    }
 
 
 def aggregate(key: dict[str, Any], runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -49,9 +65,11 @@ def aggregate(key: dict[str, Any], runs: Sequence[dict[str, Any]]) -> dict[str, 
         "reasons": dict(Counter(r["reason"] for r in runs)),
         "batch_status": dict(Counter(r["batch_status"] for r in runs)),
         "items": {k: mean([r[k] for r in runs]) for k in ITEM_KEYS},
-        "wasted": {"cpu_seconds": mean([r["cpu_wasted_seconds"] for r in runs]),
-                   "item_seconds": mean([r["item_seconds_wasted"] for r in runs]),
-                   "extra_item_runs": mean([r["item_runs"] - r["succeeded"] - r["failed"] for r in runs])},
+        "wasted": {
+            "cpu_seconds": mean([r["cpu_wasted_seconds"] for r in runs]),
+            "item_seconds": mean([r["item_seconds_wasted"] for r in runs]),
+            "extra_item_runs": mean([r["item_runs"] - r["succeeded"] - r["failed"] for r in runs]),
+        },
         "cpu_used_seconds": mean([r["cpu_used_seconds"] for r in runs]),
         "throughput_items_per_s": median([r["throughput_items_per_s"] for r in runs]),
         "wall_seconds": median([r["wall_seconds"] for r in runs]),
@@ -64,8 +82,9 @@ def aggregate(key: dict[str, Any], runs: Sequence[dict[str, Any]]) -> dict[str, 
     }
 
 
-def build_report(settings: dict[str, Any], workload: dict[str, Any],
-                 configurations: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+def build_report(
+    settings: dict[str, Any], workload: dict[str, Any], configurations: list[dict[str, Any]], wall: float
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -81,19 +100,53 @@ def build_report(settings: dict[str, Any], workload: dict[str, Any],
 
 _NUM = (int, float)
 _OPT_NUM = (int, float, type(None))
-TOP = {"schema": str, "created": str, "machine": dict, "settings": dict, "workload": dict,
-       "total_wall_seconds": _NUM, "configurations": list}
-SETTINGS = {"items": int, "cost": str, "fail_rate": _NUM, "fail_pattern": str, "seed": int, "policies": list,
-            "workers": list, "executor": str, "max_concurrency": (int, type(None)), "repetitions": int}
-CONFIG = {"policy": str, "executor": str, "workers": int, "max_concurrency": (int, type(None)),
-          "repetitions": int, "reasons": dict, "batch_status": dict, "items": dict, "wasted": dict,
-          "cpu_used_seconds": _NUM, "throughput_items_per_s": _NUM, "wall_seconds": _NUM,
-          "latency_seconds": dict, "memory": dict, "invocations": int, "reproducible": bool,
-          "matches_prediction": (bool, type(None)), "runs": list}
-NESTED = {"items": dict.fromkeys(ITEM_KEYS, _NUM),
-          "wasted": {"cpu_seconds": _NUM, "item_seconds": _NUM, "extra_item_runs": _NUM},
-          "latency_seconds": dict.fromkeys(("p50", "p95", "p99", "max", "mean"), _OPT_NUM),
-          "memory": dict.fromkeys(MEMORY_KEYS, _NUM)}
+TOP = {
+    "schema": str,
+    "created": str,
+    "machine": dict,
+    "settings": dict,
+    "workload": dict,
+    "total_wall_seconds": _NUM,
+    "configurations": list,
+}
+SETTINGS = {
+    "items": int,
+    "cost": str,
+    "fail_rate": _NUM,
+    "fail_pattern": str,
+    "seed": int,
+    "policies": list,
+    "workers": list,
+    "executor": str,
+    "max_concurrency": (int, type(None)),
+    "repetitions": int,
+}
+CONFIG = {
+    "policy": str,
+    "executor": str,
+    "workers": int,
+    "max_concurrency": (int, type(None)),
+    "repetitions": int,
+    "reasons": dict,
+    "batch_status": dict,
+    "items": dict,
+    "wasted": dict,
+    "cpu_used_seconds": _NUM,
+    "throughput_items_per_s": _NUM,
+    "wall_seconds": _NUM,
+    "latency_seconds": dict,
+    "memory": dict,
+    "invocations": int,
+    "reproducible": bool,
+    "matches_prediction": (bool, type(None)),
+    "runs": list,
+}
+NESTED = {
+    "items": dict.fromkeys(ITEM_KEYS, _NUM),
+    "wasted": {"cpu_seconds": _NUM, "item_seconds": _NUM, "extra_item_runs": _NUM},
+    "latency_seconds": dict.fromkeys(("p50", "p95", "p99", "max", "mean"), _OPT_NUM),
+    "memory": dict.fromkeys(MEMORY_KEYS, _NUM),
+}
 
 
 def _check(obj: Any, shape: dict[str, Any], where: str, problems: list[str]) -> None:
@@ -139,10 +192,17 @@ def _ms(value: float | None) -> str:
 
 
 def _reasons(reasons: dict[str, int]) -> str:
-    short = {"ALL_COMPLETED": "all", "MIN_SUCCESSFUL_REACHED": "min_ok", "FAILURE_TOLERANCE_EXCEEDED": "tol_exceeded",
-             "CUSTOM_COMPLETION_SUCCEEDED": "custom_ok", "CUSTOM_COMPLETION_FAILED": "custom_failed"}
-    return " ".join(f"{short.get(k, k)}x{v}" if len(reasons) > 1 or v > 1 else short.get(k, k)
-                    for k, v in sorted(reasons.items()))
+    short = {
+        "ALL_COMPLETED": "all",
+        "MIN_SUCCESSFUL_REACHED": "min_ok",
+        "FAILURE_TOLERANCE_EXCEEDED": "tol_exceeded",
+        "CUSTOM_COMPLETION_SUCCEEDED": "custom_ok",
+        "CUSTOM_COMPLETION_FAILED": "custom_failed",
+    }
+    return " ".join(
+        f"{short.get(k, k)}x{v}" if len(reasons) > 1 or v > 1 else short.get(k, k)
+        for k, v in sorted(reasons.items())
+    )
 
 
 def _check_mark(config: dict[str, Any]) -> str:
@@ -152,22 +212,54 @@ def _check_mark(config: dict[str, Any]) -> str:
     return ", ".join(marks)
 
 
-HEADERS = ("policy", "exec", "wk", "reason", "ok", "fail", "unfin", "never", "waste cpu s", "items/s",
-           "p50 ms", "p95 ms", "p99 ms", "wall s", "rss parent", "rss workers", "inv", "check")
+HEADERS = (
+    "policy",
+    "exec",
+    "wk",
+    "reason",
+    "ok",
+    "fail",
+    "unfin",
+    "never",
+    "waste cpu s",
+    "items/s",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "wall s",
+    "rss parent",
+    "rss workers",
+    "inv",
+    "check",
+)
 
 
 def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     rows = []
     for c in report["configurations"]:
         items, lat, mem = c["items"], c["latency_seconds"], c["memory"]
-        rows.append((
-            c["policy"], c["executor"][:4], str(c["workers"]), _reasons(c["reasons"]),
-            f"{items['succeeded']:g}", f"{items['failed']:g}", f"{items['started_unfinished']:g}",
-            f"{items['never_started']:g}", f"{c['wasted']['cpu_seconds']:.3f}", f"{c['throughput_items_per_s']:.0f}",
-            _ms(lat["p50"]), _ms(lat["p95"]), _ms(lat["p99"]), f"{c['wall_seconds']:.2f}",
-            f"{mem['parent_peak_mib']:.0f}M", f"{mem['workers_total_peak_mib']:.0f}M", str(c["invocations"]),
-            _check_mark(c),
-        ))
+        rows.append(
+            (
+                c["policy"],
+                c["executor"][:4],
+                str(c["workers"]),
+                _reasons(c["reasons"]),
+                f"{items['succeeded']:g}",
+                f"{items['failed']:g}",
+                f"{items['started_unfinished']:g}",
+                f"{items['never_started']:g}",
+                f"{c['wasted']['cpu_seconds']:.3f}",
+                f"{c['throughput_items_per_s']:.0f}",
+                _ms(lat["p50"]),
+                _ms(lat["p95"]),
+                _ms(lat["p99"]),
+                f"{c['wall_seconds']:.2f}",
+                f"{mem['parent_peak_mib']:.0f}M",
+                f"{mem['workers_total_peak_mib']:.0f}M",
+                str(c["invocations"]),
+                _check_mark(c),
+            )
+        )
     return rows
 
 
@@ -176,15 +268,23 @@ def render_table(report: dict[str, Any]) -> str:
     s = report["settings"]
     rows = [HEADERS, *table_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
-    lines = [(
-        f"{s['items']} items, cost {s['cost']}, failures {s['fail_pattern']} {s['fail_rate']:g}, seed {s['seed']}, "
-        f"max_concurrency {s['max_concurrency'] or 'unbounded'}, {s['repetitions']} repetition(s); "
-        f"{report['machine']['cpus']} cores, Python {report['machine']['python']}"
-    )]
+    lines = [
+        (
+            f"{s['items']} items, cost {s['cost']}, failures {s['fail_pattern']} {s['fail_rate']:g}, seed {s['seed']}, "
+            f"max_concurrency {s['max_concurrency'] or 'unbounded'}, {s['repetitions']} repetition(s); "
+            f"{report['machine']['cpus']} cores, Python {report['machine']['python']}"
+        )
+    ]
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.rjust(w) if i >= 4 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        lines.append(
+            "  ".join(
+                cell.rjust(w) if i >= 4 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))
+            )
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    lines.append("ok/fail/unfin/never: items succeeded / failed / started but unfinished at completion / never "
-                 "started (means); waste: CPU of item runs whose result was not used; latency: item start to end.")
+    lines.append(
+        "ok/fail/unfin/never: items succeeded / failed / started but unfinished at completion / never "
+        "started (means); waste: CPU of item runs whose result was not used; latency: item start to end."
+    )
     return "\n".join(lines)

@@ -18,11 +18,11 @@ from typing import Any
 
 from durable_mp import DurableContext, durable_execution
 from durable_mp.config import MapConfig
-from durable_mp.testing import DurableFunctionTestRunner
 from durable_mp.loadtest.items import ItemRun, read_records, run_item
 from durable_mp.loadtest.memory import MemorySampler
 from durable_mp.loadtest.policies import Policy, predict_sequential
 from durable_mp.loadtest.spec import Workload
+from durable_mp.testing import DurableFunctionTestRunner
 
 SETTLE_POLL_SECONDS = 0.02
 
@@ -43,8 +43,12 @@ def make_handler(settings: RunSettings, channel: str) -> Any:
     """A durable handler mapping `run_item` over the workload; it returns the batch outcome as a dict."""
     w = settings.workload
     items = [(w.kind, cost, fail, channel) for cost, fail in zip(w.costs, w.fails)]
-    config = MapConfig(max_concurrency=settings.max_concurrency, completion_config=settings.policy.config,
-                       executor=settings.executor, workers=settings.workers)
+    config = MapConfig(
+        max_concurrency=settings.max_concurrency,
+        completion_config=settings.policy.config,
+        executor=settings.executor,
+        workers=settings.workers,
+    )
 
     @durable_execution
     def loadtest_handler(event: Any, context: DurableContext) -> dict[str, Any]:
@@ -90,8 +94,13 @@ def _work_split(runs: list[ItemRun], counted: set[int], ended: float) -> dict[st
         else:
             wasted_cpu += r.cpu
             wasted_wall += max(0.0, (r.end if r.end is not None else ended) - r.start)
-    return {"cpu_used_seconds": used_cpu, "cpu_wasted_seconds": wasted_cpu,
-            "item_seconds_wasted": wasted_wall, "item_runs": len(runs), "latencies": latencies}
+    return {
+        "cpu_used_seconds": used_cpu,
+        "cpu_wasted_seconds": wasted_cpu,
+        "item_seconds_wasted": wasted_wall,
+        "item_runs": len(runs),
+        "latencies": latencies,
+    }
 
 
 def run_once(settings: RunSettings, sampler_interval: float = 0.02) -> dict[str, Any]:
@@ -133,7 +142,10 @@ def run_once(settings: RunSettings, sampler_interval: float = 0.02) -> dict[str,
     if settings.max_concurrency == 1:
         predicted = predict_sequential(settings.policy.config, settings.workload.fails)
         record["matches_prediction"] = (
-            predicted.reason, predicted.succeeded, predicted.failed, predicted.never_started
+            predicted.reason,
+            predicted.succeeded,
+            predicted.failed,
+            predicted.never_started,
         ) == (record["reason"], record["succeeded"], record["failed"], record["never_started"])
     else:
         record["matches_prediction"] = None

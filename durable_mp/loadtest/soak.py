@@ -42,7 +42,7 @@ def _growth(values: list[float]) -> tuple[float, float]:
     WINDOW after the first WARMUP (fewer when the series is short)."""
     window = min(WINDOW, max(1, len(values) // 4))
     skip = min(WARMUP, max(0, len(values) - 2 * window))
-    baseline = statistics.median(values[skip:skip + window])
+    baseline = statistics.median(values[skip : skip + window])
     return baseline, statistics.median(values[-window:]) - baseline
 
 
@@ -59,9 +59,13 @@ def _processes_after() -> dict[str, Any]:
     while left and time.monotonic() < deadline:
         time.sleep(0.05)
         left = psutil.Process().children(recursive=True)
-    return {"children_before_shutdown": len(children), "pool_size": pool.size, "not_in_pool": strays,
-            "left_after_shutdown": [p.pid for p in left],
-            "ok": not strays and len(children) <= pool.size and not left}
+    return {
+        "children_before_shutdown": len(children),
+        "pool_size": pool.size,
+        "not_in_pool": strays,
+        "left_after_shutdown": [p.pid for p in left],
+        "ok": not strays and len(children) <= pool.size and not left,
+    }
 
 
 def run_soak(args: argparse.Namespace) -> int:
@@ -86,8 +90,11 @@ def run_soak(args: argparse.Namespace) -> int:
             if n > 0:
                 parent.append(proc.memory_info().rss / MIB)
                 kids.append(children_rss()[1] / MIB)
-            print(f"[soak {n}/{args.soak_executions}] {workload.size} items {record['reason']} in "
-                  f"{record['wall_seconds']:.2f}s, parent RSS {proc.memory_info().rss / MIB:.1f} MiB", flush=True)
+            print(
+                f"[soak {n}/{args.soak_executions}] {workload.size} items {record['reason']} in "
+                f"{record['wall_seconds']:.2f}s, parent RSS {proc.memory_info().rss / MIB:.1f} MiB",
+                flush=True,
+            )
     parent_base, parent_growth = _growth(parent)
     kids_base, kids_growth = _growth(kids)
     parent_limit = max(GROWTH_MIB, GROWTH_SHARE * parent_base)
@@ -95,26 +102,47 @@ def run_soak(args: argparse.Namespace) -> int:
     processes = _processes_after()
     passed = parent_growth <= parent_limit and kids_growth <= kids_limit and processes["ok"]
     report = {
-        "schema": "durable-mp-loadtest-soak/1", "machine": machine(), "items": workload.size, "cost": cost,
-        "policy": policy.name, "executor": args.executor, "workers": workers, "executions": len(walls),
-        "wall_seconds": walls, "total_seconds": time.perf_counter() - t0,
-        "parent_rss_mib": parent, "workers_rss_mib": kids,
-        "parent": {"baseline_mib": parent_base, "growth_mib": parent_growth, "limit_mib": parent_limit,
-                   "growth_from_first_mib": parent[-1] - parent[0],
-                   "peak_mib": sampler.peaks.parent_peak / MIB},
-        "workers_total": {"baseline_mib": kids_base, "growth_mib": kids_growth, "limit_mib": kids_limit,
-                          "peak_mib": sampler.peaks.children_peak / MIB},
-        "processes": processes, "passed": passed,
+        "schema": "durable-mp-loadtest-soak/1",
+        "machine": machine(),
+        "items": workload.size,
+        "cost": cost,
+        "policy": policy.name,
+        "executor": args.executor,
+        "workers": workers,
+        "executions": len(walls),
+        "wall_seconds": walls,
+        "total_seconds": time.perf_counter() - t0,
+        "parent_rss_mib": parent,
+        "workers_rss_mib": kids,
+        "parent": {
+            "baseline_mib": parent_base,
+            "growth_mib": parent_growth,
+            "limit_mib": parent_limit,
+            "growth_from_first_mib": parent[-1] - parent[0],
+            "peak_mib": sampler.peaks.parent_peak / MIB,
+        },
+        "workers_total": {
+            "baseline_mib": kids_base,
+            "growth_mib": kids_growth,
+            "limit_mib": kids_limit,
+            "peak_mib": sampler.peaks.children_peak / MIB,
+        },
+        "processes": processes,
+        "passed": passed,
     }
     (out / "soak.json").write_text(json.dumps(report, indent=1) + "\n")
     labels = [str(i + 1) for i in range(len(parent))]
     chart = line_chart("RSS after each execution", "MiB", labels, {"parent": parent, "workers (sum)": kids})
-    (out / "soak.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>durable-mp soak"
-                                   f"</title></head><body><h1>Soak: {'PASS' if passed else 'FAIL'}</h1>"
-                                   f"<pre>{json.dumps({k: report[k] for k in ('parent', 'workers_total', 'processes')}, indent=1)}"
-                                   f"</pre>{chart}</body></html>\n")
-    print(f"parent RSS growth {parent_growth:+.1f} MiB (limit {parent_limit:.1f}), workers {kids_growth:+.1f} MiB "
-          f"(limit {kids_limit:.1f}); processes: {len(processes['not_in_pool'])} stray, "
-          f"{len(processes['left_after_shutdown'])} left after shutdown -> {'PASS' if passed else 'FAIL'}")
+    (out / "soak.html").write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>durable-mp soak"
+        f"</title></head><body><h1>Soak: {'PASS' if passed else 'FAIL'}</h1>"
+        f"<pre>{json.dumps({k: report[k] for k in ('parent', 'workers_total', 'processes')}, indent=1)}"
+        f"</pre>{chart}</body></html>\n"
+    )
+    print(
+        f"parent RSS growth {parent_growth:+.1f} MiB (limit {parent_limit:.1f}), workers {kids_growth:+.1f} MiB "
+        f"(limit {kids_limit:.1f}); processes: {len(processes['not_in_pool'])} stray, "
+        f"{len(processes['left_after_shutdown'])} left after shutdown -> {'PASS' if passed else 'FAIL'}"
+    )
     print(f"wrote {out / 'soak.json'}, {out / 'soak.html'}")
     return EXIT_OK if passed else EXIT_FAILED

@@ -57,8 +57,10 @@ def check_payload(op_id: str, payload: Any, what: str = "Payload") -> int:
     if size > 65_536:
         size = _utf8_len(payload)
         if size > MAX_PAYLOAD_BYTES:
-            raise invalid(f"{what} of operation {op_id} is {size:,} bytes; the limit is 262,144 bytes "
-                          "per operation payload. Store large data elsewhere and checkpoint a reference.")
+            raise invalid(
+                f"{what} of operation {op_id} is {size:,} bytes; the limit is 262,144 bytes "
+                "per operation payload. Store large data elsewhere and checkpoint a reference."
+            )
     return size
 
 
@@ -68,8 +70,10 @@ def check_execution_result(op_id: str, payload: Any) -> None:
         raise invalid(f"Payload of operation {op_id} must be a string, not {type(payload).__name__}")
     size = _utf8_len(payload)
     if size > MAX_EXECUTION_RESULT_BYTES:
-        raise invalid(f"the execution result of {op_id} is {size:,} bytes; the limit is "
-                      f"{MAX_EXECUTION_RESULT_BYTES:,} bytes")
+        raise invalid(
+            f"the execution result of {op_id} is {size:,} bytes; the limit is "
+            f"{MAX_EXECUTION_RESULT_BYTES:,} bytes"
+        )
 
 
 def check_error(op_id: str, error: Any) -> int:
@@ -85,12 +89,16 @@ def _int_option(update: dict[str, Any], options_key: str, key: str, low: int, re
     options = update.get(options_key)
     if options is None:
         if required:
-            raise invalid(f"{update['Type']} {update['Action']} of operation {update['Id']} requires {options_key}")
+            raise invalid(
+                f"{update['Type']} {update['Action']} of operation {update['Id']} requires {options_key}"
+            )
         return 0
     value = options.get(key, 0 if not required else None)
     if type(value) is not int or not low <= value <= MAX_SECONDS:
-        raise invalid(f"{options_key}.{key} of operation {update['Id']} must be an integer from {low} to "
-                      f"{MAX_SECONDS}, got {value!r}")
+        raise invalid(
+            f"{options_key}.{key} of operation {update['Id']} must be an integer from {low} to "
+            f"{MAX_SECONDS}, got {value!r}"
+        )
     return value
 
 
@@ -104,12 +112,15 @@ def _validate_shape(update: Any) -> tuple[str, str, str]:
     if actions is None:
         raise invalid(f"update {op_id} has unknown Type {op_type!r}")
     if action not in actions:
-        raise invalid(f"Action {action!r} is not valid for a {op_type} operation ({op_id}); "
-                      f"valid: {', '.join(actions)}")
+        raise invalid(
+            f"Action {action!r} is not valid for a {op_type} operation ({op_id}); valid: {', '.join(actions)}"
+        )
     return op_id, op_type, action
 
 
-def _base(update: dict[str, Any], op_type: str, now: int, old: dict[str, Any] | None, status: str) -> dict[str, Any]:
+def _base(
+    update: dict[str, Any], op_type: str, now: int, old: dict[str, Any] | None, status: str
+) -> dict[str, Any]:
     """A new operation dict carrying over the old one's identity and start time."""
     if old is not None:
         op = dict(old)
@@ -123,7 +134,9 @@ def _base(update: dict[str, Any], op_type: str, now: int, old: dict[str, Any] | 
     return op
 
 
-def apply_batch(ex: Execution, updates: list[dict[str, Any]], now: int) -> tuple[list[dict[str, Any]], list[Effect]]:
+def apply_batch(
+    ex: Execution, updates: list[dict[str, Any]], now: int
+) -> tuple[list[dict[str, Any]], list[Effect]]:
     """Validate and apply `updates` to `ex`; on any error nothing is changed."""
     if not isinstance(updates, list):
         raise invalid("Updates must be a list of OperationUpdate dicts")
@@ -147,10 +160,14 @@ def apply_batch(ex: Execution, updates: list[dict[str, Any]], now: int) -> tuple
             if error is not None:
                 total += check_error(op_id, error)
             if total > MAX_REQUEST_BYTES:
-                raise invalid(f"the checkpoint's payloads exceed {MAX_REQUEST_BYTES:,} bytes; send fewer updates "
-                              "per request")
+                raise invalid(
+                    f"the checkpoint's payloads exceed {MAX_REQUEST_BYTES:,} bytes; send fewer updates "
+                    "per request"
+                )
             last = seen.get(op_id)
-            if last is not None and not (op_type in ("STEP", "CONTEXT") and last == "START" and action != "START"):
+            if last is not None and not (
+                op_type in ("STEP", "CONTEXT") and last == "START" and action != "START"
+            ):
                 raise invalid(f"operation {op_id} appears more than once in one checkpoint")
             seen[op_id] = action
             old = staged.get(op_id) or ops.get(op_id)
@@ -160,7 +177,9 @@ def apply_batch(ex: Execution, updates: list[dict[str, Any]], now: int) -> tuple
             elif parent is not None:
                 parent_op = staged.get(parent) or ops.get(parent)
                 if parent_op is None:
-                    raise invalid(f"ParentId {parent} of operation {op_id} does not name an existing operation")
+                    raise invalid(
+                        f"ParentId {parent} of operation {op_id} does not name an existing operation"
+                    )
             if op_type == "EXECUTION":
                 if index != len(updates) - 1:
                     raise invalid("an EXECUTION update must be the last update of its checkpoint")
@@ -184,7 +203,9 @@ def _check_identity(update: dict[str, Any], old: dict[str, Any]) -> None:
     for key in ("Type", "SubType", "Name", "ParentId"):
         value = update.get(key)
         if value is not None and value != old.get(key):
-            raise invalid(f"operation {old['Id']} has {key} {old.get(key)!r}; an update cannot change it to {value!r}")
+            raise invalid(
+                f"operation {old['Id']} has {key} {old.get(key)!r}; an update cannot change it to {value!r}"
+            )
 
 
 def _reject(old: dict[str, Any] | None, op_type: str, action: str, allowed: tuple[str, ...]) -> None:
@@ -192,8 +213,14 @@ def _reject(old: dict[str, Any] | None, op_type: str, action: str, allowed: tupl
         raise invalid(f"cannot {action} {op_type} operation {old['Id']} in status {old['Status']}")
 
 
-def _step(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any] | None, now: int,
-          effects: list[Effect]) -> dict[str, Any]:
+def _step(
+    ex: Execution,
+    update: dict[str, Any],
+    action: str,
+    old: dict[str, Any] | None,
+    now: int,
+    effects: list[Effect],
+) -> dict[str, Any]:
     details = old.get("StepDetails") if old is not None else None
     attempt = details.get("Attempt", 0) if details else 0
     if action == "START":
@@ -214,12 +241,16 @@ def _step(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any
         if error is not None:
             step["Error"] = error
             op["StepDetails"] = step
-            history.append(ex, "StepFailed", now, {"Error": history.wrap_error(error), "RetryDetails": retry}, op)
+            history.append(
+                ex, "StepFailed", now, {"Error": history.wrap_error(error), "RetryDetails": retry}, op
+            )
         else:
             if payload is not None:
                 step["Result"] = payload
             op["StepDetails"] = step
-            history.append(ex, "StepSucceeded", now, {"Result": history.wrap(payload), "RetryDetails": retry}, op)
+            history.append(
+                ex, "StepSucceeded", now, {"Result": history.wrap(payload), "RetryDetails": retry}, op
+            )
         effects.append(("retry", op))
         return op
     retry = {"CurrentAttempt": attempt + 1}
@@ -246,8 +277,14 @@ def _step(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any
     return op
 
 
-def _context(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any] | None, now: int,
-             effects: list[Effect]) -> dict[str, Any]:
+def _context(
+    ex: Execution,
+    update: dict[str, Any],
+    action: str,
+    old: dict[str, Any] | None,
+    now: int,
+    effects: list[Effect],
+) -> dict[str, Any]:
     if action == "START":
         if old is not None:
             raise invalid(f"CONTEXT operation {old['Id']} already exists; it cannot START again")
@@ -281,8 +318,14 @@ def _context(ex: Execution, update: dict[str, Any], action: str, old: dict[str, 
     return op
 
 
-def _wait(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any] | None, now: int,
-          effects: list[Effect]) -> dict[str, Any]:
+def _wait(
+    ex: Execution,
+    update: dict[str, Any],
+    action: str,
+    old: dict[str, Any] | None,
+    now: int,
+    effects: list[Effect],
+) -> dict[str, Any]:
     if action == "START":
         if old is not None:
             raise invalid(f"WAIT operation {old['Id']} already exists; it cannot START again")
@@ -294,7 +337,9 @@ def _wait(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any
         effects.append(("wait", op))
         return op
     if old is None or old["Status"] != "STARTED":
-        raise invalid(f"cannot CANCEL WAIT operation {update['Id']}: it does not exist or has already completed")
+        raise invalid(
+            f"cannot CANCEL WAIT operation {update['Id']}: it does not exist or has already completed"
+        )
     op = _base(update, "WAIT", now, old, "CANCELLED")
     op["EndTimestamp"] = now
     error = update.get("Error")
@@ -303,8 +348,14 @@ def _wait(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any
     return op
 
 
-def _callback(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any] | None, now: int,
-              effects: list[Effect]) -> dict[str, Any]:
+def _callback(
+    ex: Execution,
+    update: dict[str, Any],
+    action: str,
+    old: dict[str, Any] | None,
+    now: int,
+    effects: list[Effect],
+) -> dict[str, Any]:
     if old is not None:
         raise invalid(f"CALLBACK operation {old['Id']} already exists; it cannot START again")
     timeout = _int_option(update, "CallbackOptions", "TimeoutSeconds", 0, False)
@@ -321,14 +372,22 @@ def _callback(ex: Execution, update: dict[str, Any], action: str, old: dict[str,
     return op
 
 
-def _invoke(ex: Execution, update: dict[str, Any], action: str, old: dict[str, Any] | None, now: int,
-            effects: list[Effect]) -> dict[str, Any]:
+def _invoke(
+    ex: Execution,
+    update: dict[str, Any],
+    action: str,
+    old: dict[str, Any] | None,
+    now: int,
+    effects: list[Effect],
+) -> dict[str, Any]:
     if old is not None:
         raise invalid(f"CHAINED_INVOKE operation {old['Id']} already exists; it cannot START again")
     options = update.get("ChainedInvokeOptions")
     function = options.get("FunctionName") if isinstance(options, dict) else None
     if not isinstance(function, str) or not function:
-        raise invalid(f"CHAINED_INVOKE START of operation {update['Id']} requires ChainedInvokeOptions.FunctionName")
+        raise invalid(
+            f"CHAINED_INVOKE START of operation {update['Id']} requires ChainedInvokeOptions.FunctionName"
+        )
     op = _base(update, "CHAINED_INVOKE", now, None, "STARTED")
     op["ChainedInvokeDetails"] = {}
     payload = update.get("Payload")

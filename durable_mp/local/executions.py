@@ -67,7 +67,9 @@ class Execution:
     callbacks: dict[str, CallbackWatch] = field(default_factory=dict)  # open callbacks, by callback id
     # callbacks closed (sent or timed out) but not yet applied to their operation, because an invocation
     # was running: callback id -> (op id, status, result, error); applied when it ends, or on resume
-    callback_outcomes: dict[str, tuple[str, str, str | None, dict[str, Any] | None]] = field(default_factory=dict)
+    callback_outcomes: dict[str, tuple[str, str, str | None, dict[str, Any] | None]] = field(
+        default_factory=dict
+    )
     timers: dict[str, Timer] = field(default_factory=dict)  # by op id (wait end, retry) and "" (backoff)
     deadline_timer: Timer | None = None
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
@@ -105,8 +107,9 @@ class Execution:
         return summary(self.arn, self.name, self.function_arn, self.status, self.start_ms, self.end_ms)
 
 
-def summary(arn: str, name: str, function_arn: str, status: str, start_ms: int,
-            end_ms: int | None) -> dict[str, Any]:
+def summary(
+    arn: str, name: str, function_arn: str, status: str, start_ms: int, end_ms: int | None
+) -> dict[str, Any]:
     """The ListDurableExecutionsByFunction item of an execution (timestamps in epoch ms)."""
     out: dict[str, Any] = {
         "DurableExecutionArn": arn,

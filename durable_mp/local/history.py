@@ -20,8 +20,9 @@ def wrap_error(error: dict[str, Any] | None) -> dict[str, Any]:
     return {"Truncated": False} if error is None else {"Payload": error, "Truncated": False}
 
 
-def append(ex: Execution, event_type: str, now: int, details: dict[str, Any],
-           op: dict[str, Any] | None = None) -> dict[str, Any]:
+def append(
+    ex: Execution, event_type: str, now: int, details: dict[str, Any], op: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Append one event for `op` (or an execution-level one) and return it."""
     event: dict[str, Any] = {"EventType": event_type}
     if op is not None:
@@ -67,26 +68,41 @@ def execution_ended(ex: Execution, now: int) -> None:
         etype, details = "ExecutionTimedOut", {"Error": wrap_error(ex.error)}
     else:
         etype, details = "ExecutionStopped", {"Error": wrap_error(ex.error)}
-    event = {"EventType": etype, "EventId": len(ex.events) + 1, "Id": ex.op_id, "Name": ex.name,
-             "EventTimestamp": now, etype + "Details": details}
+    event = {
+        "EventType": etype,
+        "EventId": len(ex.events) + 1,
+        "Id": ex.op_id,
+        "Name": ex.name,
+        "EventTimestamp": now,
+        etype + "Details": details,
+    }
     ex.events.append(event)
 
 
-def invocation_completed(ex: Execution, start_ms: int, end_ms: int, request_id: str,
-                         error: dict[str, Any] | None) -> None:
+def invocation_completed(
+    ex: Execution, start_ms: int, end_ms: int, request_id: str, error: dict[str, Any] | None
+) -> None:
     details: dict[str, Any] = {"StartTimestamp": start_ms, "EndTimestamp": end_ms, "RequestId": request_id}
     if error is not None:
         details["Error"] = wrap_error(error)
-    ex.events.append({"EventType": "InvocationCompleted", "EventId": len(ex.events) + 1,
-                      "EventTimestamp": end_ms, "InvocationCompletedDetails": details})
+    ex.events.append(
+        {
+            "EventType": "InvocationCompleted",
+            "EventId": len(ex.events) + 1,
+            "EventTimestamp": end_ms,
+            "InvocationCompletedDetails": details,
+        }
+    )
 
 
 def strip_data(event: dict[str, Any]) -> dict[str, Any]:
     """The event as returned without IncludeExecutionData: payloads and error objects left out."""
     for key, details in event.items():
         if key.endswith("Details") and isinstance(details, dict):
-            changed = {k: ({"Truncated": True} if isinstance(v, dict) and "Truncated" in v else v)
-                       for k, v in details.items()}
+            changed = {
+                k: ({"Truncated": True} if isinstance(v, dict) and "Truncated" in v else v)
+                for k, v in details.items()
+            }
             if changed != details:
                 return {**event, key: changed}
     return event

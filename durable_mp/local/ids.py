@@ -14,7 +14,8 @@ QUALIFIER = "$LATEST"
 _NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _FUNCTION_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _FUNCTION_ARN_RE = re.compile(
-    r"arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]{1,64})(?::([a-zA-Z0-9$_.-]+))?")
+    r"arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]{1,64})(?::([a-zA-Z0-9$_.-]+))?"
+)
 
 
 def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> str:
@@ -27,7 +28,9 @@ def parse_function_name(value: str) -> tuple[str, str | None]:
     if match:
         return match.group(3), match.group(4)
     name, _, qualifier = value.partition(":")
-    if not _FUNCTION_NAME_RE.fullmatch(name) or (qualifier and not re.fullmatch(r"[a-zA-Z0-9$_.-]+", qualifier)):
+    if not _FUNCTION_NAME_RE.fullmatch(name) or (
+        qualifier and not re.fullmatch(r"[a-zA-Z0-9$_.-]+", qualifier)
+    ):
         raise ValueError(f"{value!r} is not a function name or function ARN")
     return name, qualifier or None
 

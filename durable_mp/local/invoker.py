@@ -28,7 +28,10 @@ def invocation_event(ex: Execution, token: str) -> dict[str, Any]:
     return {
         "DurableExecutionArn": ex.arn,
         "CheckpointToken": token,
-        "InitialExecutionState": {"Operations": page, "NextMarker": str(PAGE_SIZE) if len(ops) > PAGE_SIZE else ""},
+        "InitialExecutionState": {
+            "Operations": page,
+            "NextMarker": str(PAGE_SIZE) if len(ops) > PAGE_SIZE else "",
+        },
         "UpdatedOperationIds": [],
     }
 
@@ -36,9 +39,16 @@ def invocation_event(ex: Execution, token: str) -> dict[str, Any]:
 def error_object(exc: BaseException) -> dict[str, Any]:
     """ErrorObject for an exception: builtin types unqualified, others `module.QualName`."""
     cls = type(exc)
-    name = cls.__qualname__ if getattr(builtins, cls.__name__, None) is cls else f"{cls.__module__}.{cls.__qualname__}"
-    return {"ErrorType": name, "ErrorMessage": str(exc),
-            "StackTrace": [line.rstrip("\n") for line in traceback.format_tb(exc.__traceback__)]}
+    name = (
+        cls.__qualname__
+        if getattr(builtins, cls.__name__, None) is cls
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    return {
+        "ErrorType": name,
+        "ErrorMessage": str(exc),
+        "StackTrace": [line.rstrip("\n") for line in traceback.format_tb(exc.__traceback__)],
+    }
 
 
 def check_output(output: Any) -> str | None:
@@ -56,7 +66,9 @@ def check_output(output: Any) -> str | None:
     return None
 
 
-def call_plain(fn: Callable[..., Any], payload: str | None, context: Any) -> tuple[str | None, dict[str, Any] | None]:
+def call_plain(
+    fn: Callable[..., Any], payload: str | None, context: Any
+) -> tuple[str | None, dict[str, Any] | None]:
     """Call a non-durable function once: (JSON result, None) or (None, error object)."""
     try:
         event = json.loads(payload) if payload else {}

@@ -9,8 +9,16 @@ from typing import Any
 class LambdaContext:
     """What Lambda passes as `context`; `get_remaining_time_in_millis()` counts down the invocation timeout."""
 
-    def __init__(self, *, request_id: str, function_name: str, function_arn: str, timeout_s: float,
-                 memory_limit_in_mb: int = 1769, tenant_id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        function_name: str,
+        function_arn: str,
+        timeout_s: float,
+        memory_limit_in_mb: int = 1769,
+        tenant_id: str | None = None,
+    ) -> None:
         self.aws_request_id = request_id
         self.function_name = function_name
         self.invoked_function_arn = function_arn

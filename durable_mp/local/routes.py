@@ -184,14 +184,14 @@ class _Query:
         match = _ISO.fullmatch(value)
         if match is None:
             try:
-                return datetime.datetime.fromtimestamp(float(value), tz=datetime.timezone.utc)
+                return datetime.datetime.fromtimestamp(float(value), tz=datetime.UTC)
             except (ValueError, OverflowError):
                 raise invalid(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
         try:
             parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise invalid(f"{name} is not a valid timestamp: {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 def _kwargs(**values: Any) -> dict[str, Any]:

@@ -497,4 +497,4 @@ class DurableHttpServer:
             return routes.error_reply("ServiceException", f"internal error: {type(exc).__name__}: {exc}", 500)
 
 
-__all__ = ["DurableHttpServer", "MAX_BODY_BYTES", "MAX_HEAD_BYTES", "TRANSPORTS", "new_event_loop"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "TRANSPORTS", "DurableHttpServer", "new_event_loop"]

@@ -56,22 +56,30 @@ _STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED")
 class _InProcessClient:
     """Contract 1 for handlers run by this service: direct calls, no copies, no threads."""
 
-    __slots__ = ("checkpoint", "_state")
+    __slots__ = ("_state", "checkpoint")
 
     def __init__(self, service: LocalDurableService) -> None:
         self.checkpoint = service._checkpoint
         self._state = service._state_page
 
-    def get_execution_state(self, execution_arn: str, checkpoint_token: str, marker: str | None = None,
-                            max_items: int = 1000) -> dict[str, Any]:
+    def get_execution_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
+    ) -> dict[str, Any]:
         return self._state(execution_arn, checkpoint_token, marker, max_items)
 
 
 class LocalDurableService:
-    def __init__(self, *, store: ExecutionStore | None = None, skip_time: bool = False,
-                 invocation_timeout: float | None = None, max_invocation_retries: int = 5,
-                 retry_backoff: float = 1.0, region: str = ids.DEFAULT_REGION,
-                 account: str = ids.DEFAULT_ACCOUNT) -> None:
+    def __init__(
+        self,
+        *,
+        store: ExecutionStore | None = None,
+        skip_time: bool = False,
+        invocation_timeout: float | None = None,
+        max_invocation_retries: int = 5,
+        retry_backoff: float = 1.0,
+        region: str = ids.DEFAULT_REGION,
+        account: str = ids.DEFAULT_ACCOUNT,
+    ) -> None:
         if invocation_timeout is not None and not 0 < invocation_timeout <= LAMBDA_MAX_INVOCATION_S:
             raise ValueError(f"invocation_timeout must be in (0, 900] seconds, got {invocation_timeout!r}")
         if max_invocation_retries < 0 or retry_backoff <= 0:
@@ -117,7 +125,9 @@ class LocalDurableService:
     def register_durable_function(self, name: str, handler: Any) -> None:
         """Register a durable handler (an object with `durable_invoke`) under a function name."""
         if not callable(getattr(handler, "durable_invoke", None)):
-            raise TypeError(f"{name}: a durable function needs a handler with durable_invoke (use @durable_execution)")
+            raise TypeError(
+                f"{name}: a durable function needs a handler with durable_invoke (use @durable_execution)"
+            )
         ids.parse_function_name(name)
         with self._lock:
             self._plain.pop(name, None)
@@ -156,9 +166,16 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ starting executions
 
-    def start_execution(self, function_name: str, payload: str | None = None, *, name: str | None = None,
-                        execution_timeout: int | None = None, tenant_id: str | None = None,
-                        parent: tuple[str, str] | None = None) -> str:
+    def start_execution(
+        self,
+        function_name: str,
+        payload: str | None = None,
+        *,
+        name: str | None = None,
+        execution_timeout: int | None = None,
+        tenant_id: str | None = None,
+        parent: tuple[str, str] | None = None,
+    ) -> str:
         """Start a durable execution of a registered function; returns its ARN (idempotent by name)."""
         fn_name, _ = self._function_name(function_name)
         timeout = DEFAULT_EXECUTION_TIMEOUT_S if execution_timeout is None else execution_timeout
@@ -171,7 +188,9 @@ class LocalDurableService:
             if fn_name not in self._durable:
                 if fn_name in self._plain:
                     raise invalid(f"function {fn_name} is not a durable function")
-                raise not_found(f"Function not found: {ids.function_arn(fn_name, self._region, self._account)}")
+                raise not_found(
+                    f"Function not found: {ids.function_arn(fn_name, self._region, self._account)}"
+                )
             if name is not None:
                 try:
                     ids.check_execution_name(name)
@@ -184,26 +203,54 @@ class LocalDurableService:
             self._invoke(ex)
             return ex.arn
 
-    def _create(self, fn_name: str, payload: str | None, name: str, timeout: int, tenant_id: str | None,
-                parent: tuple[str, str] | None) -> Execution:
+    def _create(
+        self,
+        fn_name: str,
+        payload: str | None,
+        name: str,
+        timeout: int,
+        tenant_id: str | None,
+        parent: tuple[str, str] | None,
+    ) -> Execution:
         fn_arn = ids.function_arn(fn_name, self._region, self._account)
         arn, op_id = ids.execution_arn(fn_arn, name)
         now = self._clock.now_ms()
-        ex = Execution(arn=arn, name=name, function_name=fn_name, function_arn=fn_arn,
-                       input_payload=payload if payload is not None else "{}", start_ms=now, timeout_s=timeout,
-                       tenant_id=tenant_id, parent_arn=parent[0] if parent else None,
-                       parent_op_id=parent[1] if parent else None, real_start=time.time())
-        ex.ops[op_id] = {"Id": op_id, "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": now,
-                         "ExecutionDetails": {"InputPayload": ex.input_payload}}
+        ex = Execution(
+            arn=arn,
+            name=name,
+            function_name=fn_name,
+            function_arn=fn_arn,
+            input_payload=payload if payload is not None else "{}",
+            start_ms=now,
+            timeout_s=timeout,
+            tenant_id=tenant_id,
+            parent_arn=parent[0] if parent else None,
+            parent_op_id=parent[1] if parent else None,
+            real_start=time.time(),
+        )
+        ex.ops[op_id] = {
+            "Id": op_id,
+            "Type": "EXECUTION",
+            "Status": "STARTED",
+            "StartTimestamp": now,
+            "ExecutionDetails": {"InputPayload": ex.input_payload},
+        }
         history.execution_started(ex)
         self._executions[arn] = ex
         self._store.create(ex)
         self._arm_deadline(ex)
         return ex
 
-    def invoke(self, FunctionName: str, Payload: bytes | str | None = None, InvocationType: str = "RequestResponse",
-               DurableExecutionName: str | None = None, Qualifier: str | None = None, TenantId: str | None = None,
-               **_ignored: Any) -> dict[str, Any]:
+    def invoke(
+        self,
+        FunctionName: str,
+        Payload: bytes | str | None = None,
+        InvocationType: str = "RequestResponse",
+        DurableExecutionName: str | None = None,
+        Qualifier: str | None = None,
+        TenantId: str | None = None,
+        **_ignored: Any,
+    ) -> dict[str, Any]:
         """Lambda Invoke: starts a durable execution (or calls a plain function) like the real API."""
         if InvocationType not in ("RequestResponse", "Event", "DryRun"):
             raise invalid(f"InvocationType must be RequestResponse, Event or DryRun, got {InvocationType!r}")
@@ -214,8 +261,11 @@ class LocalDurableService:
         if plain is not None:
             context = self._context(fn_name, ids.request_id(), TenantId)
             result, error = invoker.call_plain(plain, payload, context)
-            body = result if error is None else json.dumps({"errorType": error["ErrorType"],
-                                                            "errorMessage": error["ErrorMessage"]})
+            body = (
+                result
+                if error is None
+                else json.dumps({"errorType": error["ErrorType"], "errorMessage": error["ErrorMessage"]})
+            )
             out = {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": (body or "null").encode()}
             if error is not None:
                 out["FunctionError"] = "Unhandled"
@@ -233,8 +283,9 @@ class LocalDurableService:
         else:
             error = final.get("Error") or {}
             out["FunctionError"] = "Unhandled"
-            out["Payload"] = json.dumps({"errorType": error.get("ErrorType"),
-                                         "errorMessage": error.get("ErrorMessage")}).encode()
+            out["Payload"] = json.dumps(
+                {"errorType": error.get("ErrorType"), "errorMessage": error.get("ErrorMessage")}
+            ).encode()
         return out
 
     def wait_for_execution(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
@@ -278,7 +329,9 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ contract 1: checkpoints and state
 
-    def _checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+    def _checkpoint(
+        self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         with self._lock:
             ex = self._find(execution_arn)
             if ex is None:
@@ -288,9 +341,13 @@ class LocalDurableService:
                 if last is not None and last[0] == checkpoint_token and last[1] == updates:
                     return last[2]
                 if not ex.running:
-                    raise invalid(f"durable execution {execution_arn} is {ex.status}; it accepts no checkpoints")
-                raise invalid("Invalid checkpoint token: it was already used or has been revoked. "
-                              "Use the CheckpointToken of the latest response.")
+                    raise invalid(
+                        f"durable execution {execution_arn} is {ex.status}; it accepts no checkpoints"
+                    )
+                raise invalid(
+                    "Invalid checkpoint token: it was already used or has been revoked. "
+                    "Use the CheckpointToken of the latest response."
+                )
             now = self._clock.now_ms()
             events_from = len(ex.events)
             changed, effects = apply_batch(ex, updates, now)
@@ -301,7 +358,11 @@ class LocalDurableService:
             ex.token = token
             self._store.commit(ex, changed, events_from, execution_changed)
             state: dict[str, Any] = {"Operations": changed, "NextMarker": None}
-            response = {"CheckpointToken": token, "NewExecutionState": state} if token else {"NewExecutionState": state}
+            response = (
+                {"CheckpointToken": token, "NewExecutionState": state}
+                if token
+                else {"NewExecutionState": state}
+            )
             ex.last_checkpoint = (checkpoint_token, updates, response)
             return response
 
@@ -311,19 +372,33 @@ class LocalDurableService:
             if ex is None:
                 raise not_found(f"durable execution {arn} does not exist")
             inflight = ex.inflight
-            if inflight is None or not token or not isinstance(token, str) \
-                    or not token.startswith(inflight.token_prefix) or ex.token is None:
+            if (
+                inflight is None
+                or not token
+                or not isinstance(token, str)
+                or not token.startswith(inflight.token_prefix)
+                or ex.token is None
+            ):
                 raise invalid("Invalid checkpoint token: it does not belong to the running invocation")
             items, next_marker = page(list(ex.ops.values()), marker, max_items)
             return {"Operations": items, "NextMarker": next_marker}
 
-    def checkpoint_durable_execution(self, DurableExecutionArn: str, CheckpointToken: str,
-                                     Updates: list[dict[str, Any]] | None = None,
-                                     ClientToken: str | None = None) -> dict[str, Any]:
+    def checkpoint_durable_execution(
+        self,
+        DurableExecutionArn: str,
+        CheckpointToken: str,
+        Updates: list[dict[str, Any]] | None = None,
+        ClientToken: str | None = None,
+    ) -> dict[str, Any]:
         return self._checkpoint(DurableExecutionArn, CheckpointToken, Updates or [])
 
-    def get_durable_execution_state(self, DurableExecutionArn: str, CheckpointToken: str, Marker: str | None = None,
-                                    MaxItems: int | None = None) -> dict[str, Any]:
+    def get_durable_execution_state(
+        self,
+        DurableExecutionArn: str,
+        CheckpointToken: str,
+        Marker: str | None = None,
+        MaxItems: int | None = None,
+    ) -> dict[str, Any]:
         return self._state_page(DurableExecutionArn, CheckpointToken, Marker, MaxItems or 1000)
 
     # ------------------------------------------------------------------ the read API
@@ -332,9 +407,14 @@ class LocalDurableService:
         with self._lock:
             return with_datetimes(self._get(DurableExecutionArn).describe())
 
-    def get_durable_execution_history(self, DurableExecutionArn: str, IncludeExecutionData: bool = False,
-                                      MaxItems: int | None = None, Marker: str | None = None,
-                                      ReverseOrder: bool = False) -> dict[str, Any]:
+    def get_durable_execution_history(
+        self,
+        DurableExecutionArn: str,
+        IncludeExecutionData: bool = False,
+        MaxItems: int | None = None,
+        Marker: str | None = None,
+        ReverseOrder: bool = False,
+    ) -> dict[str, Any]:
         with self._lock:
             events = list(self._get(DurableExecutionArn).events)
         if ReverseOrder:
@@ -347,11 +427,18 @@ class LocalDurableService:
             out["NextMarker"] = next_marker
         return out
 
-    def list_durable_executions_by_function(self, FunctionName: str, Qualifier: str | None = None,
-                                            DurableExecutionName: str | None = None,
-                                            Statuses: list[str] | None = None, StartedAfter: Any = None,
-                                            StartedBefore: Any = None, ReverseOrder: bool = False,
-                                            Marker: str | None = None, MaxItems: int | None = None) -> dict[str, Any]:
+    def list_durable_executions_by_function(
+        self,
+        FunctionName: str,
+        Qualifier: str | None = None,
+        DurableExecutionName: str | None = None,
+        Statuses: list[str] | None = None,
+        StartedAfter: Any = None,
+        StartedBefore: Any = None,
+        ReverseOrder: bool = False,
+        Marker: str | None = None,
+        MaxItems: int | None = None,
+    ) -> dict[str, Any]:
         fn_name, _ = self._function_name(FunctionName)
         for status in Statuses or ():
             if status not in _STATUSES:
@@ -361,12 +448,17 @@ class LocalDurableService:
         with self._lock:
             every = self._store.summaries(fn_name)
             if fn_name not in self._durable and fn_name not in self._plain and not every:
-                raise not_found(f"Function not found: {ids.function_arn(fn_name, self._region, self._account)}")
-        found = [item for item in every
-                 if (DurableExecutionName is None or item["DurableExecutionName"] == DurableExecutionName)
-                 and (not Statuses or item["Status"] in Statuses)
-                 and (after is None or item["StartTimestamp"] >= after)
-                 and (before is None or item["StartTimestamp"] <= before)]
+                raise not_found(
+                    f"Function not found: {ids.function_arn(fn_name, self._region, self._account)}"
+                )
+        found = [
+            item
+            for item in every
+            if (DurableExecutionName is None or item["DurableExecutionName"] == DurableExecutionName)
+            and (not Statuses or item["Status"] in Statuses)
+            and (after is None or item["StartTimestamp"] >= after)
+            and (before is None or item["StartTimestamp"] <= before)
+        ]
         if ReverseOrder:  # stores list executions in start order
             found.reverse()
         items, next_marker = page(found, Marker, MaxItems)
@@ -375,7 +467,9 @@ class LocalDurableService:
             out["NextMarker"] = next_marker
         return out
 
-    def stop_durable_execution(self, DurableExecutionArn: str, Error: dict[str, Any] | None = None) -> dict[str, Any]:
+    def stop_durable_execution(
+        self, DurableExecutionArn: str, Error: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         with self._lock:
             ex = self._get(DurableExecutionArn)
             if not ex.running:
@@ -386,7 +480,9 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ callbacks
 
-    def send_durable_execution_callback_success(self, CallbackId: str, Result: bytes | str | None = None) -> dict[str, Any]:
+    def send_durable_execution_callback_success(
+        self, CallbackId: str, Result: bytes | str | None = None
+    ) -> dict[str, Any]:
         if isinstance(Result, (bytes, bytearray)):
             try:
                 result = bytes(Result).decode("utf-8")
@@ -401,7 +497,9 @@ class LocalDurableService:
         self._send_callback(CallbackId, "SUCCEEDED", result, None)
         return {}
 
-    def send_durable_execution_callback_failure(self, CallbackId: str, Error: dict[str, Any] | None = None) -> dict[str, Any]:
+    def send_durable_execution_callback_failure(
+        self, CallbackId: str, Error: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         if Error is not None and not isinstance(Error, dict):
             raise invalid("Error must be an ErrorObject dict")
         self._send_callback(CallbackId, "FAILED", None, Error)
@@ -436,13 +534,22 @@ class LocalDurableService:
             raise invalid(f"callback {callback_id} has already completed")
         return ex, watch
 
-    def _send_callback(self, callback_id: str, status: str, result: str | None, error: dict[str, Any] | None) -> None:
+    def _send_callback(
+        self, callback_id: str, status: str, result: str | None, error: dict[str, Any] | None
+    ) -> None:
         with self._lock:
             ex, watch = self._open_watch(callback_id)
             self._close_callback(ex, callback_id, watch, status, result, error)
 
-    def _close_callback(self, ex: Execution, callback_id: str, watch: CallbackWatch, status: str,
-                        result: str | None, error: dict[str, Any] | None) -> None:
+    def _close_callback(
+        self,
+        ex: Execution,
+        callback_id: str,
+        watch: CallbackWatch,
+        status: str,
+        result: str | None,
+        error: dict[str, Any] | None,
+    ) -> None:
         """Close an open callback: its outcome is committed in the execution row at once (so it is never
         accepted twice, even by a later service), and applied to the operation now or after the invocation."""
         self._drop_watch(ex, callback_id)
@@ -482,19 +589,31 @@ class LocalDurableService:
             timer.cancel()
         watch.timers = []
         if watch.timeout_at:
-            watch.timers.append(self._timers.add(
-                watch.timeout_at, lambda: self._callback_expired(ex, callback_id, "Callback.Timeout",
-                                                                  "Callback timed out"), NEVER))
+            watch.timers.append(
+                self._timers.add(
+                    watch.timeout_at,
+                    lambda: self._callback_expired(ex, callback_id, "Callback.Timeout", "Callback timed out"),
+                    NEVER,
+                )
+            )
         if watch.heartbeat_at:
-            watch.timers.append(self._timers.add(
-                watch.heartbeat_at, lambda: self._callback_expired(ex, callback_id, "Callback.Heartbeat",
-                                                                    "Callback timed out on heartbeat"), NEVER))
+            watch.timers.append(
+                self._timers.add(
+                    watch.heartbeat_at,
+                    lambda: self._callback_expired(
+                        ex, callback_id, "Callback.Heartbeat", "Callback timed out on heartbeat"
+                    ),
+                    NEVER,
+                )
+            )
 
     def _callback_expired(self, ex: Execution, callback_id: str, error_type: str, message: str) -> None:
         watch = ex.callbacks.get(callback_id)
         if watch is None or not ex.running:
             return
-        self._close_callback(ex, callback_id, watch, "TIMED_OUT", None, {"ErrorType": error_type, "ErrorMessage": message})
+        self._close_callback(
+            ex, callback_id, watch, "TIMED_OUT", None, {"ErrorType": error_type, "ErrorMessage": message}
+        )
 
     # ------------------------------------------------------------------ effects of accepted checkpoints
 
@@ -509,22 +628,28 @@ class LocalDurableService:
                 ex.timers[op_id] = self._timers.add(
                     op["WaitDetails"]["ScheduledEndTimestamp"],
                     lambda op_id=op_id: self._complete(ex, lambda: self._wait_done(ex, op_id)),
-                    self._skippable(ex))
+                    self._skippable(ex),
+                )
             elif kind == "retry":
                 op = effect[1]
                 op_id = op["Id"]
                 ex.timers[op_id] = self._timers.add(
                     op["StepDetails"]["NextAttemptTimestamp"],
                     lambda op_id=op_id: self._complete(ex, lambda: self._step_ready(ex, op_id)),
-                    self._skippable(ex))
+                    self._skippable(ex),
+                )
             elif kind == "cancel_wait":
                 timer = ex.timers.pop(effect[1]["Id"], None)
                 if timer is not None:
                     timer.cancel()
             elif kind == "callback":
                 _, op, cid, timeout, heartbeat = effect
-                watch = CallbackWatch(op["Id"], heartbeat, now + timeout * 1000 if timeout else 0,
-                                      now + heartbeat * 1000 if heartbeat else 0)
+                watch = CallbackWatch(
+                    op["Id"],
+                    heartbeat,
+                    now + timeout * 1000 if timeout else 0,
+                    now + heartbeat * 1000 if heartbeat else 0,
+                )
                 ex.callbacks[cid] = watch
                 self._callbacks[cid] = (ex, op["Id"])
                 self._arm_callback(ex, cid, watch)
@@ -567,25 +692,44 @@ class LocalDurableService:
 
     # ------------------------------------------------------------------ chained invokes
 
-    def _start_chained(self, ex: Execution, op: dict[str, Any], function: str,
-                       tenant_id: str | None, payload: str | None, event: dict[str, Any], *, now: int) -> None:
+    def _start_chained(
+        self,
+        ex: Execution,
+        op: dict[str, Any],
+        function: str,
+        tenant_id: str | None,
+        payload: str | None,
+        event: dict[str, Any],
+        *,
+        now: int,
+    ) -> None:
         try:
             fn_name, _ = ids.parse_function_name(function)
         except ValueError:
             fn_name = None
         if fn_name is not None and fn_name in self._durable:
-            child = self._create(fn_name, payload, ids.new_execution_name(), DEFAULT_EXECUTION_TIMEOUT_S,
-                                 tenant_id, (ex.arn, op["Id"]))
+            child = self._create(
+                fn_name,
+                payload,
+                ids.new_execution_name(),
+                DEFAULT_EXECUTION_TIMEOUT_S,
+                tenant_id,
+                (ex.arn, op["Id"]),
+            )
             event["ChainedInvokeStartedDetails"]["DurableExecutionArn"] = child.arn
             self._invoke(child)
             return
         target_arn = ids.function_arn(fn_name or "unknown", self._region, self._account)
         event["ChainedInvokeStartedDetails"]["DurableExecutionArn"] = ids.execution_arn(
-            target_arn, ids.new_execution_name())[0]
+            target_arn, ids.new_execution_name()
+        )[0]
         fn = self._plain.get(fn_name) if fn_name else None
         if fn is None:
-            message = (f"Function not found: {target_arn}" if fn_name else
-                       f"{function!r} is not a valid function name or ARN")
+            message = (
+                f"Function not found: {target_arn}"
+                if fn_name
+                else f"{function!r} is not a valid function name or ARN"
+            )
             error = {"ErrorType": "ResourceNotFoundException", "ErrorMessage": message}
             op_id = op["Id"]  # fails like a target that failed at once: after this invocation, then re-invoke
             self._complete(ex, lambda: self._invoke_done(ex, op_id, "FAILED", None, error))
@@ -604,8 +748,9 @@ class LocalDurableService:
 
         invoker.spawn(run, f"durable-mp-fn-{fn_name}")
 
-    def _invoke_done(self, ex: Execution, op_id: str, status: str, result: str | None,
-                     error: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def _invoke_done(
+        self, ex: Execution, op_id: str, status: str, result: str | None, error: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
         old = ex.ops[op_id]
         if old["Status"] != "STARTED":
             return []
@@ -618,8 +763,11 @@ class LocalDurableService:
         else:
             if error is not None:
                 details["Error"] = error
-            etype = {"FAILED": "ChainedInvokeFailed", "TIMED_OUT": "ChainedInvokeTimedOut",
-                     "STOPPED": "ChainedInvokeStopped"}[status]
+            etype = {
+                "FAILED": "ChainedInvokeFailed",
+                "TIMED_OUT": "ChainedInvokeTimedOut",
+                "STOPPED": "ChainedInvokeStopped",
+            }[status]
             event_details = {"Error": history.wrap_error(error)}
         op = {**old, "Status": status, "EndTimestamp": now, "ChainedInvokeDetails": details}
         ex.ops[op_id] = op
@@ -631,7 +779,9 @@ class LocalDurableService:
         if parent is None or child.parent_op_id is None:
             return
         op_id = child.parent_op_id
-        self._complete(parent, lambda: self._invoke_done(parent, op_id, child.status, child.result, child.error))
+        self._complete(
+            parent, lambda: self._invoke_done(parent, op_id, child.status, child.result, child.error)
+        )
 
     # ------------------------------------------------------------------ invocations
 
@@ -669,8 +819,9 @@ class LocalDurableService:
         ex.inflight, ex.token, ex.last_checkpoint = inv, token, None
         self._busy += 1
         timeout_s = self._invocation_timeout
-        inv.timeout_timer = self._timers.add(now + int(timeout_s * 1000),
-                                             lambda: self._invocation_overran(ex, inv), NEVER)
+        inv.timeout_timer = self._timers.add(
+            now + int(timeout_s * 1000), lambda: self._invocation_overran(ex, inv), NEVER
+        )
         event = invoker.invocation_event(ex, token)
         self._store.commit(ex, (), len(ex.events), True)
         context = self._context(ex.function_name, inv.request_id, ex.tenant_id)
@@ -685,18 +836,24 @@ class LocalDurableService:
                 if problem is not None:
                     error = {"ErrorType": "Runtime.MarshalError", "ErrorMessage": problem}
             except BaseException as exc:  # noqa: BLE001 - any escape is a crashed invocation
-                error = {"ErrorType": "Runtime.ExitError",
-                         "ErrorMessage": f"RequestId: {inv.request_id} Error: Runtime exited: "
-                                         f"{type(exc).__name__}: {exc}"}
+                error = {
+                    "ErrorType": "Runtime.ExitError",
+                    "ErrorMessage": f"RequestId: {inv.request_id} Error: Runtime exited: "
+                    f"{type(exc).__name__}: {exc}",
+                }
             with self._lock:
                 self._invocation_returned(ex, inv, output, error)
 
         invoker.spawn(run, f"durable-mp-inv-{ex.function_name}")
 
     def _context(self, fn_name: str, request_id: str, tenant_id: str | None) -> LambdaContext:
-        return LambdaContext(request_id=request_id, function_name=fn_name,
-                             function_arn=ids.function_arn(fn_name, self._region, self._account),
-                             timeout_s=self._invocation_timeout, tenant_id=tenant_id)
+        return LambdaContext(
+            request_id=request_id,
+            function_name=fn_name,
+            function_arn=ids.function_arn(fn_name, self._region, self._account),
+            timeout_s=self._invocation_timeout,
+            tenant_id=tenant_id,
+        )
 
     def _end_invocation(self, ex: Execution, inv: Invocation, error: dict[str, Any] | None) -> None:
         ex.inflight = None
@@ -708,7 +865,9 @@ class LocalDurableService:
         self._timers.kick()
         self._changed.notify_all()
 
-    def _invocation_returned(self, ex: Execution, inv: Invocation, output: Any, error: dict[str, Any] | None) -> None:
+    def _invocation_returned(
+        self, ex: Execution, inv: Invocation, output: Any, error: dict[str, Any] | None
+    ) -> None:
         if ex.inflight is not inv:
             return  # cut off earlier (timeout, stop, close): its outcome no longer counts
         events_from = len(ex.events)
@@ -722,7 +881,9 @@ class LocalDurableService:
             result = output.get("Result") or ex.checkpointed_result
             self._finish(ex, "SUCCEEDED", result=result, events_from=events_from)
         elif status == "FAILED":
-            self._finish(ex, "FAILED", error=output.get("Error") or ex.checkpointed_error, events_from=events_from)
+            self._finish(
+                ex, "FAILED", error=output.get("Error") or ex.checkpointed_error, events_from=events_from
+            )
         else:
             self._drain(ex, events_from)
 
@@ -744,14 +905,18 @@ class LocalDurableService:
             return
         self._drain(ex, events_from, invoke=False)
         delay_ms = int(min(self._backoff * 2 ** (ex.crashes - 1), 60.0) * 1000)
-        ex.timers[""] = self._timers.add(self._clock.now_ms() + delay_ms, lambda: self._invoke(ex), self._skippable(ex))
+        ex.timers[""] = self._timers.add(
+            self._clock.now_ms() + delay_ms, lambda: self._invoke(ex), self._skippable(ex)
+        )
 
     def _invocation_overran(self, ex: Execution, inv: Invocation) -> None:
         if ex.inflight is not inv:
             return
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        error = {"ErrorType": "Sandbox.Timedout",
-                 "ErrorMessage": f"{stamp} {inv.request_id} Task timed out after {self._invocation_timeout:.2f} seconds"}
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        error = {
+            "ErrorType": "Sandbox.Timedout",
+            "ErrorMessage": f"{stamp} {inv.request_id} Task timed out after {self._invocation_timeout:.2f} seconds",
+        }
         events_from = len(ex.events)
         self._end_invocation(ex, inv, error)
         self._crashed(ex, error, events_from)
@@ -764,8 +929,9 @@ class LocalDurableService:
         if ex.real_start is None:  # saved by a durable-mp that did not record it: count from now
             ex.real_start = time.time()
         left = ex.timeout_s - (time.time() - ex.real_start)
-        ex.deadline_timer = self._timers.add(self._clock.now_ms() + max(0, int(left * 1000)),
-                                             lambda: self._deadline(ex), NEVER, real=True)
+        ex.deadline_timer = self._timers.add(
+            self._clock.now_ms() + max(0, int(left * 1000)), lambda: self._deadline(ex), NEVER, real=True
+        )
 
     def _deadline(self, ex: Execution) -> None:
         if not ex.running:
@@ -773,10 +939,19 @@ class LocalDurableService:
         if time.time() - (ex.real_start or 0.0) < ex.timeout_s:
             self._arm_deadline(ex)
             return
-        self._finish(ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."})
+        self._finish(
+            ex, "TIMED_OUT", error={"ErrorMessage": f"Execution timed out after {ex.timeout_s} seconds."}
+        )
 
-    def _finish(self, ex: Execution, status: str, *, result: str | None = None, error: dict[str, Any] | None = None,
-                events_from: int | None = None) -> None:
+    def _finish(
+        self,
+        ex: Execution,
+        status: str,
+        *,
+        result: str | None = None,
+        error: dict[str, Any] | None = None,
+        events_from: int | None = None,
+    ) -> None:
         """End the execution: close an in-flight invocation, stop its timers, write the terminal event."""
         if events_from is None:
             events_from = len(ex.events)
@@ -829,9 +1004,16 @@ class LocalDurableService:
         events_from = len(ex.events)
         if inv is not None:
             ex.inflight = None
-            history.invocation_completed(ex, inv.start_ms, self._clock.now_ms(), inv.request_id, {
-                "ErrorType": "Runtime.ExitError",
-                "ErrorMessage": f"RequestId: {inv.request_id} Error: the service stopped during this invocation"})
+            history.invocation_completed(
+                ex,
+                inv.start_ms,
+                self._clock.now_ms(),
+                inv.request_id,
+                {
+                    "ErrorType": "Runtime.ExitError",
+                    "ErrorMessage": f"RequestId: {inv.request_id} Error: the service stopped during this invocation",
+                },
+            )
         changed: list[dict[str, Any]] = []
         for cid in list(ex.callback_outcomes):  # sent during that invocation: they come after it
             changed.extend(self._callback_done(ex, cid))
@@ -843,13 +1025,17 @@ class LocalDurableService:
         for op in ex.ops.values():
             status, op_id = op["Status"], op["Id"]
             if op["Type"] == "WAIT" and status == "STARTED":
-                ex.timers[op_id] = self._timers.add(op["WaitDetails"]["ScheduledEndTimestamp"],
-                                                    lambda op_id=op_id: self._complete(ex, lambda: self._wait_done(ex, op_id)),
-                                                    self._skippable(ex))
+                ex.timers[op_id] = self._timers.add(
+                    op["WaitDetails"]["ScheduledEndTimestamp"],
+                    lambda op_id=op_id: self._complete(ex, lambda: self._wait_done(ex, op_id)),
+                    self._skippable(ex),
+                )
             elif op["Type"] == "STEP" and status == "PENDING":
-                ex.timers[op_id] = self._timers.add(op["StepDetails"]["NextAttemptTimestamp"],
-                                                    lambda op_id=op_id: self._complete(ex, lambda: self._step_ready(ex, op_id)),
-                                                    self._skippable(ex))
+                ex.timers[op_id] = self._timers.add(
+                    op["StepDetails"]["NextAttemptTimestamp"],
+                    lambda op_id=op_id: self._complete(ex, lambda: self._step_ready(ex, op_id)),
+                    self._skippable(ex),
+                )
             elif op["Type"] == "CHAINED_INVOKE" and status == "STARTED":
                 self._resume_chained_invoke(ex, op)
         ex.wake_pending = True  # one invocation replays whatever happened while no service ran
@@ -871,8 +1057,15 @@ class LocalDurableService:
                     return
                 details = event["ChainedInvokeStartedDetails"]
                 payload = details.get("Input", {}).get("Payload")
-                self._start_chained(ex, op, details["FunctionName"], None, payload,
-                                    {"ChainedInvokeStartedDetails": {}}, now=self._clock.now_ms())
+                self._start_chained(
+                    ex,
+                    op,
+                    details["FunctionName"],
+                    None,
+                    payload,
+                    {"ChainedInvokeStartedDetails": {}},
+                    now=self._clock.now_ms(),
+                )
                 return
 
     def resume(self) -> list[str]:
@@ -917,4 +1110,4 @@ class LocalDurableService:
             raise invalid(str(exc)) from None
 
 
-__all__ = ["LocalDurableService", "TERMINAL"]
+__all__ = ["TERMINAL", "LocalDurableService"]

@@ -7,10 +7,10 @@ from typing import Any
 
 from durable_mp.local.errors import invalid
 
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 
 
-def to_datetime(ms: int | float) -> datetime.datetime:
+def to_datetime(ms: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(ms / 1000.0, tz=_UTC)
 
 
@@ -27,14 +27,22 @@ def to_ms(value: Any, what: str) -> int:
 def with_datetimes(obj: Any) -> Any:
     """A copy of `obj` whose `*Timestamp` values are timezone-aware datetimes, as boto3 returns them."""
     if isinstance(obj, dict):
-        return {k: (to_datetime(v) if k.endswith("Timestamp") and isinstance(v, (int, float))
-                    else with_datetimes(v)) for k, v in obj.items()}
+        return {
+            k: (
+                to_datetime(v)
+                if k.endswith("Timestamp") and isinstance(v, (int, float))
+                else with_datetimes(v)
+            )
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [with_datetimes(v) for v in obj]
     return obj
 
 
-def page(items: list[Any], marker: str | None, max_items: int | None, default: int = 1000) -> tuple[list[Any], str | None]:
+def page(
+    items: list[Any], marker: str | None, max_items: int | None, default: int = 1000
+) -> tuple[list[Any], str | None]:
     """One page of `items` from `marker` (an offset string we issued) and the next marker."""
     start = 0
     if marker:

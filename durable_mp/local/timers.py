@@ -40,10 +40,11 @@ NEVER: Callable[[], bool] = _never
 class Timer:
     """One scheduled action. `cancel()` (under the service lock) stops it from running."""
 
-    __slots__ = ("due_ms", "seq", "action", "skippable", "real", "cancelled")
+    __slots__ = ("action", "cancelled", "due_ms", "real", "seq", "skippable")
 
-    def __init__(self, due_ms: int, seq: int, action: Callable[[], None], skippable: Callable[[], bool],
-                 real: bool) -> None:
+    def __init__(
+        self, due_ms: int, seq: int, action: Callable[[], None], skippable: Callable[[], bool], real: bool
+    ) -> None:
         self.due_ms = due_ms
         self.seq = seq
         self.action = action
@@ -61,8 +62,13 @@ class Timer:
 class TimerQueue:
     """The service's timers. All methods except `start`/`stop` are called with the service lock held."""
 
-    def __init__(self, clock: Clock, lock: threading.Lock, is_idle: Callable[[], bool],
-                 on_error: Callable[[BaseException], None]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        lock: threading.Lock,
+        is_idle: Callable[[], bool],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
         self._clock = clock
         self._cond = threading.Condition(lock)
         self._is_idle = is_idle
@@ -75,8 +81,14 @@ class TimerQueue:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, due_ms: int, action: Callable[[], None], skippable: Callable[[], bool] = ALWAYS,
-            *, real: bool = False) -> Timer:
+    def add(
+        self,
+        due_ms: int,
+        action: Callable[[], None],
+        skippable: Callable[[], bool] = ALWAYS,
+        *,
+        real: bool = False,
+    ) -> Timer:
         """Schedule `action` at `due_ms`. A `real` timer measures real time itself (its action re-checks
         and re-arms), so it neither blocks a jump nor is jumped to."""
         timer = Timer(due_ms, next(self._seq), action, skippable, real)
@@ -115,8 +127,11 @@ class TimerQueue:
                         self._on_error(exc)
                     continue
                 if self._clock.skip and self._is_idle():
-                    target = timer if not timer.real else min(
-                        (t for t in heap if not t.real and not t.cancelled), default=None)
+                    target = (
+                        timer
+                        if not timer.real
+                        else min((t for t in heap if not t.real and not t.cancelled), default=None)
+                    )
                     if target is not None and target.skippable():
                         self._clock.skip_to(target.due_ms)
                         continue

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
 
-def run_map(ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any], name: str | None, config: MapConfig) -> Any:
+def run_map(
+    ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any], name: str | None, config: MapConfig
+) -> Any:
     if not callable(func):
         raise ValidationError(f"map needs a callable func(context, item, index, items), got {func!r}")
     if not isinstance(inputs, Sequence) or isinstance(inputs, (str, bytes)):
@@ -38,7 +40,9 @@ def run_map(ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any]
     return _run(ctx, "Map", "MapIteration", name, names, work, config)
 
 
-def run_parallel(ctx: DurableContext, functions: Sequence[Any], name: str | None, config: ParallelConfig) -> Any:
+def run_parallel(
+    ctx: DurableContext, functions: Sequence[Any], name: str | None, config: ParallelConfig
+) -> Any:
     if not isinstance(functions, Sequence):
         raise ValidationError(f"parallel needs a list of functions, got {type(functions).__name__}")
     funcs: list[Callable[[Any], Any]] = []
@@ -52,7 +56,15 @@ def run_parallel(ctx: DurableContext, functions: Sequence[Any], name: str | None
             names.append(f"parallel-branch-{i}")
         else:
             raise ValidationError(f"parallel branch {i} is not callable: {f!r}")
-    return _run(ctx, "Parallel", "ParallelBranch", name, names, ParallelWork(funcs, config.item_serdes or config.serdes), config)
+    return _run(
+        ctx,
+        "Parallel",
+        "ParallelBranch",
+        name,
+        names,
+        ParallelWork(funcs, config.item_serdes or config.serdes),
+        config,
+    )
 
 
 def _run(
@@ -87,7 +99,9 @@ def _run(
         if executor_name == "inline" or n == 0:
             executor = InlineExecutor(state, work.func_for, work.item_serdes)
         elif executor_name == "threads":
-            executor = ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)))
+            executor = ThreadExecutor(
+                state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64))
+            )
         else:
             from durable_mp_workers.sizing import resolve_workers
 
@@ -107,13 +121,13 @@ def _pickle_work(work: MapWork | ParallelWork) -> bytes:
 
     try:
         return cloudpickle.dumps(work)
-    except Exception as exc:  # noqa: BLE001 - find and name the culprit
+    except Exception as exc:
         culprit = _find_unpicklable(work)
         from durable_mp_workers.errors import TaskPicklingError
 
         raise TaskPicklingError(
             f"cannot send {culprit} to a worker process ({type(exc).__name__}: {exc}). Define it at module "
-            f"level (or make it picklable), or run this batch on threads: executor=\"threads\"."
+            f'level (or make it picklable), or run this batch on threads: executor="threads".'
         ) from exc
 
 
@@ -125,7 +139,10 @@ def _find_unpicklable(work: MapWork | ParallelWork) -> str:
         candidates = [(f"the map function {getattr(work.func, '__qualname__', work.func)!r}", work.func)]
         candidates += [(f"map item {i} ({item!r:.80})", item) for i, item in enumerate(work.items)]
     else:
-        candidates = [(f"parallel branch {i} ({getattr(f, '__qualname__', f)!r})", f) for i, f in enumerate(work.functions)]
+        candidates = [
+            (f"parallel branch {i} ({getattr(f, '__qualname__', f)!r})", f)
+            for i, f in enumerate(work.functions)
+        ]
     candidates.append(("the item serdes", work.item_serdes))
     for label, obj in candidates:
         try:

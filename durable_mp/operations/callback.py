@@ -25,7 +25,9 @@ _PASS_THROUGH = PassThroughSerDes()
 class Callback(Generic[T]):
     """A callback id and a way to wait for its result (suspends until an external system answers)."""
 
-    def __init__(self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes | None = None) -> None:
+    def __init__(
+        self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes | None = None
+    ) -> None:
         self.callback_id = callback_id
         self.operation_id = operation_id
         self.state = state
@@ -38,10 +40,15 @@ class Callback(Generic[T]):
         if op.status == SUCCEEDED:
             if op.result is None:
                 return None
-            return deserialize(self.serdes or _PASS_THROUGH, op.result, self.operation_id, self.state.execution_arn)
+            return deserialize(
+                self.serdes or _PASS_THROUGH, op.result, self.operation_id, self.state.execution_arn
+            )
         if op.is_terminal:
             _raise_terminal_failure(op.status, op.error)
-        suspend("Callback result not received yet. Suspending execution while waiting for result.", operation_id=self.operation_id)
+        suspend(
+            "Callback result not received yet. Suspending execution while waiting for result.",
+            operation_id=self.operation_id,
+        )
 
 
 def _raise_terminal_failure(status: str, error: dict[str, Any] | None) -> NoReturn:
@@ -64,7 +71,9 @@ def create_callback(ctx: DurableContext, name: str | None, config: CallbackConfi
                 "TimeoutSeconds": config.timeout_seconds if config else 0,
                 "HeartbeatTimeoutSeconds": config.heartbeat_timeout_seconds if config else 0,
             }
-            ctx.state.checkpointer.submit(ref.update(START, CallbackOptions=options), sync=True, required=True)
+            ctx.state.checkpointer.submit(
+                ref.update(START, CallbackOptions=options), sync=True, required=True
+            )
             op = ctx.state.replay.get(ref.id)
         if op is None or not op.callback_id:
             raise CallbackError(message=f"Missing callback details for operation: {ref.id}")

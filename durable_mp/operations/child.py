@@ -19,13 +19,25 @@ from durable_mp.exceptions import (
     operation_error_from_error_object,
 )
 from durable_mp.serdes import deserialize, serialize
-from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, Operation, OpRef
+from durable_mp.wire import (
+    CONTEXT,
+    FAIL,
+    FAILED,
+    MAX_PAYLOAD_BYTES,
+    START,
+    SUCCEED,
+    SUCCEEDED,
+    Operation,
+    OpRef,
+)
 
 if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
 
-def run_child(ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig) -> Any:
+def run_child(
+    ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig
+) -> Any:
     ref = ctx._allocate(CONTEXT, config.sub_type or "RunInChildContext", name)
     op = ctx._begin(ref)
     try:

@@ -33,8 +33,12 @@ if TYPE_CHECKING:
 Branches = Sequence[Callable[["DurableContext"], Any]]
 
 
-def _parallel(ctx: DurableContext, functions: Branches, name: str | None, completion: CompletionConfig) -> Any:
-    return ctx.parallel(list(functions), name=name, config=ParallelConfig(completion_config=completion, executor="threads"))
+def _parallel(
+    ctx: DurableContext, functions: Branches, name: str | None, completion: CompletionConfig
+) -> Any:
+    return ctx.parallel(
+        list(functions), name=name, config=ParallelConfig(completion_config=completion, executor="threads")
+    )
 
 
 def _raise(item: Any) -> None:
@@ -53,7 +57,9 @@ def all_of(ctx: DurableContext, functions: Branches, name: str | None) -> list[A
 
 
 def any_of(ctx: DurableContext, functions: Branches, name: str | None) -> Any:
-    result = _parallel(ctx, functions, name, CompletionConfig(min_successful=1, tolerated_failure_percentage=100))
+    result = _parallel(
+        ctx, functions, name, CompletionConfig(min_successful=1, tolerated_failure_percentage=100)
+    )
     for item in result.all:
         if item.status is BatchItemStatus.SUCCEEDED:
             return item.result

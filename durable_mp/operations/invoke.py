@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 _JSON = JsonSerDes()
 
 
-def run_invoke(ctx: DurableContext, function_name: str, payload: Any, name: str | None, config: InvokeConfig | None) -> Any:
+def run_invoke(
+    ctx: DurableContext, function_name: str, payload: Any, name: str | None, config: InvokeConfig | None
+) -> Any:
     if not function_name or not isinstance(function_name, str):
         raise ValidationError(f"invoke needs a function name, got {function_name!r}")
     config = config or InvokeConfig()
@@ -29,12 +31,20 @@ def run_invoke(ctx: DurableContext, function_name: str, payload: Any, name: str 
             if config.tenant_id is not None:
                 options["TenantId"] = config.tenant_id
             body = serialize(config.serdes_payload or _JSON, payload, ref.id, arn)
-            ctx.state.checkpointer.submit(ref.update(START, payload=body, ChainedInvokeOptions=options), sync=True)
+            ctx.state.checkpointer.submit(
+                ref.update(START, payload=body, ChainedInvokeOptions=options), sync=True
+            )
             op = ctx.state.replay.get(ref.id)  # the service may have answered at once
         if op is not None and op.status == SUCCEEDED:
-            return None if op.result is None else deserialize(config.serdes_result or _JSON, op.result, ref.id, arn)
+            return (
+                None
+                if op.result is None
+                else deserialize(config.serdes_result or _JSON, op.result, ref.id, arn)
+            )
         if op is not None and op.is_terminal:
-            raise operation_error_from_error_object(op.error or {"ErrorMessage": f"invoke {op.status}"}, InvokeError)
+            raise operation_error_from_error_object(
+                op.error or {"ErrorMessage": f"invoke {op.status}"}, InvokeError
+            )
         suspend(f"invoke of {function_name} has not finished", operation_id=ref.id)
     finally:
         ctx._finish(op)

@@ -26,13 +26,27 @@ from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.state.checkpoint import check_payload
 from durable_mp.types import StepContext
-from durable_mp.wire import FAIL, FAILED, PENDING, RETRY, START, STARTED, STEP, SUCCEED, SUCCEEDED, Operation, OpRef
+from durable_mp.wire import (
+    FAIL,
+    FAILED,
+    PENDING,
+    RETRY,
+    START,
+    STARTED,
+    STEP,
+    SUCCEED,
+    SUCCEEDED,
+    Operation,
+    OpRef,
+)
 
 if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
 
-def run_step(ctx: DurableContext, func: Callable[[StepContext], Any], name: str | None, config: StepConfig) -> Any:
+def run_step(
+    ctx: DurableContext, func: Callable[[StepContext], Any], name: str | None, config: StepConfig
+) -> Any:
     ref = ctx._allocate(STEP, config.sub_type or "Step", name)
     op = ctx._begin(ref)
     try:
@@ -41,7 +55,13 @@ def run_step(ctx: DurableContext, func: Callable[[StepContext], Any], name: str 
         ctx._finish(op)
 
 
-def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callable[[StepContext], Any], config: StepConfig) -> Any:
+def _process(
+    ctx: DurableContext,
+    ref: OpRef,
+    op: Operation | None,
+    func: Callable[[StepContext], Any],
+    config: StepConfig,
+) -> Any:
     state = ctx.state
     arn = state.execution_arn
     if op is not None:
@@ -52,8 +72,15 @@ def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callab
         if op.status == PENDING:
             suspend_until(op.next_attempt_ms, f"retry of step {ref.name or ref.id} is scheduled", ref.id)
         if op.status == STARTED and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
-            _retry_or_fail(ctx, ref, op, config, StepInterruptedError(
-                f"Step operation_id={ref.id} name={ref.name} was previously interrupted", step_id=ref.id))
+            _retry_or_fail(
+                ctx,
+                ref,
+                op,
+                config,
+                StepInterruptedError(
+                    f"Step operation_id={ref.id} name={ref.name} was previously interrupted", step_id=ref.id
+                ),
+            )
 
     termination = state.termination
     if termination is not None:
@@ -83,14 +110,20 @@ def _process(ctx: DurableContext, ref: OpRef, op: Operation | None, func: Callab
     return None if payload is None else deserialize(config.serdes, payload, ref.id, arn)
 
 
-def _retry_or_fail(ctx: DurableContext, ref: OpRef, op: Operation | None, config: StepConfig, error: Exception) -> NoReturn:
+def _retry_or_fail(
+    ctx: DurableContext, ref: OpRef, op: Operation | None, config: StepConfig, error: Exception
+) -> NoReturn:
     strategy = config.retry_strategy or RetryPresets.default()
     attempts_made = (op.attempt if op is not None else 0) + 1
     decision = strategy(error, attempts_made)
     if decision.should_retry:
         delay = max(1, int(decision.delay_seconds))
         ctx.state.checkpointer.submit(
-            ref.update(RETRY, error=error_object_from_exception(error), StepOptions={"NextAttemptDelaySeconds": delay}),
+            ref.update(
+                RETRY,
+                error=error_object_from_exception(error),
+                StepOptions={"NextAttemptDelaySeconds": delay},
+            ),
             sync=True,
         )
         suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay, ref.id)

@@ -22,7 +22,9 @@ def run_wait(ctx: DurableContext, duration: Duration, name: str | None) -> None:
     if seconds < 1:
         raise ValidationError(f"wait duration must be at least 1 second, got {seconds}")
     if seconds > MAX_WAIT_SECONDS:
-        raise ValidationError(f"wait duration must be at most {MAX_WAIT_SECONDS} seconds (one year), got {seconds}")
+        raise ValidationError(
+            f"wait duration must be at most {MAX_WAIT_SECONDS} seconds (one year), got {seconds}"
+        )
     ref = ctx._allocate(WAIT, "Wait", name)
     op = ctx._begin(ref)
     try:

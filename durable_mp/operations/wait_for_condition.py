@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 
 def run_wait_for_condition(
-    ctx: DurableContext, check: Callable[[Any, WaitForConditionCheckContext], Any], config: WaitForConditionConfig, name: str | None
+    ctx: DurableContext,
+    check: Callable[[Any, WaitForConditionCheckContext], Any],
+    config: WaitForConditionConfig,
+    name: str | None,
 ) -> Any:
     ref = ctx._allocate(STEP, "WaitForCondition", name)
     op = ctx._begin(ref)
@@ -44,7 +47,9 @@ def run_wait_for_condition(
             if op.status == FAILED:
                 raise operation_error_from_error_object(op.error or {}, WaitForConditionError)
             if op.status == PENDING:
-                suspend_until(op.next_attempt_ms, f"wait_for_condition {name or ref.id} will check again later", ref.id)
+                suspend_until(
+                    op.next_attempt_ms, f"wait_for_condition {name or ref.id} will check again later", ref.id
+                )
         if op is None or op.status != STARTED:
             ctx.state.checkpointer.submit(ref.update(START))
         try:

@@ -25,7 +25,8 @@ def default_lambda_client() -> Any:
                 from botocore.config import Config
 
                 _default_client = boto3.client(
-                    "lambda", config=Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
+                    "lambda",
+                    config=Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True),
                 )
     return _default_client
 
@@ -58,21 +59,27 @@ class BotoServiceClient:
             self._client = default_lambda_client()
         return self._client
 
-    def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+    def checkpoint(
+        self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         try:
             return self.client.checkpoint_durable_execution(
                 DurableExecutionArn=execution_arn, CheckpointToken=checkpoint_token, Updates=updates
             )
-        except Exception as exc:  # noqa: BLE001 - classified into ServiceError
+        except Exception as exc:
             raise _service_error(exc) from exc
 
     def get_execution_state(
         self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"DurableExecutionArn": execution_arn, "CheckpointToken": checkpoint_token, "MaxItems": max_items}
+        kwargs: dict[str, Any] = {
+            "DurableExecutionArn": execution_arn,
+            "CheckpointToken": checkpoint_token,
+            "MaxItems": max_items,
+        }
         if marker:
             kwargs["Marker"] = marker
         try:
             return self.client.get_durable_execution_state(**kwargs)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _service_error(exc) from exc

@@ -27,7 +27,9 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
         self.status = status
-        self.retriable = (status >= 500 or status == 429 or code in RETRIABLE_CODES) if retriable is None else retriable
+        self.retriable = (
+            (status >= 500 or status == 429 or code in RETRIABLE_CODES) if retriable is None else retriable
+        )
 
 
 class DurableServiceClient(Protocol):

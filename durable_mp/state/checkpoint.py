@@ -24,7 +24,14 @@ from typing import Any
 from durable_mp.exceptions import CheckpointError, PayloadTooLargeError, SuspendExecution
 from durable_mp.service.client import DurableServiceClient, ServiceError
 from durable_mp.state.replay import ReplayState
-from durable_mp.wire import EXECUTION, MAX_PAYLOAD_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_UPDATES, payload_size, update_size
+from durable_mp.wire import (
+    EXECUTION,
+    MAX_PAYLOAD_BYTES,
+    MAX_REQUEST_BYTES,
+    MAX_REQUEST_UPDATES,
+    payload_size,
+    update_size,
+)
 
 MODES = ("eager", "batched", "optimistic")
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
@@ -44,7 +51,9 @@ def check_payload(update: dict[str, Any]) -> None:
     size = payload_size(update.get("Payload"))
     if size > MAX_PAYLOAD_BYTES:
         what = update.get("Name") or update["Id"]
-        raise PayloadTooLargeError(size, MAX_PAYLOAD_BYTES, f"the payload of {update['Type']} operation {what!r}")
+        raise PayloadTooLargeError(
+            size, MAX_PAYLOAD_BYTES, f"the payload of {update['Type']} operation {what!r}"
+        )
 
 
 class Checkpointer:
@@ -169,7 +178,9 @@ class Checkpointer:
         if self._flusher is None:
             with self._cond:
                 if self._flusher is None:
-                    self._flusher = threading.Thread(target=self._flush_loop, name="durable-mp-checkpoint", daemon=True)
+                    self._flusher = threading.Thread(
+                        target=self._flush_loop, name="durable-mp-checkpoint", daemon=True
+                    )
                     self._flusher.start()
                     return
         with self._cond:

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from durable_mp.loadtest.memory import MIB, MemorySampler
 from loadtests.bench import workloads
 from loadtests.bench.sdks import OFFICIAL, OURS, Sdk, available
-from durable_mp.loadtest.memory import MIB, MemorySampler
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ def measure(sdk: Sdk, bench: Bench) -> float:
         workloads.REPLAY_SECONDS.clear()
         sdk.run(handler)
         if len(workloads.REPLAY_SECONDS) != 2:
-            raise RuntimeError(f"{sdk.name}: expected 2 invocations for the replay, saw {len(workloads.REPLAY_SECONDS)}")
+            raise RuntimeError(
+                f"{sdk.name}: expected 2 invocations for the replay, saw {len(workloads.REPLAY_SECONDS)}"
+            )
         return workloads.REPLAY_SECONDS[1]
     t0 = time.perf_counter()
     sdk.run(handler)
@@ -85,8 +87,9 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.1f} ms"
 
 
-def run_all(sdks: list[Sdk], benches: list[Bench], repeat: int,
-            say: Callable[[str], None]) -> dict[str, dict[str, list[float]]]:
+def run_all(
+    sdks: list[Sdk], benches: list[Bench], repeat: int, say: Callable[[str], None]
+) -> dict[str, dict[str, list[float]]]:
     """{bench name: {sdk name: [figures]}}, alternating SDKs, flipping the order every repeat."""
     figures: dict[str, dict[str, list[float]]] = {b.name: {s.name: [] for s in sdks} for b in benches}
     for bench in benches:
@@ -101,27 +104,37 @@ def run_all(sdks: list[Sdk], benches: list[Bench], repeat: int,
     return figures
 
 
-def table(figures: dict[str, dict[str, list[float]]], benches: list[Bench], bare: dict[int, float],
-          workers: int) -> str:
-    lines = [f"{'benchmark':38} {'official':>12} {'durable-mp':>12} {'official / durable-mp':>22}",
-             "-" * 87]
+def table(
+    figures: dict[str, dict[str, list[float]]], benches: list[Bench], bare: dict[int, float], workers: int
+) -> str:
+    lines = [f"{'benchmark':38} {'official':>12} {'durable-mp':>12} {'official / durable-mp':>22}", "-" * 87]
     for b in benches:
-        med = {name: statistics.median(values) if values else None for name, values in figures[b.name].items()}
+        med = {
+            name: statistics.median(values) if values else None for name, values in figures[b.name].items()
+        }
         ours, official = med.get(OURS), med.get(OFFICIAL)
         ratio = f"{official / ours:.1f}x" if ours and official and b.unit != "mib" else "-"
         if b.unit == "mib" and ours is not None and official is not None:
-            ratio = f"{official - ours:+.1f} MiB more" if official >= ours else f"{ours - official:.1f} MiB less"
+            ratio = (
+                f"{official - ours:+.1f} MiB more" if official >= ours else f"{ours - official:.1f} MiB less"
+            )
         lines.append(f"{b.label:38} {_fmt(official, b.unit):>12} {_fmt(ours, b.unit):>12} {ratio:>22}")
     for n, seconds in sorted(bare.items()):
-        lines.append(f"{f'bare ProcessPoolExecutor({workers}), {n} x 0.25 s':38} {'':>12} {_fmt(seconds, 's'):>12} "
-                     f"{'(physical limit)':>22}")
+        lines.append(
+            f"{f'bare ProcessPoolExecutor({workers}), {n} x 0.25 s':38} {'':>12} {_fmt(seconds, 's'):>12} "
+            f"{'(physical limit)':>22}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="measured runs per benchmark and SDK (default 5)")
-    parser.add_argument("--workers", type=int, default=2, help="durable-mp workers and bare pool size (default 2)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="measured runs per benchmark and SDK (default 5)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="durable-mp workers and bare pool size (default 2)"
+    )
     parser.add_argument("--only", action="append", choices=[b.name for b in BENCHES], help="run only these")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.workers < 1:
@@ -132,8 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not measured: {reason} (install the `bench` extra)")
     benches = [b for b in BENCHES if not args.only or b.name in args.only]
     load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; median of {args.repeat}, workers={args.workers}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; median of {args.repeat}, workers={args.workers}",
+        flush=True,
+    )
     figures = run_all(sdks, benches, args.repeat, lambda text: print(text, flush=True))
     cpu_ns = sorted({b.n for b in benches if b.build is workloads.cpu_map})
     bare = {n: statistics.median(bare_pool(n, args.workers) for _ in range(args.repeat)) for n in cpu_ns}

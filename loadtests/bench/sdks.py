@@ -15,8 +15,11 @@ from typing import Any
 OFFICIAL = "official"
 OURS = "durable-mp"
 MODULES = {
-    OFFICIAL: ("aws_durable_execution_sdk_python", "aws_durable_execution_sdk_python.config",
-               "aws_durable_execution_sdk_python_testing"),
+    OFFICIAL: (
+        "aws_durable_execution_sdk_python",
+        "aws_durable_execution_sdk_python.config",
+        "aws_durable_execution_sdk_python_testing",
+    ),
     OURS: ("durable_mp", "durable_mp.config", "durable_mp.testing"),
 }
 # The official runner deprecates run(timeout=) for execution_timeout=; ours takes the real wait as timeout=.

@@ -73,7 +73,11 @@ def sequential_steps(sdk: Sdk, n: int) -> Any:
 def trivial_map(sdk: Sdk, n: int) -> Any:
     @sdk.durable_execution
     def handler(event: Any, context: Any) -> int:
-        return sum(context.map(list(range(n)), trivial_item, name="trivial", config=sdk.config.MapConfig()).get_results())
+        return sum(
+            context.map(
+                list(range(n)), trivial_item, name="trivial", config=sdk.config.MapConfig()
+            ).get_results()
+        )
 
     return handler
 

@@ -63,7 +63,11 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
         )
         kill_after = sum(line_counts(log).values()) + rng.randint(3, 30)  # lines written, then a random pause
         deadline = time.monotonic() + 20
-        while sum(line_counts(log).values()) < kill_after and proc.poll() is None and time.monotonic() < deadline:
+        while (
+            sum(line_counts(log).values()) < kill_after
+            and proc.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.003)
         time.sleep(rng.uniform(0, 0.01))
         proc.send_signal(signal.SIGKILL)

@@ -18,7 +18,9 @@ from tests.cli.conftest import Cli, target
 def test_success_prints_history_and_result(cli: Cli) -> None:
     code, out, err = cli("run", target("greet"), "--input", '{"name": "Ada"}', "--execution-name", "hello")
     assert code == 0, err
-    lines = [line for line in out.splitlines() if not line.startswith("progress ")]  # under load, progress shows
+    lines = [
+        line for line in out.splitlines() if not line.startswith("progress ")
+    ]  # under load, progress shows
     assert lines[0].split() == ["#", "time", "event", "name", "detail"]
     kinds = [line.split()[2] for line in lines[1:] if line[:1].isdigit()]
     assert kinds == [

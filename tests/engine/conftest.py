@@ -12,8 +12,16 @@ from durable_mp.testing import DurableFunctionTestResult, DurableFunctionTestRun
 
 # Keys whose values change from run to run (clock, request ids, service-assigned ids, stack traces).
 VOLATILE_KEYS = frozenset(
-    {"EventTimestamp", "StartTimestamp", "EndTimestamp", "ScheduledEndTimestamp", "RequestId", "StackTrace",
-     "CallbackId", "DurableExecutionArn"}
+    {
+        "EventTimestamp",
+        "StartTimestamp",
+        "EndTimestamp",
+        "ScheduledEndTimestamp",
+        "RequestId",
+        "StackTrace",
+        "CallbackId",
+        "DurableExecutionArn",
+    }
 )
 
 
@@ -107,8 +115,15 @@ def run() -> Iterator[RunFn]:
     """`run(handler, input=None, functions={name: handler}, timeout=10)` -> Run (the runner is closed after)."""
     runners: list[DurableFunctionTestRunner] = []
 
-    def _run(handler: Any, input: Any = None, *, functions: dict[str, Any] | None = None,
-             durable: dict[str, Any] | None = None, timeout: float = 10, **runner_kw: Any) -> Run:
+    def _run(
+        handler: Any,
+        input: Any = None,
+        *,
+        functions: dict[str, Any] | None = None,
+        durable: dict[str, Any] | None = None,
+        timeout: float = 10,
+        **runner_kw: Any,
+    ) -> Run:
         runner = DurableFunctionTestRunner(handler, skip_time=True, **runner_kw)
         runners.append(runner)
         for name, fn in (functions or {}).items():
@@ -144,12 +159,15 @@ class RecordingClient:
         self.inner = inner
         self.requests = requests
 
-    def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+    def checkpoint(
+        self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         self.requests.append(list(updates))
         return self.inner.checkpoint(execution_arn, checkpoint_token, updates)
 
-    def get_execution_state(self, execution_arn: str, checkpoint_token: str, marker: str | None = None,
-                            max_items: int = 1000) -> dict[str, Any]:
+    def get_execution_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
+    ) -> dict[str, Any]:
         return self.inner.get_execution_state(execution_arn, checkpoint_token, marker, max_items)
 
 

@@ -48,8 +48,14 @@ def test_callback_result_is_the_raw_string_sent(runner_factory: Any) -> None:
     assert ids == [cid, cid]
     events = runner.get_execution_history(arn)["Events"]
     types = [e["EventType"] for e in events]
-    assert types == ["ExecutionStarted", "CallbackStarted", "InvocationCompleted", "CallbackSucceeded",
-                     "InvocationCompleted", "ExecutionSucceeded"]
+    assert types == [
+        "ExecutionStarted",
+        "CallbackStarted",
+        "InvocationCompleted",
+        "CallbackSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     started = events[1]
     assert started["Id"] == root_id(1) and started["Name"] == "approval" and started["SubType"] == "Callback"
     assert started["CallbackStartedDetails"]["CallbackId"] == cid
@@ -84,7 +90,9 @@ def test_callback_options_are_sent_in_seconds(runner_factory: Any) -> None:
     runner = runner_factory(_callback_handler(config))
     arn = runner.run_async()
     cid = runner.wait_for_callback(arn)
-    started = next(e for e in runner.get_execution_history(arn)["Events"] if e["EventType"] == "CallbackStarted")
+    started = next(
+        e for e in runner.get_execution_history(arn)["Events"] if e["EventType"] == "CallbackStarted"
+    )
     assert started["CallbackStartedDetails"]["Timeout"] == 600
     assert started["CallbackStartedDetails"]["HeartbeatTimeout"] == 90
     runner.send_callback_success(cid, "x")
@@ -131,7 +139,8 @@ def test_uncaught_callback_failure_fails_the_execution(runner_factory: Any) -> N
 
 
 def test_code_between_create_and_result_runs_on_every_invocation_and_callback_created_once(
-        runner_factory: Any) -> None:
+    runner_factory: Any,
+) -> None:
     between: list[int] = []
 
     @durable_execution

@@ -33,15 +33,32 @@ def workflow(mode: str) -> Any:
                 raise RuntimeError("once")
             return "ok"
 
-        b = context.step(flaky, name="flaky", config=StepConfig(retry_strategy=create_retry_strategy(
-            RetryStrategyConfig(max_attempts=2, jitter_strategy=JitterStrategy.NONE))))
+        b = context.step(
+            flaky,
+            name="flaky",
+            config=StepConfig(
+                retry_strategy=create_retry_strategy(
+                    RetryStrategyConfig(max_attempts=2, jitter_strategy=JitterStrategy.NONE)
+                )
+            ),
+        )
         context.wait(Duration.from_seconds(2), name="w")
-        c = context.run_in_child_context(lambda ch: [ch.step(lambda _: "x", name="in1"),
-                                                     ch.step(lambda _: "y", name="in2")], name="child")
+        c = context.run_in_child_context(
+            lambda ch: [ch.step(lambda _: "x", name="in1"), ch.step(lambda _: "y", name="in2")], name="child"
+        )
         d = context.map([1, 2, 3], item, name="m", config=MapConfig(executor="threads", max_concurrency=1))
-        e = context.wait_for_condition(lambda s, ctx: s + 1, WaitForConditionConfig(
-            wait_strategy=lambda s, n: WaitForConditionDecision.stop_polling() if s >= 2 else
-            WaitForConditionDecision.continue_waiting(Duration.from_seconds(1)), initial_state=0), name="cond")
+        e = context.wait_for_condition(
+            lambda s, ctx: s + 1,
+            WaitForConditionConfig(
+                wait_strategy=lambda s, n: (
+                    WaitForConditionDecision.stop_polling()
+                    if s >= 2
+                    else WaitForConditionDecision.continue_waiting(Duration.from_seconds(1))
+                ),
+                initial_state=0,
+            ),
+            name="cond",
+        )
         return {"a": a, "b": b, "c": c, "d": d.get_results(), "e": e}
 
     return handler

@@ -31,8 +31,15 @@ def test_child_context_first_run_records_context_and_children(run: Any) -> None:
     inner = r.of(child_id(cid, 1))
     assert [e["EventType"] for e in inner] == ["StepStarted", "StepSucceeded"]
     assert inner[0]["ParentId"] == cid and inner[0]["Name"] == "add"
-    assert r.types() == ["ExecutionStarted", "ContextStarted", "StepStarted", "StepSucceeded", "ContextSucceeded",
-                         "InvocationCompleted", "ExecutionSucceeded"]
+    assert r.types() == [
+        "ExecutionStarted",
+        "ContextStarted",
+        "StepStarted",
+        "StepSucceeded",
+        "ContextSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     ctx_op = r.result.get_context("add_in_child")
     assert [op.name for op in ctx_op.child_operations] == ["add"]
 
@@ -117,7 +124,9 @@ def test_step_error_inside_child_propagates_as_child_context_error(run: Any) -> 
     assert r.result.error.type == "durable_mp.exceptions.ChildContextError"
     failed = r.of(root_id(1))[-1]
     assert failed["EventType"] == "ContextFailed"
-    assert failed["ContextFailedDetails"]["Error"]["Payload"]["ErrorType"] == "durable_mp.exceptions.StepError"
+    assert (
+        failed["ContextFailedDetails"]["Error"]["Payload"]["ErrorType"] == "durable_mp.exceptions.StepError"
+    )
 
 
 def test_nested_children_use_nested_ids(run: Any) -> None:
@@ -148,7 +157,9 @@ def test_big_child_result_replays_children_and_returns_the_same_value(run: Any) 
     def handler(event: Any, context: DurableContext) -> Any:
         def body(ctx: DurableContext) -> str:
             bodies.append(1)
-            parts = [ctx.step(lambda _, i=i: steps.append(i) or ("x" * 100_000), name=f"part{i}") for i in range(3)]
+            parts = [
+                ctx.step(lambda _, i=i: steps.append(i) or ("x" * 100_000), name=f"part{i}") for i in range(3)
+            ]
             return "".join(parts)
 
         big = context.run_in_child_context(body, name="big")
@@ -170,9 +181,13 @@ def test_big_child_result_replays_children_and_returns_the_same_value(run: Any) 
 def test_big_child_result_uses_summary_generator(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return len(context.run_in_child_context(
-            lambda ctx: "y" * 300_000, name="big",
-            config=ChildConfig(summary_generator=lambda v: f"summary of {len(v)}")))
+        return len(
+            context.run_in_child_context(
+                lambda ctx: "y" * 300_000,
+                name="big",
+                config=ChildConfig(summary_generator=lambda v: f"summary of {len(v)}"),
+            )
+        )
 
     recorded = Recorded(handler)
     r = run(recorded)

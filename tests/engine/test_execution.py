@@ -23,8 +23,12 @@ LIMIT = 6 * 1024 * 1024 - 50
 class FakeClient:
     """A DurableServiceClient: records calls, serves state pages, acknowledges checkpoints."""
 
-    def __init__(self, pages: dict[str, dict[str, Any]] | None = None,
-                 checkpoint_errors: list[ServiceError] | None = None, revoke: bool = False) -> None:
+    def __init__(
+        self,
+        pages: dict[str, dict[str, Any]] | None = None,
+        checkpoint_errors: list[ServiceError] | None = None,
+        revoke: bool = False,
+    ) -> None:
         self.pages = pages or {}
         self.state_calls: list[tuple[str, str, str | None, int]] = []
         self.requests: list[tuple[str, list[dict[str, Any]]]] = []
@@ -32,7 +36,9 @@ class FakeClient:
         self.revoke = revoke
         self.n = 0
 
-    def checkpoint(self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+    def checkpoint(
+        self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         if self.checkpoint_errors:
             raise self.checkpoint_errors.pop(0)
         self.requests.append((checkpoint_token, updates))
@@ -40,8 +46,9 @@ class FakeClient:
         token = None if self.revoke else f"token-{self.n}"
         return {"CheckpointToken": token, "NewExecutionState": {"Operations": [], "NextMarker": None}}
 
-    def get_execution_state(self, execution_arn: str, checkpoint_token: str, marker: str | None = None,
-                            max_items: int = 1000) -> dict[str, Any]:
+    def get_execution_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
+    ) -> dict[str, Any]:
         self.state_calls.append((execution_arn, checkpoint_token, marker, max_items))
         page = self.pages[marker or ""]
         if isinstance(page, Exception):
@@ -63,19 +70,34 @@ class Ctx:
 
 def execution_op(payload: str | None = '{"k": 1}') -> dict[str, Any]:
     details = {} if payload is None else {"InputPayload": payload}
-    return {"Id": "exec-id", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1_700_000_000_000,
-            "ExecutionDetails": details}
+    return {
+        "Id": "exec-id",
+        "Type": "EXECUTION",
+        "Status": "STARTED",
+        "StartTimestamp": 1_700_000_000_000,
+        "ExecutionDetails": details,
+    }
 
 
 def step_op(n: int, result: str) -> dict[str, Any]:
-    return {"Id": root_id(n), "Type": "STEP", "SubType": "Step", "Name": f"s{n}", "Status": "SUCCEEDED",
-            "StartTimestamp": 1_700_000_000_000, "EndTimestamp": 1_700_000_000_001,
-            "StepDetails": {"Attempt": 1, "Result": result}}
+    return {
+        "Id": root_id(n),
+        "Type": "STEP",
+        "SubType": "Step",
+        "Name": f"s{n}",
+        "Status": "SUCCEEDED",
+        "StartTimestamp": 1_700_000_000_000,
+        "EndTimestamp": 1_700_000_000_001,
+        "StepDetails": {"Attempt": 1, "Result": result},
+    }
 
 
 def event(ops: list[dict[str, Any]], marker: str | None = None) -> dict[str, Any]:
-    return {"DurableExecutionArn": ARN, "CheckpointToken": "token-0",
-            "InitialExecutionState": {"Operations": ops, "NextMarker": marker or ""}}
+    return {
+        "DurableExecutionArn": ARN,
+        "CheckpointToken": "token-0",
+        "InitialExecutionState": {"Operations": ops, "NextMarker": marker or ""},
+    }
 
 
 @durable_execution
@@ -96,7 +118,8 @@ def test_missing_key_raises_execution_error_naming_it(missing: str) -> None:
 
 @pytest.mark.parametrize("missing", ["DurableExecutionArn", "CheckpointToken"])
 def test_lambda_entry_point_validates_the_event_before_anything_else(
-        missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The plain Lambda entry (`handler(event, context)`) must name the missing key too, whatever the
     environment: no boto3 client (which needs a region) should be built for an event that is refused."""
     for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
@@ -115,10 +138,14 @@ def test_non_object_event_raises_execution_error(bad: Any) -> None:
 
 def test_input_payload_becomes_the_event_and_empty_means_empty_dict() -> None:
     assert echo.durable_invoke(event([execution_op('{"k": 1}')]), Ctx(), FakeClient()) == {
-        "Status": "SUCCEEDED", "Result": '{"k": 1}'}
+        "Status": "SUCCEEDED",
+        "Result": '{"k": 1}',
+    }
     for payload in (None, "", "  "):
         assert echo.durable_invoke(event([execution_op(payload)]), Ctx(), FakeClient()) == {
-            "Status": "SUCCEEDED", "Result": "{}"}
+            "Status": "SUCCEEDED",
+            "Result": "{}",
+        }
 
 
 def test_missing_initial_execution_state_is_allowed() -> None:
@@ -136,10 +163,12 @@ def test_state_is_paged_with_next_marker_and_replayed() -> None:
     def handler(event: Any, context: DurableContext) -> Any:
         return [context.step(lambda _, i=i: calls.append(i) or i, name=f"s{i}") for i in (1, 2, 3)]
 
-    client = FakeClient(pages={
-        "m1": {"Operations": [step_op(2, "20")], "NextMarker": "m2"},
-        "m2": {"Operations": [step_op(3, "30")], "NextMarker": None},
-    })
+    client = FakeClient(
+        pages={
+            "m1": {"Operations": [step_op(2, "20")], "NextMarker": "m2"},
+            "m2": {"Operations": [step_op(3, "30")], "NextMarker": None},
+        }
+    )
     out = handler.durable_invoke(event([execution_op(), step_op(1, "10")], marker="m1"), Ctx(), client)
     assert out == {"Status": "SUCCEEDED", "Result": "[10, 20, 30]"}
     assert calls == []
@@ -175,10 +204,14 @@ def test_user_exception_gives_failed_output_with_error_object_shape() -> None:
         raise OrderRejected("order 7 rejected")
 
     assert builtin.durable_invoke(event([execution_op()]), Ctx(), FakeClient()) == {
-        "Status": "FAILED", "Error": {"ErrorMessage": "bad value", "ErrorType": "ValueError"}}
+        "Status": "FAILED",
+        "Error": {"ErrorMessage": "bad value", "ErrorType": "ValueError"},
+    }
     out = custom.durable_invoke(event([execution_op()]), Ctx(), FakeClient())
-    assert out == {"Status": "FAILED", "Error": {
-        "ErrorMessage": "order 7 rejected", "ErrorType": f"{__name__}.OrderRejected"}}
+    assert out == {
+        "Status": "FAILED",
+        "Error": {"ErrorMessage": "order 7 rejected", "ErrorType": f"{__name__}.OrderRejected"},
+    }
 
 
 def test_suspension_gives_pending_output_after_flushing() -> None:
@@ -191,7 +224,10 @@ def test_suspension_gives_pending_output_after_flushing() -> None:
     out = handler.durable_invoke(event([execution_op()]), Ctx(), client)
     assert out == {"Status": "PENDING"}
     assert [(u["Type"], u["Action"]) for u in client.updates] == [
-        ("STEP", "START"), ("STEP", "SUCCEED"), ("WAIT", "START")]
+        ("STEP", "START"),
+        ("STEP", "SUCCEED"),
+        ("WAIT", "START"),
+    ]
     assert client.updates[2]["WaitOptions"] == {"WaitSeconds": 10}
     # each request used the token returned by the previous one
     assert [t for t, _ in client.requests] == [f"token-{i}" for i in range(len(client.requests))]
@@ -218,7 +254,7 @@ def test_result_over_6mb_is_checkpointed_and_returned_empty() -> None:
     assert out == {"Status": "SUCCEEDED", "Result": ""}
     (update,) = client.updates
     assert update["Type"] == "EXECUTION" and update["Action"] == "SUCCEED"
-    assert update["Id"].startswith("execution-result-") and update["Id"][len("execution-result-"):].isdigit()
+    assert update["Id"].startswith("execution-result-") and update["Id"][len("execution-result-") :].isdigit()
     assert update["Payload"] == json.dumps("x" * (LIMIT - 1))
 
 

@@ -153,8 +153,11 @@ def test_uuid_differs_by_position_and_now_is_the_execution_start(run: Any) -> No
 def test_get_original_input(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return [context.get_original_input(), context.get_original_input_raw(),
-                context.run_in_child_context(lambda c: c.get_original_input(), name="c")]
+        return [
+            context.get_original_input(),
+            context.get_original_input_raw(),
+            context.run_in_child_context(lambda c: c.get_original_input(), name="c"),
+        ]
 
     r = run(handler, {"order": 7})
     assert r.value == [{"order": 7}, '{"order": 7}', {"order": 7}]
@@ -178,7 +181,9 @@ def test_cancel_wait_lets_the_waiting_branch_continue(run: Any) -> None:
             ctx.cancel_wait(long_id)
             return "cancelled"
 
-        return context.parallel([long_waiter, canceller], config=ParallelConfig(executor="threads")).get_results()
+        return context.parallel(
+            [long_waiter, canceller], config=ParallelConfig(executor="threads")
+        ).get_results()
 
     # the wait is cancelled by a sibling branch while the long waiter is suspended in the same invocation
     r = run(handler, timeout=3)
@@ -225,14 +230,18 @@ def test_typed_ids_accept_real_values(runner_factory: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         cb = context.create_callback(name="cb")
-        return [str(ExecutionArn(context.state.execution_arn).function_name), str(CallbackId(cb.callback_id)),
-                str(OperationId(cb.operation_id))]
+        return [
+            str(ExecutionArn(context.state.execution_arn).function_name),
+            str(CallbackId(cb.callback_id)),
+            str(OperationId(cb.operation_id)),
+        ]
 
     runner = runner_factory(handler)
     arn = runner.run_async()
     result = runner.wait_for_result(arn, timeout=10)
-    cid = next(e for e in runner.get_execution_history(arn)["Events"]
-               if e["EventType"] == "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
+    cid = next(e for e in runner.get_execution_history(arn)["Events"] if e["EventType"] == "CallbackStarted")[
+        "CallbackStartedDetails"
+    ]["CallbackId"]
     assert result.result_value == ["test-function", cid, root_id(1)]
     parsed = ExecutionArn(arn)
     assert parsed.function_name == "test-function" and parsed.region == "us-east-1"

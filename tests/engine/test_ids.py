@@ -41,7 +41,9 @@ def branch_step(ctx: DurableContext) -> int:
 def test_map_item_and_inner_step_ids(run: Any, executor: str, nesting: NestingType) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.map([1, 2], item_step, config=MapConfig(executor=executor, nesting_type=nesting)).get_results()
+        return context.map(
+            [1, 2], item_step, config=MapConfig(executor=executor, nesting_type=nesting)
+        ).get_results()
 
     r = run(handler)
     assert r.value == [1, 2]
@@ -59,7 +61,9 @@ def test_map_item_and_inner_step_ids(run: Any, executor: str, nesting: NestingTy
 def test_parallel_branch_ids(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.parallel([branch_step, branch_step], config=ParallelConfig(executor=executor)).get_results()
+        return context.parallel(
+            [branch_step, branch_step], config=ParallelConfig(executor=executor)
+        ).get_results()
 
     r = run(handler)
     assert r.value == [1, 1]
@@ -101,8 +105,13 @@ def test_every_context_method_consumes_exactly_one_slot(runner_factory: Any) -> 
         context.run_in_child_context(lambda c: c.step(lambda _: 1, name="in"), name="op5")
         context.map([1], item_step, name="op6", config=MapConfig(executor="threads"))
         context.parallel([branch_step], name="op7", config=ParallelConfig(executor="threads"))
-        context.wait_for_condition(lambda s, c: s, WaitForConditionConfig(
-            wait_strategy=lambda s, a: WaitForConditionDecision.stop_polling(), initial_state=1), name="op8")
+        context.wait_for_condition(
+            lambda s, c: s,
+            WaitForConditionConfig(
+                wait_strategy=lambda s, a: WaitForConditionDecision.stop_polling(), initial_state=1
+            ),
+            name="op8",
+        )
         context.wait_for_callback(lambda cid, c: None, name="op9")
         context.step(lambda _: 1, name="op10")
         return cb.callback_id

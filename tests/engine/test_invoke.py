@@ -106,8 +106,16 @@ def test_invoke_tenant_id_is_sent_in_chained_invoke_options(run: Any) -> None:
     r = run(recorded, functions={"plain": lambda e, c: e + 1})
     assert r.value == 2
     start = [u for u in recorded.updates if u["Type"] == "CHAINED_INVOKE" and u["Action"] == "START"]
-    assert start == [{"Id": root_id(1), "Type": "CHAINED_INVOKE", "Action": "START", "SubType": "ChainedInvoke",
-                      "Payload": "1", "ChainedInvokeOptions": {"FunctionName": "plain", "TenantId": "tenant-7"}}]
+    assert start == [
+        {
+            "Id": root_id(1),
+            "Type": "CHAINED_INVOKE",
+            "Action": "START",
+            "SubType": "ChainedInvoke",
+            "Payload": "1",
+            "ChainedInvokeOptions": {"FunctionName": "plain", "TenantId": "tenant-7"},
+        }
+    ]
 
 
 class _Upper(SerDes[str]):
@@ -121,7 +129,9 @@ class _Upper(SerDes[str]):
 def test_invoke_uses_payload_and_result_serdes(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.invoke("echo", "hi", config=InvokeConfig(serdes_payload=_Upper(), serdes_result=_Upper()))
+        return context.invoke(
+            "echo", "hi", config=InvokeConfig(serdes_payload=_Upper(), serdes_result=_Upper())
+        )
 
     r = run(handler, functions={"echo": lambda e, c: e})
     assert r.value == 'got:"HI"'

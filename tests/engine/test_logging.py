@@ -24,8 +24,9 @@ def _workflow(**options: Any) -> Any:
         context.step(lambda sc: sc.logger.info("in step") or 1, name="s")
         context.wait(Duration.from_seconds(1), name="w1")
         context.logger.info("middle")
-        context.run_in_child_context(lambda c: c.logger.info("in child") or c.wait(Duration.from_seconds(1)),
-                                     name="child")
+        context.run_in_child_context(
+            lambda c: c.logger.info("in child") or c.wait(Duration.from_seconds(1)), name="child"
+        )
         context.logger.info("end")
         return "ok"
 
@@ -44,8 +45,17 @@ def test_log_during_replay_logs_every_invocation(run: Any, caplog: pytest.LogCap
     caplog.set_level(logging.INFO)
     r = run(_workflow(log_during_replay=True))
     assert r.value == "ok"
-    assert _messages(caplog) == ["start", "in step", "start", "middle", "in child",
-                                 "start", "middle", "in child", "end"]
+    assert _messages(caplog) == [
+        "start",
+        "in step",
+        "start",
+        "middle",
+        "in child",
+        "start",
+        "middle",
+        "in child",
+        "end",
+    ]
 
 
 def test_step_logger_carries_operation_fields(run: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -70,7 +80,9 @@ def log_item(ctx: DurableContext, item: int, index: int, items: Any) -> int:
 
 
 @pytest.mark.parametrize("executor", ["threads", "inline"])
-def test_logger_silent_on_replay_inside_map_items(run: Any, caplog: pytest.LogCaptureFixture, executor: str) -> None:
+def test_logger_silent_on_replay_inside_map_items(
+    run: Any, caplog: pytest.LogCaptureFixture, executor: str
+) -> None:
     caplog.set_level(logging.INFO)
 
     @durable_execution

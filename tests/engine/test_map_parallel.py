@@ -187,8 +187,13 @@ def test_map_item_namer(run: Any, executor: str) -> None:
 def test_map_empty_inputs(run: Any, executor: str) -> None:
     r = run(map_handler([], double, executor=executor))
     assert r.status == "SUCCEEDED", r.result.error
-    assert r.value == {"results": [], "statuses": [], "reason": "ALL_COMPLETED", "errors": [],
-                       "counts": [0, 0, 0, 0]}
+    assert r.value == {
+        "results": [],
+        "statuses": [],
+        "reason": "ALL_COMPLETED",
+        "errors": [],
+        "counts": [0, 0, 0, 0],
+    }
     assert [e["EventType"] for e in r.of(root_id(1))] == ["ContextStarted", "ContextSucceeded"]
 
 
@@ -217,10 +222,15 @@ def test_map_validation_happens_before_any_checkpoint(run: Any, executor: str) -
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        for make in (lambda: context.map([1, 2], double, config=MapConfig(
-                         executor=executor, completion_config=CompletionConfig(min_successful=3))),
-                     lambda: context.map("abc", double, config=MapConfig(executor=executor)),  # type: ignore[arg-type]
-                     lambda: context.map([1], "not callable", config=MapConfig(executor=executor))):  # type: ignore[arg-type]
+        for make in (
+            lambda: context.map(
+                [1, 2],
+                double,
+                config=MapConfig(executor=executor, completion_config=CompletionConfig(min_successful=3)),
+            ),
+            lambda: context.map("abc", double, config=MapConfig(executor=executor)),  # type: ignore[arg-type]
+            lambda: context.map([1], "not callable", config=MapConfig(executor=executor)),
+        ):  # type: ignore[arg-type]
             try:
                 make()
             except ValidationError as exc:
@@ -262,7 +272,9 @@ def test_map_max_concurrency_one_runs_items_in_index_order(run: Any, executor: s
     r = run(map_handler(list(range(5)), double, executor=executor, max_concurrency=1))
     assert r.value["results"] == [0, 2, 4, 6, 8]
     m = root_id(1)
-    starts = [e["Id"] for e in r.events if e["EventType"] == "ContextStarted" and e.get("SubType") == "MapIteration"]
+    starts = [
+        e["Id"] for e in r.events if e["EventType"] == "ContextStarted" and e.get("SubType") == "MapIteration"
+    ]
     assert starts == [item_id(m, i) for i in range(5)]
     assert _max_in_flight(r.events, "MapIteration") == 1
 
@@ -294,8 +306,11 @@ def test_map_error_raised_directly_in_item_is_recorded_with_its_type(run: Any, e
 
 
 def test_map_all_completed_runs_everything_despite_failures(run: Any, executor: str) -> None:
-    r = run(map_handler([1, 2, 3, 4], fail_odd, executor=executor,
-                        completion_config=CompletionConfig.all_completed()))
+    r = run(
+        map_handler(
+            [1, 2, 3, 4], fail_odd, executor=executor, completion_config=CompletionConfig.all_completed()
+        )
+    )
     v = r.value
     assert v["reason"] == "ALL_COMPLETED"
     assert v["results"] == [2, 4]
@@ -304,8 +319,15 @@ def test_map_all_completed_runs_everything_despite_failures(run: Any, executor: 
 
 
 def test_map_tolerated_failure_count_exceeded(run: Any, executor: str) -> None:
-    r = run(map_handler([1, 3, 2, 4, 6], fail_odd, executor=executor, max_concurrency=1,
-                        completion_config=CompletionConfig(tolerated_failure_count=1)))
+    r = run(
+        map_handler(
+            [1, 3, 2, 4, 6],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(tolerated_failure_count=1),
+        )
+    )
     v = r.value
     assert v["reason"] == "FAILURE_TOLERANCE_EXCEEDED"
     assert v["statuses"] == [[0, "FAILED"], [1, "FAILED"]]
@@ -313,16 +335,30 @@ def test_map_tolerated_failure_count_exceeded(run: Any, executor: str) -> None:
 
 def test_map_tolerated_failure_percentage_counts_all_items(run: Any, executor: str) -> None:
     # 1 failure of 4 items = 25% <= 30%: tolerated; a second one (50%) exceeds it
-    r = run(map_handler([2, 1, 4, 3, 6], fail_odd, executor=executor, max_concurrency=1,
-                        completion_config=CompletionConfig(tolerated_failure_percentage=30)))
+    r = run(
+        map_handler(
+            [2, 1, 4, 3, 6],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(tolerated_failure_percentage=30),
+        )
+    )
     v = r.value
     assert v["reason"] == "FAILURE_TOLERANCE_EXCEEDED"
     assert len(v["statuses"]) == 4
 
 
 def test_map_min_successful_reached_leaves_the_rest_out(run: Any, executor: str) -> None:
-    r = run(map_handler([2, 4, 6, 8], fail_odd, executor=executor, max_concurrency=1,
-                        completion_config=CompletionConfig(min_successful=2)))
+    r = run(
+        map_handler(
+            [2, 4, 6, 8],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(min_successful=2),
+        )
+    )
     v = r.value
     assert v["reason"] == "MIN_SUCCESSFUL_REACHED"
     assert v["statuses"] == [[0, "SUCCEEDED"], [1, "SUCCEEDED"]]
@@ -330,8 +366,15 @@ def test_map_min_successful_reached_leaves_the_rest_out(run: Any, executor: str)
 
 
 def test_map_min_successful_reached_by_last_item_is_all_completed(run: Any, executor: str) -> None:
-    r = run(map_handler([1, 2, 4], fail_odd, executor=executor, max_concurrency=1,
-                        completion_config=CompletionConfig(min_successful=2, tolerated_failure_count=1)))
+    r = run(
+        map_handler(
+            [1, 2, 4],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(min_successful=2, tolerated_failure_count=1),
+        )
+    )
     assert r.value["reason"] == "ALL_COMPLETED"
     assert r.value["results"] == [2, 4]
 
@@ -339,8 +382,11 @@ def test_map_min_successful_reached_by_last_item_is_all_completed(run: Any, exec
 def test_throw_if_error_raises_child_context_error(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.map([1, 2], fail_odd, config=MapConfig(
-            executor=executor, completion_config=CompletionConfig.all_completed()))
+        result = context.map(
+            [1, 2],
+            fail_odd,
+            config=MapConfig(executor=executor, completion_config=CompletionConfig.all_completed()),
+        )
         try:
             result.throw_if_error()
         except ChildContextError as exc:
@@ -372,8 +418,12 @@ def test_flat_nesting_failure_and_replay(run: Any, executor: str, tmp_path: Path
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         items = [(str(log), i) for i in range(3)]
-        result = context.map(items, wait_then_step, name="m", config=MapConfig(
-            executor=executor, nesting_type=NestingType.FLAT))
+        result = context.map(
+            items,
+            wait_then_step,
+            name="m",
+            config=MapConfig(executor=executor, nesting_type=NestingType.FLAT),
+        )
         return summary(result)
 
     r = run(handler)
@@ -386,7 +436,8 @@ def test_flat_nesting_failure_and_replay(run: Any, executor: str, tmp_path: Path
 
 
 def test_suspension_inside_items_suspends_the_map_and_resumes_without_rerunning_steps(
-        run: Any, executor: str, tmp_path: Path) -> None:
+    run: Any, executor: str, tmp_path: Path
+) -> None:
     log = tmp_path / "log"
 
     @durable_execution
@@ -413,8 +464,11 @@ def test_suspension_with_max_concurrency_keeps_slot(run: Any, executor: str, tmp
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         items = [(str(log), i) for i in range(3)]
-        return summary(context.map(items, wait_then_step, name="m",
-                                   config=MapConfig(executor=executor, max_concurrency=1)))
+        return summary(
+            context.map(
+                items, wait_then_step, name="m", config=MapConfig(executor=executor, max_concurrency=1)
+            )
+        )
 
     r = run(handler)
     assert r.value["results"] == [100, 101, 102]
@@ -427,8 +481,9 @@ def test_completed_map_is_not_run_again_on_replay(run: Any, executor: str, tmp_p
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.map([(str(log), i) for i in range(3)], double_counted, name="m",
-                             config=MapConfig(executor=executor))
+        result = context.map(
+            [(str(log), i) for i in range(3)], double_counted, name="m", config=MapConfig(executor=executor)
+        )
         context.wait(Duration.from_seconds(1), name="w")
         return result.get_results()
 
@@ -442,7 +497,9 @@ def test_map_in_child_context_and_steps_after(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         def body(ctx: DurableContext) -> Any:
-            return ctx.map([5, 6], double, name="inner-map", config=MapConfig(executor=executor)).get_results()
+            return ctx.map(
+                [5, 6], double, name="inner-map", config=MapConfig(executor=executor)
+            ).get_results()
 
         v = context.run_in_child_context(body, name="c")
         return v + [context.step(lambda _: "tail", name="tail")]
@@ -462,8 +519,11 @@ def test_map_in_child_context_and_steps_after(run: Any, executor: str) -> None:
 def test_parallel_branches_named_and_results(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.parallel([branch_a, ParallelBranch(branch_b, "bee"), decorated_branch(41)], name="p",
-                                  config=ParallelConfig(executor=executor))
+        result = context.parallel(
+            [branch_a, ParallelBranch(branch_b, "bee"), decorated_branch(41)],
+            name="p",
+            config=ParallelConfig(executor=executor),
+        )
         return summary(result)
 
     r = run(handler)
@@ -480,8 +540,11 @@ def test_parallel_branches_named_and_results(run: Any, executor: str) -> None:
 def test_parallel_default_all_successful_stops_at_first_failure(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.parallel([branch_a, branch_fail, branch_b],
-                                        config=ParallelConfig(executor=executor, max_concurrency=1)))
+        return summary(
+            context.parallel(
+                [branch_a, branch_fail, branch_b], config=ParallelConfig(executor=executor, max_concurrency=1)
+            )
+        )
 
     r = run(handler)
     v = r.value
@@ -493,8 +556,16 @@ def test_parallel_default_all_successful_stops_at_first_failure(run: Any, execut
 def test_parallel_first_successful(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.parallel([branch_fail, branch_a, branch_b], config=ParallelConfig(
-            executor=executor, max_concurrency=1, completion_config=CompletionConfig.first_successful())))
+        return summary(
+            context.parallel(
+                [branch_fail, branch_a, branch_b],
+                config=ParallelConfig(
+                    executor=executor,
+                    max_concurrency=1,
+                    completion_config=CompletionConfig.first_successful(),
+                ),
+            )
+        )
 
     r = run(handler)
     v = r.value
@@ -521,14 +592,35 @@ def test_parallel_refuses_non_callable_branch(run: Any, executor: str) -> None:
 def _workflow(executor: str, log: str, max_concurrency: int | None) -> Any:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        a = context.map([(log, i) for i in range(3)], wait_then_step, name="m",
-                        config=MapConfig(executor=executor, max_concurrency=max_concurrency))
-        b = context.map([1, 2, 3, 4], fail_odd, name="f", config=MapConfig(
-            executor=executor, max_concurrency=max_concurrency, completion_config=CompletionConfig.all_completed()))
-        c = context.parallel([branch_a, branch_b], name="p", config=ParallelConfig(
-            executor=executor, max_concurrency=max_concurrency))
-        d = context.map([1, 2], double, name="flat", config=MapConfig(
-            executor=executor, max_concurrency=max_concurrency, nesting_type=NestingType.FLAT))
+        a = context.map(
+            [(log, i) for i in range(3)],
+            wait_then_step,
+            name="m",
+            config=MapConfig(executor=executor, max_concurrency=max_concurrency),
+        )
+        b = context.map(
+            [1, 2, 3, 4],
+            fail_odd,
+            name="f",
+            config=MapConfig(
+                executor=executor,
+                max_concurrency=max_concurrency,
+                completion_config=CompletionConfig.all_completed(),
+            ),
+        )
+        c = context.parallel(
+            [branch_a, branch_b],
+            name="p",
+            config=ParallelConfig(executor=executor, max_concurrency=max_concurrency),
+        )
+        d = context.map(
+            [1, 2],
+            double,
+            name="flat",
+            config=MapConfig(
+                executor=executor, max_concurrency=max_concurrency, nesting_type=NestingType.FLAT
+            ),
+        )
         return [summary(x) for x in (a, b, c, d)]
 
     return handler
@@ -577,8 +669,11 @@ def slow_wait(ctx: DurableContext) -> str:
 def test_items_running_at_completion_are_reported_started(run: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.parallel([slow_wait, quick], name="p", config=ParallelConfig(
-            executor=executor, completion_config=CompletionConfig.first_successful()))
+        result = context.parallel(
+            [slow_wait, quick],
+            name="p",
+            config=ParallelConfig(executor=executor, completion_config=CompletionConfig.first_successful()),
+        )
         context.wait(Duration.from_seconds(1), name="after")
         return summary(result)
 
@@ -596,8 +691,14 @@ def test_failure_in_earlier_invocation_counts_on_resume(run: Any, executor: str,
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.map([(str(log), 1), (str(log), 2)], fail_then_wait, name="m", config=MapConfig(
-            executor=executor, completion_config=CompletionConfig(tolerated_failure_count=1)))
+        result = context.map(
+            [(str(log), 1), (str(log), 2)],
+            fail_then_wait,
+            name="m",
+            config=MapConfig(
+                executor=executor, completion_config=CompletionConfig(tolerated_failure_count=1)
+            ),
+        )
         return summary(result)
 
     r = run(handler)
@@ -611,8 +712,11 @@ def test_failure_in_earlier_invocation_counts_on_resume(run: Any, executor: str,
 def fail_then_wait(ctx: DurableContext, item: tuple[str, int], index: int, items: Any) -> int:
     path, value = item
     if index == 0:
-        return ctx.step(lambda _: touch(path, "fail0") or (_ for _ in ()).throw(ValueError("first")), name="f",
-                        config=NO_RETRY)
+        return ctx.step(
+            lambda _: touch(path, "fail0") or (_ for _ in ()).throw(ValueError("first")),
+            name="f",
+            config=NO_RETRY,
+        )
     ctx.wait(Duration.from_seconds(5), name="w")
     return value
 
@@ -626,7 +730,9 @@ def flaky_step_item(ctx: DurableContext, item: tuple[str, int], index: int, item
             raise RuntimeError("transient")
         return value
 
-    return ctx.step(body, name="flaky", config=StepConfig(retry_strategy=RetryPresets.fixed(Duration.from_seconds(2))))
+    return ctx.step(
+        body, name="flaky", config=StepConfig(retry_strategy=RetryPresets.fixed(Duration.from_seconds(2)))
+    )
 
 
 def test_step_retries_inside_items(run: Any, executor: str, tmp_path: Path) -> None:
@@ -634,8 +740,11 @@ def test_step_retries_inside_items(run: Any, executor: str, tmp_path: Path) -> N
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.map([(str(log), 7), (str(log), 8)], flaky_step_item, name="m",
-                                   config=MapConfig(executor=executor)))
+        return summary(
+            context.map(
+                [(str(log), 7), (str(log), 8)], flaky_step_item, name="m", config=MapConfig(executor=executor)
+            )
+        )
 
     r = run(handler)
     assert r.status == "SUCCEEDED", r.result.error
@@ -650,7 +759,9 @@ def callback_item(ctx: DurableContext, item: str, index: int, items: Any) -> str
 def test_callbacks_inside_items(runner_factory: Any, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.map(["x", "y"], callback_item, name="m", config=MapConfig(executor=executor)).get_results()
+        return context.map(
+            ["x", "y"], callback_item, name="m", config=MapConfig(executor=executor)
+        ).get_results()
 
     runner = runner_factory(handler)
     arn = runner.run_async()
@@ -674,8 +785,12 @@ def test_big_item_and_batch_results_replay_children(run: Any, executor: str, tmp
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.map([(str(log), 200_000), (str(log), 200_000)], big_item, name="m",
-                             config=MapConfig(executor=executor))
+        result = context.map(
+            [(str(log), 200_000), (str(log), 200_000)],
+            big_item,
+            name="m",
+            config=MapConfig(executor=executor),
+        )
         total = sum(len(x) for x in result.get_results())
         seen.append(total)
         context.wait(Duration.from_seconds(1), name="after")
@@ -695,7 +810,9 @@ def nested_map_item(ctx: DurableContext, item: int, index: int, items: Any) -> l
 
 
 def nested_process_map_item(ctx: DurableContext, item: int, index: int, items: Any) -> list[int]:
-    return ctx.map([item, item + 1], double, name="inner", config=MapConfig(executor="processes")).get_results()
+    return ctx.map(
+        [item, item + 1], double, name="inner", config=MapConfig(executor="processes")
+    ).get_results()
 
 
 def test_nested_map_inside_items(run: Any, executor: str) -> None:
@@ -716,12 +833,26 @@ def test_custom_completion_decision(run: Any, executor: str) -> None:
             return complete_batch(CompletionOutcome.FAILED)
         return complete_batch() if status.success_count >= 2 else continue_batch()
 
-    ok = run(map_handler([2, 4, 6], fail_odd, executor=executor, max_concurrency=1,
-                         completion_config=CompletionConfig(should_complete=two_done)))
+    ok = run(
+        map_handler(
+            [2, 4, 6],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(should_complete=two_done),
+        )
+    )
     assert ok.value["reason"] == "CUSTOM_COMPLETION_SUCCEEDED"
     assert len(ok.value["statuses"]) == 2
-    bad = run(map_handler([2, 3, 6], fail_odd, executor=executor, max_concurrency=1,
-                          completion_config=CompletionConfig(should_complete=two_done)))
+    bad = run(
+        map_handler(
+            [2, 3, 6],
+            fail_odd,
+            executor=executor,
+            max_concurrency=1,
+            completion_config=CompletionConfig(should_complete=two_done),
+        )
+    )
     assert bad.value["reason"] == "CUSTOM_COMPLETION_FAILED"
 
 
@@ -771,8 +902,14 @@ def test_process_maps_inside_concurrent_thread_branches() -> None:
     import sys
 
     root = str(Path(__file__).resolve().parents[2])
-    proc = subprocess.run([sys.executable, "-c", _NESTED_PROCESS_MAPS], cwd=root, capture_output=True, text=True,
-                          timeout=90, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _NESTED_PROCESS_MAPS],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1])["results"] == [[2, 4], [20, 22]]
 
@@ -780,8 +917,11 @@ def test_process_maps_inside_concurrent_thread_branches() -> None:
 def at_most_once_item(ctx: DurableContext, item: int, index: int, items: Any) -> int:
     from durable_mp.config import StepSemantics
 
-    return ctx.step(lambda _: item * 3, name="once",
-                    config=StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY))
+    return ctx.step(
+        lambda _: item * 3,
+        name="once",
+        config=StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY),
+    )
 
 
 def test_at_most_once_steps_inside_items(run: Any, executor: str) -> None:
@@ -804,8 +944,11 @@ def test_worker_crash_reruns_the_item_on_a_fresh_worker(run: Any, tmp_path: Path
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.map([(log, 1), (log, 2)], crash_once_item, name="m",
-                                   config=MapConfig(executor="processes")))
+        return summary(
+            context.map(
+                [(log, 1), (log, 2)], crash_once_item, name="m", config=MapConfig(executor="processes")
+            )
+        )
 
     r = run(handler)
     assert r.status == "SUCCEEDED", r.result.error
@@ -824,16 +967,20 @@ def always_crash_item(ctx: DurableContext, item: int, index: int, items: Any) ->
 def test_worker_crashing_every_time_fails_the_item_with_worker_crashed(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.map([1, 2], always_crash_item, name="m", config=MapConfig(
-            executor="processes", completion_config=CompletionConfig.all_completed())))
+        return summary(
+            context.map(
+                [1, 2],
+                always_crash_item,
+                name="m",
+                config=MapConfig(executor="processes", completion_config=CompletionConfig.all_completed()),
+            )
+        )
 
     r = run(handler)
     assert r.status == "SUCCEEDED", r.result.error
     assert r.value["statuses"] == [[0, "FAILED"], [1, "SUCCEEDED"]]
     assert r.value["errors"][0][0] == "durable_mp.exceptions.WorkerCrashed"
     assert "exit code 9" in r.value["errors"][0][1] or "9" in r.value["errors"][0][1]
-
-
 
 
 def renaming_item(ctx: DurableContext, item: tuple[str, int], index: int, items: Any) -> int:
@@ -851,7 +998,9 @@ def test_non_determinism_inside_an_item_fails_the_execution(run: Any, executor: 
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return summary(context.map([(marker, 1)], renaming_item, name="m", config=MapConfig(executor=executor)))
+        return summary(
+            context.map([(marker, 1)], renaming_item, name="m", config=MapConfig(executor=executor))
+        )
 
     r = run(handler)
     assert r.status == "FAILED"
@@ -864,8 +1013,16 @@ def test_flat_failed_items_replay_to_the_same_batch_result(run: Any, executor: s
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        result = context.map([1, 2, 3], fail_odd, name="m", config=MapConfig(
-            executor=executor, nesting_type=NestingType.FLAT, completion_config=CompletionConfig.all_completed()))
+        result = context.map(
+            [1, 2, 3],
+            fail_odd,
+            name="m",
+            config=MapConfig(
+                executor=executor,
+                nesting_type=NestingType.FLAT,
+                completion_config=CompletionConfig.all_completed(),
+            ),
+        )
         seen.append(summary(result))
         context.wait(Duration.from_seconds(1), name="after")
         return summary(result)

@@ -26,7 +26,9 @@ def test_replay_returns_recorded_results_without_rerunning_user_code(run: Any) -
     def handler(event: Any, context: DurableContext) -> Any:
         out = [context.step(effect(f"s{i}", i), name=f"s{i}") for i in range(5)]
         context.wait(Duration.from_seconds(1), name="w1")
-        out.append(context.run_in_child_context(lambda c: c.step(effect("inner", "in"), name="inner"), name="child"))
+        out.append(
+            context.run_in_child_context(lambda c: c.step(effect("inner", "in"), name="inner"), name="child")
+        )
         context.wait(Duration.from_seconds(1), name="w2")
         out.append(context.step(effect("last", "L"), name="last"))
         return out
@@ -83,7 +85,9 @@ def _changed_handler(first: Any, second: Any) -> tuple[Any, _Versions]:
     ],
     ids=["step->wait", "subtype", "name", "step->child", "step->callback"],
 )
-def test_changed_operation_at_an_id_fails_with_non_determinism_error(run: Any, second: Any, what: str) -> None:
+def test_changed_operation_at_an_id_fails_with_non_determinism_error(
+    run: Any, second: Any, what: str
+) -> None:
     handler, versions = _changed_handler(lambda c: c.step(lambda _: 1, name="a"), second)
     r = run(handler)
     assert r.status == "FAILED"

@@ -20,9 +20,15 @@ class Crash(BaseException):
 
 
 def strategy(max_attempts: int, initial: int = 2, rate: float = 2, **kw: Any) -> Any:
-    return create_retry_strategy(RetryStrategyConfig(
-        max_attempts=max_attempts, initial_delay=Duration.from_seconds(initial), backoff_rate=rate,
-        jitter_strategy=JitterStrategy.NONE, **kw))
+    return create_retry_strategy(
+        RetryStrategyConfig(
+            max_attempts=max_attempts,
+            initial_delay=Duration.from_seconds(initial),
+            backoff_rate=rate,
+            jitter_strategy=JitterStrategy.NONE,
+            **kw,
+        )
+    )
 
 
 @durable_step
@@ -83,8 +89,14 @@ def test_step_result_is_serialized_round_trip_on_first_run(run: Any) -> None:
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        value = context.step(lambda _: {"when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
-                                         "amount": decimal.Decimal("1.10"), "pair": (1, 2)}, name="s")
+        value = context.step(
+            lambda _: {
+                "when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+                "amount": decimal.Decimal("1.10"),
+                "pair": (1, 2),
+            },
+            name="s",
+        )
         got.append(value)
         context.wait(Duration.from_seconds(1), name="w")
         got.append(context.step(lambda _: None, name="again") or value)
@@ -126,8 +138,11 @@ def test_step_failure_replays_as_the_same_step_error_without_rerunning(run: Any)
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         try:
-            context.step(lambda _: calls.append(1) or (_ for _ in ()).throw(ValueError("bad input")),
-                         name="fails", config=StepConfig(retry_strategy=RetryPresets.none()))
+            context.step(
+                lambda _: calls.append(1) or (_ for _ in ()).throw(ValueError("bad input")),
+                name="fails",
+                config=StepConfig(retry_strategy=RetryPresets.none()),
+            )
         except StepError as exc:
             caught.append((type(exc).__name__, exc.error_type, exc.message))
         context.wait(Duration.from_seconds(1), name="w")
@@ -200,10 +215,18 @@ def test_step_retries_with_the_strategy_delays_then_succeeds(run: Any) -> None:
     sid = root_id(1)
     events = r.of(sid)
     assert [e["EventType"] for e in events] == [
-        "StepStarted", "StepFailed", "StepStarted", "StepFailed", "StepStarted", "StepSucceeded"]
+        "StepStarted",
+        "StepFailed",
+        "StepStarted",
+        "StepFailed",
+        "StepStarted",
+        "StepSucceeded",
+    ]
     retries = [e["StepFailedDetails"]["RetryDetails"] for e in events if e["EventType"] == "StepFailed"]
-    assert retries == [{"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2},
-                       {"CurrentAttempt": 2, "NextAttemptDelaySeconds": 4}]
+    assert retries == [
+        {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2},
+        {"CurrentAttempt": 2, "NextAttemptDelaySeconds": 4},
+    ]
     assert events[1]["StepFailedDetails"]["Error"]["Payload"]["ErrorMessage"] == "try 1"
     assert events[-1]["StepSucceededDetails"]["RetryDetails"]["CurrentAttempt"] == 3
     assert r.invocations() == 3
@@ -241,8 +264,11 @@ def test_step_retry_filter_does_not_retry_unlisted_error_types(run: Any) -> None
             attempts.append(sc.attempt)
             raise TypeError("not retryable")
 
-        context.step(wrong, name="s", config=StepConfig(
-            retry_strategy=strategy(5, retryable_error_types=[ConnectionError])))
+        context.step(
+            wrong,
+            name="s",
+            config=StepConfig(retry_strategy=strategy(5, retryable_error_types=[ConnectionError])),
+        )
 
     r = run(handler)
     assert r.status == "FAILED"
@@ -250,7 +276,8 @@ def test_step_retry_filter_does_not_retry_unlisted_error_types(run: Any) -> None
 
 
 def test_custom_retry_strategy_gets_error_and_attempt_count_and_fractional_delay_becomes_at_least_one(
-        run: Any) -> None:
+    run: Any,
+) -> None:
     calls: list[tuple[str, int]] = []
 
     def custom(error: Exception, attempts_made: int) -> RetryDecision:
@@ -259,8 +286,11 @@ def test_custom_retry_strategy_gets_error_and_attempt_count_and_fractional_delay
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        context.step(lambda sc: (_ for _ in ()).throw(OSError(f"e{sc.attempt}")), name="s",
-                     config=StepConfig(retry_strategy=custom))
+        context.step(
+            lambda sc: (_ for _ in ()).throw(OSError(f"e{sc.attempt}")),
+            name="s",
+            config=StepConfig(retry_strategy=custom),
+        )
 
     r = run(handler)
     assert r.status == "FAILED"
@@ -283,8 +313,11 @@ def test_default_retry_strategy_is_six_attempts(run: Any) -> None:
     r = run(handler)
     assert r.status == "FAILED"
     assert attempts == [1, 2, 3, 4, 5, 6]
-    delays = [e["StepFailedDetails"]["RetryDetails"].get("NextAttemptDelaySeconds")
-              for e in r.of(root_id(1)) if e["EventType"] == "StepFailed"]
+    delays = [
+        e["StepFailedDetails"]["RetryDetails"].get("NextAttemptDelaySeconds")
+        for e in r.of(root_id(1))
+        if e["EventType"] == "StepFailed"
+    ]
     assert len(delays) == 6 and delays[-1] is None
     assert all(1 <= d <= 60 for d in delays[:-1])
 
@@ -329,8 +362,11 @@ def test_at_least_once_step_interrupted_runs_again_without_new_start(run: Any) -
     assert r.value == "second"
     assert len(calls) == 2
     assert [e["EventType"] for e in r.of(root_id(1))] == ["StepStarted", "StepSucceeded"]
-    crashed = [e for e in r.events if e["EventType"] == "InvocationCompleted"
-               and e["InvocationCompletedDetails"].get("Error")]
+    crashed = [
+        e
+        for e in r.events
+        if e["EventType"] == "InvocationCompleted" and e["InvocationCompletedDetails"].get("Error")
+    ]
     assert len(crashed) == 1
 
 
@@ -345,8 +381,13 @@ def test_at_most_once_step_interrupted_goes_through_retry_strategy_instead_of_re
                 raise Crash("runtime died")
             return f"attempt {sc.attempt}"
 
-        return context.step(body, name="s", config=StepConfig(
-            step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=strategy(3)))
+        return context.step(
+            body,
+            name="s",
+            config=StepConfig(
+                step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=strategy(3)
+            ),
+        )
 
     r = run(handler)
     assert r.value == "attempt 2"
@@ -368,8 +409,13 @@ def test_at_most_once_step_interrupted_without_retries_fails_without_rerunning(r
             raise Crash("runtime died")
 
         try:
-            context.step(body, name="s", config=StepConfig(
-                step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=RetryPresets.none()))
+            context.step(
+                body,
+                name="s",
+                config=StepConfig(
+                    step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY, retry_strategy=RetryPresets.none()
+                ),
+            )
         except StepError as exc:
             return exc.error_type
 
@@ -388,7 +434,9 @@ def test_at_most_once_start_is_acknowledged_before_the_function_runs(run: Any) -
             seen.append([op["Status"] for op in ops if op["Type"] == "STEP"])
             return 1
 
-        return context.step(body, name="s", config=StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY))
+        return context.step(
+            body, name="s", config=StepConfig(step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
+        )
 
     run_ref: list[Any] = []
 

@@ -26,8 +26,14 @@ def test_wait_suspends_then_resumes_in_a_new_invocation(run: Any) -> None:
     r = run(handler)
     assert r.value == "woke"
     assert len(before) == 2 and after == [1]
-    assert r.types() == ["ExecutionStarted", "WaitStarted", "InvocationCompleted", "WaitSucceeded",
-                         "InvocationCompleted", "ExecutionSucceeded"]
+    assert r.types() == [
+        "ExecutionStarted",
+        "WaitStarted",
+        "InvocationCompleted",
+        "WaitSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     started = r.of(root_id(1))[0]
     assert started["Name"] == "pause" and started["SubType"] == "Wait"
     details = started["WaitStartedDetails"]
@@ -71,7 +77,8 @@ def test_wait_in_child_context_uses_child_ids_and_parent(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         return context.run_in_child_context(
-            lambda c: c.wait(Duration.from_seconds(5), name="inner") or "done", name="child")
+            lambda c: c.wait(Duration.from_seconds(5), name="inner") or "done", name="child"
+        )
 
     r = run(handler)
     assert r.value == "done"
@@ -83,9 +90,15 @@ def test_wait_in_child_context_uses_child_ids_and_parent(run: Any) -> None:
 
 @pytest.mark.parametrize(
     ("duration", "message"),
-    [(Duration(), "at least 1 second"), (Duration.from_seconds(31_622_401), "at most"), (5, "must be a Duration")],
+    [
+        (Duration(), "at least 1 second"),
+        (Duration.from_seconds(31_622_401), "at most"),
+        (5, "must be a Duration"),
+    ],
 )
-def test_invalid_wait_raises_validation_error_before_checkpointing(run: Any, duration: Any, message: str) -> None:
+def test_invalid_wait_raises_validation_error_before_checkpointing(
+    run: Any, duration: Any, message: str
+) -> None:
     caught: list[str] = []
 
     @durable_execution
@@ -112,8 +125,9 @@ def test_one_year_wait_is_accepted(runner_factory: Any) -> None:
 
     runner = runner_factory(handler, skip_time=False)
     arn = runner.run_async(execution_timeout=31_622_400)
-    assert runner.service.wait_until(lambda: "InvocationCompleted" in
-                                     [e["EventType"] for e in runner.service.events(arn)], 5)
+    assert runner.service.wait_until(
+        lambda: "InvocationCompleted" in [e["EventType"] for e in runner.service.events(arn)], 5
+    )
     events = runner.get_execution_history(arn)["Events"]
     started = [e for e in events if e["EventType"] == "WaitStarted"]
     assert started[0]["WaitStartedDetails"]["Duration"] == 31_622_400
@@ -133,5 +147,10 @@ def test_wait_replay_sets_is_replaying_until_new_code(run: Any) -> None:
         return None
 
     run(handler)
-    assert flags == [("start", False), ("after step", False),
-                     ("start", True), ("after step", True), ("after wait", False)]
+    assert flags == [
+        ("start", False),
+        ("after step", False),
+        ("start", True),
+        ("after step", True),
+        ("after wait", False),
+    ]

@@ -73,8 +73,11 @@ def test_unnamed_wait_for_callback_inner_names_and_decorated_name(runner_factory
     runner.send_callback_success(runner.wait_for_callback(arn, name="notify create callback id"), "2")
     assert runner.wait_for_result(arn, timeout=10).result_value == ["1", "2"]
     events = runner.get_execution_history(arn)["Events"]
-    names = {(e["Id"], e.get("Name")) for e in events if e["EventType"].endswith("Started") and "Id" in e
-             and e["EventType"] != "ExecutionStarted"}
+    names = {
+        (e["Id"], e.get("Name"))
+        for e in events
+        if e["EventType"].endswith("Started") and "Id" in e and e["EventType"] != "ExecutionStarted"
+    }
     first, second = root_id(1), root_id(2)
     assert (first, None) in names
     assert (child_id(first, 1), "create callback id") in names
@@ -109,9 +112,19 @@ def test_submitter_is_retried_by_its_retry_strategy(run: Any) -> None:
             raise ConnectionRefusedError("down")
 
         try:
-            context.wait_for_callback(submit, name="w", config=WaitForCallbackConfig(
-                retry_strategy=create_retry_strategy(RetryStrategyConfig(
-                    max_attempts=2, initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE))))
+            context.wait_for_callback(
+                submit,
+                name="w",
+                config=WaitForCallbackConfig(
+                    retry_strategy=create_retry_strategy(
+                        RetryStrategyConfig(
+                            max_attempts=2,
+                            initial_delay=Duration.from_seconds(1),
+                            jitter_strategy=JitterStrategy.NONE,
+                        )
+                    )
+                ),
+            )
         except CallbackSubmitterError:
             return len(attempts)
 
@@ -145,8 +158,11 @@ def test_callback_timeout_raises_callback_timeout_error(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         try:
-            context.wait_for_callback(lambda cid, ctx: None, name="w",
-                                      config=WaitForCallbackConfig(timeout=Duration.from_seconds(1)))
+            context.wait_for_callback(
+                lambda cid, ctx: None,
+                name="w",
+                config=WaitForCallbackConfig(timeout=Duration.from_seconds(1)),
+            )
         except CallbackTimeoutError as exc:
             return type(exc).__name__
 

@@ -37,7 +37,10 @@ def test_polls_until_condition_met_passing_state_between_attempts(run: Any) -> N
             return {"n": state["n"] + 1}
 
         return context.wait_for_condition(
-            check, WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}), name="poll")
+            check,
+            WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}),
+            name="poll",
+        )
 
     r = run(handler)
     assert r.status == "SUCCEEDED"
@@ -46,8 +49,16 @@ def test_polls_until_condition_met_passing_state_between_attempts(run: Any) -> N
     events = r.of(root_id(1))
     assert all(e["SubType"] == "WaitForCondition" and e["Name"] == "poll" for e in events)
     assert [e["EventType"] for e in events] == [
-        "StepStarted", "StepSucceeded", "StepStarted", "StepSucceeded", "StepStarted", "StepSucceeded"]
-    retries = [e["StepSucceededDetails"].get("RetryDetails") for e in events if e["EventType"] == "StepSucceeded"]
+        "StepStarted",
+        "StepSucceeded",
+        "StepStarted",
+        "StepSucceeded",
+        "StepStarted",
+        "StepSucceeded",
+    ]
+    retries = [
+        e["StepSucceededDetails"].get("RetryDetails") for e in events if e["EventType"] == "StepSucceeded"
+    ]
     assert retries[0] == {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2}
     assert retries[1] == {"CurrentAttempt": 2, "NextAttemptDelaySeconds": 2}
     assert "NextAttemptDelaySeconds" not in (retries[2] or {})
@@ -58,9 +69,16 @@ def test_retry_updates_carry_the_state_payload_and_delay(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         return context.wait_for_condition(
-            lambda s, c: s + 1, WaitForConditionConfig(wait_strategy=lambda s, a: (
-                WaitForConditionDecision.stop_polling() if s >= 2 else
-                WaitForConditionDecision.continue_waiting(Duration.from_seconds(0))), initial_state=0))
+            lambda s, c: s + 1,
+            WaitForConditionConfig(
+                wait_strategy=lambda s, a: (
+                    WaitForConditionDecision.stop_polling()
+                    if s >= 2
+                    else WaitForConditionDecision.continue_waiting(Duration.from_seconds(0))
+                ),
+                initial_state=0,
+            ),
+        )
 
     recorded = Recorded(handler)
     r = run(recorded)
@@ -80,7 +98,9 @@ def test_condition_met_on_first_check_needs_one_invocation(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
         return context.wait_for_condition(
-            lambda s, c: {"n": 9}, WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}))
+            lambda s, c: {"n": 9},
+            WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}),
+        )
 
     r = run(handler)
     assert r.value == {"n": 9}
@@ -94,7 +114,9 @@ def test_completed_condition_is_not_checked_again_on_replay(run: Any) -> None:
     def handler(event: Any, context: DurableContext) -> Any:
         v = context.wait_for_condition(
             lambda s, c: checks.append(1) or {"n": 5},
-            WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}), name="c")
+            WaitForConditionConfig(wait_strategy=until_at_least(3), initial_state={"n": 0}),
+            name="c",
+        )
         context.wait(Duration.from_seconds(1))
         return v
 
@@ -115,9 +137,16 @@ def test_failing_check_fails_the_operation_without_polling_again(run: Any) -> No
             return state + 1
 
         try:
-            context.wait_for_condition(check, WaitForConditionConfig(
-                wait_strategy=lambda s, a: WaitForConditionDecision.continue_waiting(Duration.from_seconds(1)),
-                initial_state=0), name="c")
+            context.wait_for_condition(
+                check,
+                WaitForConditionConfig(
+                    wait_strategy=lambda s, a: WaitForConditionDecision.continue_waiting(
+                        Duration.from_seconds(1)
+                    ),
+                    initial_state=0,
+                ),
+                name="c",
+            )
         except WaitForConditionError as exc:
             return {"type": exc.error_type, "message": exc.message}
 
@@ -130,11 +159,19 @@ def test_failing_check_fails_the_operation_without_polling_again(run: Any) -> No
 def test_wait_strategy_max_attempts_fails_with_wait_for_condition_error(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        strategy = create_wait_strategy(WaitStrategyConfig(
-            should_continue_polling=lambda s: True, max_attempts=3,
-            initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE))
-        return context.wait_for_condition(lambda s, c: s + 1, WaitForConditionConfig(
-            wait_strategy=strategy, initial_state=0), name="forever")
+        strategy = create_wait_strategy(
+            WaitStrategyConfig(
+                should_continue_polling=lambda s: True,
+                max_attempts=3,
+                initial_delay=Duration.from_seconds(1),
+                jitter_strategy=JitterStrategy.NONE,
+            )
+        )
+        return context.wait_for_condition(
+            lambda s, c: s + 1,
+            WaitForConditionConfig(wait_strategy=strategy, initial_state=0),
+            name="forever",
+        )
 
     r = run(handler)
     assert r.status == "FAILED"
@@ -149,16 +186,26 @@ def test_wait_strategy_max_attempts_fails_with_wait_for_condition_error(run: Any
 def test_wait_strategy_backoff_delays(run: Any) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        strategy = create_wait_strategy(WaitStrategyConfig(
-            should_continue_polling=lambda s: s < 4, max_attempts=10, initial_delay=Duration.from_seconds(2),
-            backoff_rate=2, jitter_strategy=JitterStrategy.NONE))
-        return context.wait_for_condition(lambda s, c: s + 1, WaitForConditionConfig(
-            wait_strategy=strategy, initial_state=0))
+        strategy = create_wait_strategy(
+            WaitStrategyConfig(
+                should_continue_polling=lambda s: s < 4,
+                max_attempts=10,
+                initial_delay=Duration.from_seconds(2),
+                backoff_rate=2,
+                jitter_strategy=JitterStrategy.NONE,
+            )
+        )
+        return context.wait_for_condition(
+            lambda s, c: s + 1, WaitForConditionConfig(wait_strategy=strategy, initial_state=0)
+        )
 
     r = run(handler)
     assert r.value == 4
-    delays = [e["StepSucceededDetails"]["RetryDetails"].get("NextAttemptDelaySeconds") for e in r.of(root_id(1))
-              if e["EventType"] == "StepSucceeded"]
+    delays = [
+        e["StepSucceededDetails"]["RetryDetails"].get("NextAttemptDelaySeconds")
+        for e in r.of(root_id(1))
+        if e["EventType"] == "StepSucceeded"
+    ]
     assert delays == [2, 4, 8, None]
 
 
@@ -167,8 +214,10 @@ def test_wait_for_condition_requires_check_and_config(run: Any) -> None:
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        for args in ((None, WaitForConditionConfig(wait_strategy=until_at_least(1), initial_state={"n": 0})),
-                     (lambda s, c: s, None)):
+        for args in (
+            (None, WaitForConditionConfig(wait_strategy=until_at_least(1), initial_state={"n": 0})),
+            (lambda s, c: s, None),
+        ):
             try:
                 context.wait_for_condition(*args)  # type: ignore[arg-type]
             except ValidationError as exc:
@@ -189,8 +238,10 @@ def test_initial_state_round_trips_through_serdes(run: Any, initial: Any) -> Non
     def handler(event: Any, context: DurableContext) -> Any:
         return context.wait_for_condition(
             lambda s, c: seen.append(s) or "done",
-            WaitForConditionConfig(wait_strategy=lambda s, a: WaitForConditionDecision.stop_polling(),
-                                   initial_state=initial))
+            WaitForConditionConfig(
+                wait_strategy=lambda s, a: WaitForConditionDecision.stop_polling(), initial_state=initial
+            ),
+        )
 
     r = run(handler)
     assert r.value == "done"

@@ -160,7 +160,9 @@ def test_at_most_once_step_interrupted_by_a_crash_goes_through_its_retry(
     assert done.status == "SUCCEEDED", done.result.error
     assert [i["result"] for i in done.value["all"]] == [0, 1, 2]
     assert done.effects == {"0:1": 1, "1:2": 1, "2:1": 1}  # item 1's step succeeded on attempt 2, once
-    interrupted = [e for e in done.events if e["EventType"] == "StepFailed" and e.get("Name") != "durable-mp:interrupted"]
+    interrupted = [
+        e for e in done.events if e["EventType"] == "StepFailed" and e.get("Name") != "durable-mp:interrupted"
+    ]
     assert len(interrupted) == 1
     error = interrupted[0]["StepFailedDetails"]["Error"]["Payload"]
     assert error["ErrorType"].rsplit(".", 1)[-1] == "StepInterruptedError"

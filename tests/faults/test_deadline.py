@@ -107,7 +107,10 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
     # the interrupted attempts were counted durably; after the limit the item fails with a clear reason
     (item,) = result.result_value["all"]
     assert item["status"] == "FAILED"
-    assert "stopped at the invocation deadline 3 times without checkpointing any progress" in item["error"]["ErrorMessage"]
+    assert (
+        "stopped at the invocation deadline 3 times without checkpointing any progress"
+        in item["error"]["ErrorMessage"]
+    )
 
 
 @pytest.mark.slow

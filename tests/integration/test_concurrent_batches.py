@@ -15,7 +15,9 @@ def square(ctx: DurableContext, item: int, index: int, items: Any) -> int:
 
 
 def inner_map(ctx: DurableContext, base: int) -> int:
-    result = ctx.map([base + i for i in range(6)], square, name="inner", config=MapConfig(executor="processes", workers=2))
+    result = ctx.map(
+        [base + i for i in range(6)], square, name="inner", config=MapConfig(executor="processes", workers=2)
+    )
     return sum(result.get_results())
 
 
@@ -35,7 +37,9 @@ def test_process_maps_inside_concurrent_thread_branches() -> None:
 
 @durable_execution
 def simple(event: Any, context: DurableContext) -> int:
-    return sum(context.map(list(range(8)), square, name="m", config=MapConfig(executor="processes")).get_results())
+    return sum(
+        context.map(list(range(8)), square, name="m", config=MapConfig(executor="processes")).get_results()
+    )
 
 
 def test_two_executions_mapping_at_the_same_time() -> None:

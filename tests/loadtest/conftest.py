@@ -11,9 +11,24 @@ import pytest
 from durable_mp.loadtest import outputs
 from durable_mp.loadtest.cli import main
 
-TINY = ["--items", "12", "--cost", "cpu:0.001", "--fail-rate", "0.25", "--fail-pattern", "every",
-        "--policy", "first_successful,all_completed,all_successful,custom", "--workers", "1",
-        "--max-concurrency", "1", "--seed", "3"]
+TINY = [
+    "--items",
+    "12",
+    "--cost",
+    "cpu:0.001",
+    "--fail-rate",
+    "0.25",
+    "--fail-pattern",
+    "every",
+    "--policy",
+    "first_successful,all_completed,all_successful,custom",
+    "--workers",
+    "1",
+    "--max-concurrency",
+    "1",
+    "--seed",
+    "3",
+]
 
 
 def run_tool(out: Path, *extra: str) -> tuple[int, dict[str, Any]]:

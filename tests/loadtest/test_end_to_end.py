@@ -23,8 +23,13 @@ def test_outcomes_follow_the_policies(tiny_run: Tiny) -> None:
     # every:4 (rate 0.25) -> items 3, 7, 11 fail, one at a time in index order
     assert c["first_successful"]["reasons"] == {"MIN_SUCCESSFUL_REACHED": 1}
     assert c["first_successful"]["items"]["never_started"] == 11
-    assert c["all_completed"]["items"] == {"succeeded": 9, "failed": 3, "started": 12, "started_unfinished": 0,
-                                           "never_started": 0}
+    assert c["all_completed"]["items"] == {
+        "succeeded": 9,
+        "failed": 3,
+        "started": 12,
+        "started_unfinished": 0,
+        "never_started": 0,
+    }
     assert c["all_completed"]["runs"][0]["failed_items"] == [3, 7, 11]
     assert c["all_successful"]["reasons"] == {"FAILURE_TOLERANCE_EXCEEDED": 1}
     assert (c["all_successful"]["items"]["succeeded"], c["all_successful"]["items"]["failed"]) == (3, 1)
@@ -46,9 +51,12 @@ def test_measures_cpu_latency_and_memory(tiny_run: Tiny) -> None:
 def test_writes_html_with_three_svg_charts_and_says_png_skipped(tiny_run: Tiny) -> None:
     _, out, report, _ = tiny_run
     page = (out / "report.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
-    svgs = [page[i:page.index("</svg>", i) + 6] for i in range(len(page)) if page.startswith("<svg", i)]
+    assert (
+        page.startswith("<!DOCTYPE html>")
+        and "<script" not in page
+        and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    svgs = [page[i : page.index("</svg>", i) + 6] for i in range(len(page)) if page.startswith("<svg", i)]
     titles = [ET.fromstring(svg).find("{http://www.w3.org/2000/svg}text").text for svg in svgs]
     assert titles == ["Throughput vs workers", "Completion reasons per policy", "Wasted work per policy"]
     assert report["files"]["png"] == [] and "matplotlib is not installed" in report["files"]["png_skipped"]

@@ -17,11 +17,16 @@ F, T = False, True
 def test_presets_and_thresholds() -> None:
     assert parse_policy("first_successful").config == CompletionConfig(min_successful=1)
     assert parse_policy("all-completed").config == CompletionConfig(tolerated_failure_percentage=100)
-    assert parse_policy("all_successful").config == CompletionConfig(tolerated_failure_count=0,
-                                                                     tolerated_failure_percentage=0)
+    assert parse_policy("all_successful").config == CompletionConfig(
+        tolerated_failure_count=0, tolerated_failure_percentage=0
+    )
     assert parse_policy("fail-fast").config == CompletionConfig()
     combo = parse_policy("min_successful=150+tolerated_count=5+tolerated_pct=2.5").config
-    assert (combo.min_successful, combo.tolerated_failure_count, combo.tolerated_failure_percentage) == (150, 5, 2.5)
+    assert (combo.min_successful, combo.tolerated_failure_count, combo.tolerated_failure_percentage) == (
+        150,
+        5,
+        2.5,
+    )
 
 
 def test_custom_policies() -> None:
@@ -31,16 +36,19 @@ def test_custom_policies() -> None:
     assert loaded is Quorum
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("most_successful", "is not one of"),
-    ("min_successful=x", "needs a number"),
-    ("tolerated_count=1.5", "whole number"),
-    ("tolerated_pct=150", "between 0 and 100"),
-    ("min_successful=0", "at least 1"),
-    ("custom:quorum=0", "quorum must be in"),
-    ("custom=nosuchmodule_xyz:f", "cannot load"),
-    ("custom=oops", "expected custom"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("most_successful", "is not one of"),
+        ("min_successful=x", "needs a number"),
+        ("tolerated_count=1.5", "whole number"),
+        ("tolerated_pct=150", "between 0 and 100"),
+        ("min_successful=0", "at least 1"),
+        ("custom:quorum=0", "quorum must be in"),
+        ("custom=nosuchmodule_xyz:f", "cannot load"),
+        ("custom=oops", "expected custom"),
+    ],
+)
 def test_bad_policies_name_the_problem(text: str, fragment: str) -> None:
     with pytest.raises(SpecError, match=fragment):
         parse_policy(text)
@@ -53,19 +61,26 @@ def test_parse_policies_splits_commas_and_drops_duplicates() -> None:
         parse_policies([" , "])
 
 
-@pytest.mark.parametrize("policy, fails, expected", [
-    ("fail_fast", [F, F, T, F], ("FAILURE_TOLERANCE_EXCEEDED", 2, 1, 1)),
-    ("first_successful", [T, F, F], ("MIN_SUCCESSFUL_REACHED", 1, 1, 1)),
-    ("first_successful", [T, T, T], ("ALL_COMPLETED", 0, 3, 0)),
-    ("all_completed", [T, T, T, T], ("ALL_COMPLETED", 0, 4, 0)),
-    ("all_successful", [F, T, F], ("FAILURE_TOLERANCE_EXCEEDED", 1, 1, 1)),
-    ("tolerated_pct=10", [T, T, F] + [F] * 16 + [T], ("FAILURE_TOLERANCE_EXCEEDED", 17, 3, 0)),
-    ("tolerated_pct=10", [T, F, T, T] + [F] * 16, ("FAILURE_TOLERANCE_EXCEEDED", 1, 3, 16)),
-    ("min_successful=3", [T, F, F, F], ("ALL_COMPLETED", 3, 1, 0)),  # ALL_COMPLETED outranks min_successful
-    ("min_successful=2+tolerated_count=1", [T, T, F, F], ("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
-    ("custom", [T, T, T, F], ("CUSTOM_COMPLETION_FAILED", 0, 3, 1)),
-    ("custom:quorum=50", [F, T, F, F], ("CUSTOM_COMPLETION_SUCCEEDED", 2, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "policy, fails, expected",
+    [
+        ("fail_fast", [F, F, T, F], ("FAILURE_TOLERANCE_EXCEEDED", 2, 1, 1)),
+        ("first_successful", [T, F, F], ("MIN_SUCCESSFUL_REACHED", 1, 1, 1)),
+        ("first_successful", [T, T, T], ("ALL_COMPLETED", 0, 3, 0)),
+        ("all_completed", [T, T, T, T], ("ALL_COMPLETED", 0, 4, 0)),
+        ("all_successful", [F, T, F], ("FAILURE_TOLERANCE_EXCEEDED", 1, 1, 1)),
+        ("tolerated_pct=10", [T, T, F] + [F] * 16 + [T], ("FAILURE_TOLERANCE_EXCEEDED", 17, 3, 0)),
+        ("tolerated_pct=10", [T, F, T, T] + [F] * 16, ("FAILURE_TOLERANCE_EXCEEDED", 1, 3, 16)),
+        (
+            "min_successful=3",
+            [T, F, F, F],
+            ("ALL_COMPLETED", 3, 1, 0),
+        ),  # ALL_COMPLETED outranks min_successful
+        ("min_successful=2+tolerated_count=1", [T, T, F, F], ("FAILURE_TOLERANCE_EXCEEDED", 0, 2, 2)),
+        ("custom", [T, T, T, F], ("CUSTOM_COMPLETION_FAILED", 0, 3, 1)),
+        ("custom:quorum=50", [F, T, F, F], ("CUSTOM_COMPLETION_SUCCEEDED", 2, 1, 1)),
+    ],
+)
 def test_predict_sequential(policy: str, fails: list[bool], expected: tuple[str, int, int, int]) -> None:
     p = predict_sequential(parse_policy(policy).config, fails)
     assert (p.reason, p.succeeded, p.failed, p.never_started) == expected
@@ -86,8 +101,17 @@ def _drive_sdk_policy(config: CompletionConfig, fails: list[bool]) -> tuple[str,
 
 def test_model_agrees_with_durable_mp_policy_on_random_cases() -> None:
     rng = random.Random(11)
-    specs = ["fail_fast", "first_successful", "all_completed", "all_successful", "custom", "custom:quorum=30",
-             "tolerated_count=2", "tolerated_pct=15", "min_successful=4+tolerated_pct=20"]
+    specs = [
+        "fail_fast",
+        "first_successful",
+        "all_completed",
+        "all_successful",
+        "custom",
+        "custom:quorum=30",
+        "tolerated_count=2",
+        "tolerated_pct=15",
+        "min_successful=4+tolerated_pct=20",
+    ]
     for _ in range(300):
         n = rng.randint(4, 30)
         fails = [rng.random() < rng.choice((0.05, 0.3, 0.7)) for _ in range(n)]

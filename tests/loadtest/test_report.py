@@ -18,7 +18,11 @@ def test_tool_report_matches_schema(tiny_run: Tiny) -> None:
     assert report["schema"] == SCHEMA_ID
     assert validate_report(report) == []
     assert [c["policy"] for c in report["configurations"]] == [
-        "first_successful", "all_completed", "all_successful", "custom"]
+        "first_successful",
+        "all_completed",
+        "all_successful",
+        "custom",
+    ]
 
 
 def test_schema_violations_are_named(tiny_run: Tiny) -> None:
@@ -34,25 +38,55 @@ def test_schema_violations_are_named(tiny_run: Tiny) -> None:
     assert "report.configurations[2].reproducible: wrong type int" in problems
     assert "report.configurations[3].runs[0]: missing fingerprint" in problems
     assert "report.settings.seed: expected a number, got a bool" in problems
-    assert validate_report({"schema": SCHEMA_ID}) and validate_report([]) == ["report: expected an object, got list"]
+    assert validate_report({"schema": SCHEMA_ID}) and validate_report([]) == [
+        "report: expected an object, got list"
+    ]
 
 
-def _run(reason: str, ok: int, bad: int, wall: float, fingerprint: str, latencies: list[float]) -> dict[str, Any]:
-    return {"reason": reason, "batch_status": "FAILED" if bad else "SUCCEEDED", "succeeded": ok, "failed": bad,
-            "started": ok + bad, "started_unfinished": 0, "never_started": 10 - ok - bad, "fingerprint": fingerprint,
-            "wall_seconds": wall, "throughput_items_per_s": (ok + bad) / wall, "invocations": 1,
-            "memory": {"parent_peak_mib": 50.0, "parent_growth_mib": 1.0, "workers_total_peak_mib": 40.0,
-                       "worker_peak_mib": 20.0, "parent_start_mib": 49.0, "workers_seen": 2},
-            "cpu_used_seconds": 0.1, "cpu_wasted_seconds": 0.02, "item_seconds_wasted": 0.03, "item_runs": ok + bad + 1,
-            "matches_prediction": None, "failed_items": list(range(bad)), "latencies": latencies}
+def _run(
+    reason: str, ok: int, bad: int, wall: float, fingerprint: str, latencies: list[float]
+) -> dict[str, Any]:
+    return {
+        "reason": reason,
+        "batch_status": "FAILED" if bad else "SUCCEEDED",
+        "succeeded": ok,
+        "failed": bad,
+        "started": ok + bad,
+        "started_unfinished": 0,
+        "never_started": 10 - ok - bad,
+        "fingerprint": fingerprint,
+        "wall_seconds": wall,
+        "throughput_items_per_s": (ok + bad) / wall,
+        "invocations": 1,
+        "memory": {
+            "parent_peak_mib": 50.0,
+            "parent_growth_mib": 1.0,
+            "workers_total_peak_mib": 40.0,
+            "worker_peak_mib": 20.0,
+            "parent_start_mib": 49.0,
+            "workers_seen": 2,
+        },
+        "cpu_used_seconds": 0.1,
+        "cpu_wasted_seconds": 0.02,
+        "item_seconds_wasted": 0.03,
+        "item_runs": ok + bad + 1,
+        "matches_prediction": None,
+        "failed_items": list(range(bad)),
+        "latencies": latencies,
+    }
 
 
 def test_aggregate_over_repetitions() -> None:
-    runs = [_run("ALL_COMPLETED", 9, 1, 1.0, "a", [0.1, 0.2]), _run("ALL_COMPLETED", 9, 1, 2.0, "a", [0.3]),
-            _run("FAILURE_TOLERANCE_EXCEEDED", 4, 1, 4.0, "b", [0.4])]
+    runs = [
+        _run("ALL_COMPLETED", 9, 1, 1.0, "a", [0.1, 0.2]),
+        _run("ALL_COMPLETED", 9, 1, 2.0, "a", [0.3]),
+        _run("FAILURE_TOLERANCE_EXCEEDED", 4, 1, 4.0, "b", [0.4]),
+    ]
     c = aggregate({"policy": "p", "executor": "processes", "workers": 2, "max_concurrency": None}, runs)
     assert c["reasons"] == {"ALL_COMPLETED": 2, "FAILURE_TOLERANCE_EXCEEDED": 1}
-    assert c["items"]["succeeded"] == pytest.approx(22 / 3) and c["items"]["never_started"] == pytest.approx(5 / 3)
+    assert c["items"]["succeeded"] == pytest.approx(22 / 3) and c["items"]["never_started"] == pytest.approx(
+        5 / 3
+    )
     assert c["wall_seconds"] == 2.0  # median
     assert c["latency_seconds"]["p50"] == 0.25 and c["latency_seconds"]["max"] == 0.4
     assert c["wasted"]["extra_item_runs"] == 1.0

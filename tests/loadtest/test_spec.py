@@ -20,13 +20,16 @@ def test_cost_specs_parse_kind_and_distribution() -> None:
     assert 0.018 < sum(exp) / len(exp) < 0.022
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("gpu:1", "kind must be one of"),
-    ("cpu:abc", "not a number"),
-    ("cpu:-1", ">= 0"),
-    ("cpu:uniform:0.5:0.1", "above HIGH"),
-    ("cpu:normal:1:2", "expected KIND:SECONDS"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("gpu:1", "kind must be one of"),
+        ("cpu:abc", "not a number"),
+        ("cpu:-1", ">= 0"),
+        ("cpu:uniform:0.5:0.1", "above HIGH"),
+        ("cpu:normal:1:2", "expected KIND:SECONDS"),
+    ],
+)
 def test_bad_cost_specs_name_the_problem(text: str, fragment: str) -> None:
     with pytest.raises(SpecError, match=fragment):
         parse_cost(text)
@@ -34,7 +37,17 @@ def test_bad_cost_specs_name_the_problem(text: str, fragment: str) -> None:
 
 def test_every_kth_pattern() -> None:
     assert parse_failures(0.25, "every").choose(10, random.Random(0)) == [
-        False, False, False, True, False, False, False, True, False, False]
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+    ]
     flags = parse_failures(0.0, "every:3").choose(9, random.Random(0))
     assert [i for i, f in enumerate(flags) if f] == [2, 5, 8]
 
@@ -52,13 +65,16 @@ def test_random_pattern_rate() -> None:
     assert 0.18 < sum(flags) / 5000 < 0.22
 
 
-@pytest.mark.parametrize("rate, pattern, fragment", [
-    (1.5, "random", "between 0 and 1"),
-    (0.1, "zigzag", "must be random, burst"),
-    (0.1, "every:0", "K >= 1"),
-    (0.1, "burst@x", "whole item index"),
-    (0.1, "random:3", "takes no argument"),
-])
+@pytest.mark.parametrize(
+    "rate, pattern, fragment",
+    [
+        (1.5, "random", "between 0 and 1"),
+        (0.1, "zigzag", "must be random, burst"),
+        (0.1, "every:0", "K >= 1"),
+        (0.1, "burst@x", "whole item index"),
+        (0.1, "random:3", "takes no argument"),
+    ],
+)
 def test_bad_failure_specs(rate: float, pattern: str, fragment: str) -> None:
     with pytest.raises(SpecError, match=fragment):
         parse_failures(rate, pattern)

@@ -26,7 +26,9 @@ def types(svc: LocalDurableService, arn: str) -> list[str]:
     return [e["EventType"] for e in history(svc, arn)]
 
 
-def run(svc: LocalDurableService, name: str, handler: Any, payload: str | None = None, **kw: Any) -> dict[str, Any]:
+def run(
+    svc: LocalDurableService, name: str, handler: Any, payload: str | None = None, **kw: Any
+) -> dict[str, Any]:
     svc.register_durable_function(name, handler)
     arn = svc.start_execution(name, payload, **kw)
     out = svc.wait_for_execution(arn, timeout=10)

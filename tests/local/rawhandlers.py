@@ -29,7 +29,9 @@ class Run:
         self.client = client
         self.arn: str = event["DurableExecutionArn"]
         self.token: str | None = event["CheckpointToken"]
-        self.ops: dict[str, dict[str, Any]] = {op["Id"]: op for op in event["InitialExecutionState"]["Operations"]}
+        self.ops: dict[str, dict[str, Any]] = {
+            op["Id"]: op for op in event["InitialExecutionState"]["Operations"]
+        }
         self.responses: list[dict[str, Any]] = []
 
     def checkpoint(self, *updates: dict[str, Any]) -> dict[str, Any]:

@@ -17,13 +17,20 @@ from tests.local.rawhandlers import PENDING, Run, Script, ok, step
 def callback_handler(options: dict[str, Any] | None = None, extra_wait: int = 0) -> Script:
     def body(r: Run) -> dict:
         if r.status("cb") is None:
-            update: dict[str, Any] = {"Id": "cb", "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
-                                      "Name": "approval"}
+            update: dict[str, Any] = {
+                "Id": "cb",
+                "Type": "CALLBACK",
+                "SubType": "Callback",
+                "Action": "START",
+                "Name": "approval",
+            }
             if options is not None:
                 update["CallbackOptions"] = options
             r.checkpoint(update)
             if extra_wait:
-                r.checkpoint({"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": extra_wait}})
+                r.checkpoint(
+                    {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": extra_wait}}
+                )
             return PENDING
         op = r.ops["cb"]
         if op["Status"] == "STARTED":
@@ -31,6 +38,7 @@ def callback_handler(options: dict[str, Any] | None = None, extra_wait: int = 0)
         if op["Status"] == "SUCCEEDED":
             return ok(json.dumps(op["CallbackDetails"].get("Result")))
         return {"Status": "FAILED", "Error": op["CallbackDetails"]["Error"]}
+
     return Script(body)
 
 
@@ -38,7 +46,9 @@ def start(svc: LocalDurableService, handler: Script, name: str = "fn") -> tuple[
     svc.register_durable_function(name, handler)
     arn = svc.start_execution(name)
     assert svc.wait_until(lambda: any(e["EventType"] == "InvocationCompleted" for e in svc.events(arn)), 5)
-    cid = next(e for e in svc.events(arn) if e["EventType"] == "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
+    cid = next(e for e in svc.events(arn) if e["EventType"] == "CallbackStarted")["CallbackStartedDetails"][
+        "CallbackId"
+    ]
     return arn, cid
 
 
@@ -49,8 +59,14 @@ def test_callback_success_keeps_result_byte_for_byte(svc: LocalDurableService) -
     out = svc.wait_for_execution(arn, 5)
     assert json.loads(out["Result"]) == raw.decode()
     events = history(svc, arn)
-    assert [e["EventType"] for e in events] == ["ExecutionStarted", "CallbackStarted", "InvocationCompleted",
-                                                "CallbackSucceeded", "InvocationCompleted", "ExecutionSucceeded"]
+    assert [e["EventType"] for e in events] == [
+        "ExecutionStarted",
+        "CallbackStarted",
+        "InvocationCompleted",
+        "CallbackSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     assert events[1]["CallbackStartedDetails"] == {"CallbackId": cid, "Timeout": 0, "HeartbeatTimeout": 0}
     assert events[3]["CallbackSucceededDetails"]["Result"]["Payload"] == raw.decode()
     assert events[3]["Name"] == "approval"
@@ -61,11 +77,16 @@ def test_callback_success_keeps_result_byte_for_byte(svc: LocalDurableService) -
 
 def test_callback_failure(svc: LocalDurableService) -> None:
     arn, cid = start(svc, callback_handler())
-    svc.send_durable_execution_callback_failure(CallbackId=cid, Error={"ErrorType": "Rejected", "ErrorMessage": "no"})
+    svc.send_durable_execution_callback_failure(
+        CallbackId=cid, Error={"ErrorType": "Rejected", "ErrorMessage": "no"}
+    )
     out = svc.wait_for_execution(arn, 5)
     assert out["Status"] == "FAILED" and out["Error"]["ErrorType"] == "Rejected"
     failed = next(e for e in history(svc, arn) if e["EventType"] == "CallbackFailed")
-    assert failed["CallbackFailedDetails"]["Error"]["Payload"] == {"ErrorType": "Rejected", "ErrorMessage": "no"}
+    assert failed["CallbackFailedDetails"]["Error"]["Payload"] == {
+        "ErrorType": "Rejected",
+        "ErrorMessage": "no",
+    }
 
 
 def test_unknown_callback_id(svc: LocalDurableService) -> None:
@@ -111,8 +132,13 @@ def test_skipping_never_passes_a_moment_a_callback_may_arrive(svc: LocalDurableS
 def invoker_handler(target: str, payload: str | None = '{"n": 2}') -> Script:
     def body(r: Run) -> dict:
         if r.status("i") is None:
-            update = {"Id": "i", "Type": "CHAINED_INVOKE", "SubType": "ChainedInvoke", "Action": "START",
-                      "ChainedInvokeOptions": {"FunctionName": target}}
+            update = {
+                "Id": "i",
+                "Type": "CHAINED_INVOKE",
+                "SubType": "ChainedInvoke",
+                "Action": "START",
+                "ChainedInvokeOptions": {"FunctionName": target},
+            }
             if payload is not None:
                 update["Payload"] = payload
             r.checkpoint(update)
@@ -122,6 +148,7 @@ def invoker_handler(target: str, payload: str | None = '{"n": 2}') -> Script:
         if op["Status"] == "SUCCEEDED":
             return ok(op["ChainedInvokeDetails"].get("Result"))
         return {"Status": "FAILED", "Error": op["ChainedInvokeDetails"]["Error"]}
+
     return Script(body)
 
 
@@ -136,15 +163,27 @@ def test_chained_invoke_of_a_durable_target_runs_a_child_execution(svc: LocalDur
     out = run(svc, "parent", invoker_handler("child"))
     assert out["Status"] == "SUCCEEDED" and out["Result"] == "20"
     events = history(svc, out["arn"])
-    assert [e["EventType"] for e in events] == ["ExecutionStarted", "ChainedInvokeStarted", "InvocationCompleted",
-                                                "ChainedInvokeSucceeded", "InvocationCompleted", "ExecutionSucceeded"]
+    assert [e["EventType"] for e in events] == [
+        "ExecutionStarted",
+        "ChainedInvokeStarted",
+        "InvocationCompleted",
+        "ChainedInvokeSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     details = events[1]["ChainedInvokeStartedDetails"]
     assert details["FunctionName"] == "child" and details["Input"]["Payload"] == '{"n": 2}'
     assert details["ExecutedVersion"] == "$LATEST"
     child_arn = details["DurableExecutionArn"]
     assert ":function:child:$LATEST/durable-execution/" in child_arn
-    assert types(svc, child_arn) == ["ExecutionStarted", "WaitStarted", "InvocationCompleted", "WaitSucceeded",
-                                     "InvocationCompleted", "ExecutionSucceeded"]
+    assert types(svc, child_arn) == [
+        "ExecutionStarted",
+        "WaitStarted",
+        "InvocationCompleted",
+        "WaitSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
+    ]
     assert events[3]["ChainedInvokeSucceededDetails"]["Result"]["Payload"] == "20"
 
 
@@ -171,13 +210,19 @@ def test_chained_invoke_of_an_unknown_target_fails(svc: LocalDurableService) -> 
     assert out["Status"] == "FAILED"
     assert out["Error"]["ErrorType"] == "ResourceNotFoundException"
     assert "Function not found" in out["Error"]["ErrorMessage"]
-    assert types(svc, out["arn"])[1:5] == ["ChainedInvokeStarted", "InvocationCompleted", "ChainedInvokeFailed",
-                                           "InvocationCompleted"]
+    assert types(svc, out["arn"])[1:5] == [
+        "ChainedInvokeStarted",
+        "InvocationCompleted",
+        "ChainedInvokeFailed",
+        "InvocationCompleted",
+    ]
 
 
 def test_stop_execution(svc: LocalDurableService) -> None:
     arn, _ = start(svc, callback_handler())
-    response = svc.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "Stop", "ErrorMessage": "bye"})
+    response = svc.stop_durable_execution(
+        DurableExecutionArn=arn, Error={"ErrorType": "Stop", "ErrorMessage": "bye"}
+    )
     assert "StopTimestamp" in response
     described = svc.get_durable_execution(DurableExecutionArn=arn)
     assert described["Status"] == "STOPPED" and "EndTimestamp" in described
@@ -222,11 +267,20 @@ def test_list_executions_by_function(svc: LocalDurableService) -> None:
     listed = svc.list_durable_executions_by_function(FunctionName="fn")["DurableExecutions"]
     assert [e["DurableExecutionArn"] for e in listed] == arns
     assert {e["Status"] for e in listed} == {"SUCCEEDED"}
-    assert set(listed[0]) == {"DurableExecutionArn", "DurableExecutionName", "FunctionArn", "Status",
-                              "StartTimestamp", "EndTimestamp"}
+    assert set(listed[0]) == {
+        "DurableExecutionArn",
+        "DurableExecutionName",
+        "FunctionArn",
+        "Status",
+        "StartTimestamp",
+        "EndTimestamp",
+    }
     page = svc.list_durable_executions_by_function(FunctionName="fn", MaxItems=2, ReverseOrder=True)
     assert [e["DurableExecutionName"] for e in page["DurableExecutions"]] == ["run-2", "run-1"]
-    assert svc.list_durable_executions_by_function(FunctionName="fn", Statuses=["RUNNING"])["DurableExecutions"] == []
+    assert (
+        svc.list_durable_executions_by_function(FunctionName="fn", Statuses=["RUNNING"])["DurableExecutions"]
+        == []
+    )
     by_name = svc.list_durable_executions_by_function(FunctionName="fn", DurableExecutionName="run-1")
     assert [e["DurableExecutionArn"] for e in by_name["DurableExecutions"]] == [arns[1]]
     assert svc.start_execution("fn", name="run-1") == arns[1]  # idempotent by name

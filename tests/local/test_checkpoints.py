@@ -67,25 +67,39 @@ def test_response_carries_changed_operations_only(svc: LocalDurableService) -> N
 
 def test_transition_and_shape_rules(svc: LocalDurableService) -> None:
     def check(r: Run) -> None:
-        r.checkpoint(step("s", "START"), step("s", "SUCCEED", Payload="1"),
-                     {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
-                     {"Id": "c", "Type": "CONTEXT", "SubType": "RunInChildContext", "Action": "START"})
+        r.checkpoint(
+            step("s", "START"),
+            step("s", "SUCCEED", Payload="1"),
+            {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
+            {"Id": "c", "Type": "CONTEXT", "SubType": "RunInChildContext", "Action": "START"},
+        )
         rejects(r, step("s", "SUCCEED"), match="cannot SUCCEED STEP operation s in status SUCCEEDED")
         rejects(r, step("s", "START"), match="cannot START STEP")
-        rejects(r, {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
-                match="already exists")
+        rejects(
+            r,
+            {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
+            match="already exists",
+        )
         rejects(r, {"Id": "x", "Type": "WAIT", "Action": "SUCCEED"}, match="not valid for a WAIT")
         rejects(r, {"Id": "x", "Type": "CALLBACK", "Action": "SUCCEED"}, match="not valid for a CALLBACK")
         rejects(r, {"Id": "x", "Type": "NOPE", "Action": "START"}, match="unknown Type")
-        rejects(r, {"Id": "x", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 0}},
-                match="WaitSeconds")
+        rejects(
+            r,
+            {"Id": "x", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 0}},
+            match="WaitSeconds",
+        )
         rejects(r, {"Id": "x", "Type": "WAIT", "Action": "START"}, match="requires WaitOptions")
         rejects(r, step("x", "START", ParentId="missing"), match="ParentId missing")
         rejects(r, step("s", "START", Name="renamed"), match="cannot change it")
         rejects(r, step("y", "START"), step("y", "START"), match="more than once")
         rejects(r, step("z", "RETRY"), match="requires StepOptions")
-        rejects(r, step("z", "START"), {"Id": "e", "Type": "EXECUTION", "Action": "SUCCEED"}, step("q", "START"),
-                match="must be the last")
+        rejects(
+            r,
+            step("z", "START"),
+            {"Id": "e", "Type": "EXECUTION", "Action": "SUCCEED"},
+            step("q", "START"),
+            match="must be the last",
+        )
         # a rejected batch changes nothing, not even its valid first half
         rejects(r, step("n1", "START"), step("n2", "START", ParentId="nope"), match="ParentId nope")
         r.checkpoint(step("n1", "START", ParentId="c"), step("n1", "SUCCEED"))
@@ -94,7 +108,9 @@ def test_transition_and_shape_rules(svc: LocalDurableService) -> None:
         rejects(r, {"Id": "w", "Type": "WAIT", "Action": "CANCEL"}, match="cannot CANCEL WAIT")
 
     assert probe(svc, check) == []
-    arn = svc.list_durable_executions_by_function(FunctionName="probe")["DurableExecutions"][0]["DurableExecutionArn"]
+    arn = svc.list_durable_executions_by_function(FunctionName="probe")["DurableExecutions"][0][
+        "DurableExecutionArn"
+    ]
     events = history(svc, arn)
     assert [e["Id"] for e in events if e["EventType"] == "StepStarted"] == ["s", "n1", "n3"]
     assert "WaitCancelled" in [e["EventType"] for e in events]
@@ -104,11 +120,17 @@ def test_transition_and_shape_rules(svc: LocalDurableService) -> None:
 def test_payload_and_request_limits(svc: LocalDurableService) -> None:
     def check(r: Run) -> None:
         r.checkpoint(step("ok", "START"), step("ok", "SUCCEED", Payload="x" * 262_144))
-        rejects(r, step("big", "START"), step("big", "SUCCEED", Payload="x" * 262_145),
-                match="262,145 bytes; the limit is 262,144 bytes")
+        rejects(
+            r,
+            step("big", "START"),
+            step("big", "SUCCEED", Payload="x" * 262_145),
+            match="262,145 bytes; the limit is 262,144 bytes",
+        )
         rejects(r, step("wide", "SUCCEED", Payload="é" * 131_073), match="262,146 bytes")
         rejects(r, *[step(f"m{i}", "START") for i in range(251)], match="at most 250 updates")
-        rejects(r, *[step(f"p{i}", "SUCCEED", Payload="x" * 200_000) for i in range(4)], match="exceed 768,000")
+        rejects(
+            r, *[step(f"p{i}", "SUCCEED", Payload="x" * 200_000) for i in range(4)], match="exceed 768,000"
+        )
 
     assert probe(svc, check) == []
 
@@ -178,7 +200,9 @@ def test_checkpoints_from_parallel_threads_keep_one_token_chain(svc: LocalDurabl
             t.join()
 
     assert probe(svc, check) == []
-    arn = svc.list_durable_executions_by_function(FunctionName="probe")["DurableExecutions"][0]["DurableExecutionArn"]
+    arn = svc.list_durable_executions_by_function(FunctionName="probe")["DurableExecutions"][0][
+        "DurableExecutionArn"
+    ]
     events = history(svc, arn)
     assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
     assert len(events) == 1 + 400 + 2

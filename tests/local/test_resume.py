@@ -20,8 +20,13 @@ from tests.local.conftest import history
 from tests.local.rawhandlers import PENDING, Run, Script, ok
 
 ROOT = Path(__file__).resolve().parents[2]
-CALLBACK_START = {"Id": "cb", "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
-                  "Name": "approval"}
+CALLBACK_START = {
+    "Id": "cb",
+    "Type": "CALLBACK",
+    "SubType": "Callback",
+    "Action": "START",
+    "Name": "approval",
+}
 
 
 def callback_then_result(r: Run) -> dict:
@@ -43,10 +48,13 @@ def wait_then_callback(r: Run) -> dict:
 
 def suspended(service: LocalDurableService, arn: str) -> str:
     """Wait until the execution waits for its callback; the callback id."""
+
     def waiting() -> bool:
         events = service.events(arn)
         return events[-1]["EventType"] == "InvocationCompleted" and any(
-            e["EventType"] == "CallbackStarted" for e in events)
+            e["EventType"] == "CallbackStarted" for e in events
+        )
+
     assert service.wait_until(waiting, 5)
     started = next(e for e in service.events(arn) if e["EventType"] == "CallbackStarted")
     return started["CallbackStartedDetails"]["CallbackId"]
@@ -114,8 +122,14 @@ SENDS_DURING_INVOCATION = textwrap.dedent("""
 def test_callback_acknowledged_during_an_invocation_survives_a_kill(tmp_path: Path) -> None:
     path = str(tmp_path / "k.db")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", SENDS_DURING_INVOCATION, path], cwd=ROOT, env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", SENDS_DURING_INVOCATION, path],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     cid = child.stdout.readline().strip()
     os.kill(child.pid, signal.SIGKILL)
@@ -130,8 +144,13 @@ def test_callback_acknowledged_during_an_invocation_survives_a_kill(tmp_path: Pa
         assert service.wait_for_execution(arn, 5)["Result"] == '"\\"fast\\""'
         events = history(service, arn)
         assert [e["EventType"] for e in events] == [
-            "ExecutionStarted", "CallbackStarted", "InvocationCompleted", "CallbackSucceeded",
-            "InvocationCompleted", "ExecutionSucceeded"]
+            "ExecutionStarted",
+            "CallbackStarted",
+            "InvocationCompleted",
+            "CallbackSucceeded",
+            "InvocationCompleted",
+            "ExecutionSucceeded",
+        ]
         crash = events[2]["InvocationCompletedDetails"]["Error"]["Payload"]
         assert crash["ErrorType"] == "Runtime.ExitError"
     finally:
@@ -163,8 +182,14 @@ CHILD_ENDS_DURING_INVOCATION = textwrap.dedent("""
 def test_a_durable_child_that_ended_unreported_reports_on_resume(tmp_path: Path) -> None:
     path = str(tmp_path / "child.db")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD_ENDS_DURING_INVOCATION, path], cwd=ROOT, env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_ENDS_DURING_INVOCATION, path],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     line = child.stdout.readline()
     os.kill(child.pid, signal.SIGKILL)
@@ -278,8 +303,10 @@ def test_an_ended_execution_is_read_from_the_store_when_asked_for(tmp_path: Path
     service = LocalDurableService(store=SqliteStore(path), skip_time=True)
     try:
         service.register_durable_function("fn", handler)
-        assert service.list_durable_executions_by_function(FunctionName="fn", DurableExecutionName="done") \
+        assert (
+            service.list_durable_executions_by_function(FunctionName="fn", DurableExecutionName="done")
             == expected["list"]
+        )
         assert service.start_execution("fn", name="done") == done  # idempotent by name: nothing runs
         assert handler.invocations == []
         assert service.get_durable_execution(DurableExecutionArn=done) == expected["describe"]
@@ -329,7 +356,10 @@ def test_a_version_1_file_is_upgraded_when_opened(tmp_path: Path) -> None:
         assert "already completed" in refusal(service, cid, True).message
         listed = service.list_durable_executions_by_function(FunctionName="quick")["DurableExecutions"]
         assert [(e["DurableExecutionName"], e["Status"]) for e in listed] == [
-            ("old-0", "SUCCEEDED"), ("old-1", "SUCCEEDED"), ("new", "SUCCEEDED")]
+            ("old-0", "SUCCEEDED"),
+            ("old-1", "SUCCEEDED"),
+            ("new", "SUCCEEDED"),
+        ]
         assert service.get_durable_execution(DurableExecutionArn=new)["DurableExecutionName"] == "new"
     finally:
         service.close()

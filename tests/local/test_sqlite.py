@@ -100,8 +100,14 @@ CHILD = textwrap.dedent("""
 def test_killed_process_loses_no_acknowledged_checkpoint(tmp_path: Path) -> None:
     path = str(tmp_path / "k.db")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, path], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, path],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     acked = -1
     while acked < 200:
@@ -112,11 +118,15 @@ def test_killed_process_loses_no_acknowledged_checkpoint(tmp_path: Path) -> None
     child.wait()
 
     def finish(r: Run) -> dict:
-        return ok(str(sum(1 for op in r.ops.values() if op["Type"] == "STEP" and op["Status"] == "SUCCEEDED")))
+        return ok(
+            str(sum(1 for op in r.ops.values() if op["Type"] == "STEP" and op["Status"] == "SUCCEEDED"))
+        )
 
     service = LocalDurableService(store=SqliteStore(path), skip_time=True)
     try:
-        arn = service.list_durable_executions_by_function(FunctionName="fn")["DurableExecutions"][0]["DurableExecutionArn"]
+        arn = service.list_durable_executions_by_function(FunctionName="fn")["DurableExecutions"][0][
+            "DurableExecutionArn"
+        ]
         done = [op["Id"] for op in service.operations(arn) if op["Type"] == "STEP"]
         assert all(f"s{i}" in done for i in range(acked + 1))
         service.register_durable_function("fn", Script(finish))

@@ -138,7 +138,7 @@ def test_callback_failure_fails_the_execution_with_the_sent_error(client: Any) -
 def test_stop_with_and_without_error(client: Any) -> None:
     arn = start(client, "approval")
     callback_id(client, arn)
-    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    before = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=5)
     stopped = client.stop_durable_execution(
         DurableExecutionArn=arn, Error={"ErrorMessage": "operator said so"}
     )
@@ -181,8 +181,8 @@ def test_list_executions_with_filters_and_paging(client: Any) -> None:
         ]
         == []
     )
-    future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=400)
-    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+    future = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=400)
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
     assert (
         client.list_durable_executions_by_function(FunctionName="quick", StartedAfter=future)[
             "DurableExecutions"

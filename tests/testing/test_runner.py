@@ -14,8 +14,8 @@ from durable_mp import durable_execution
 from durable_mp.config import Duration
 from durable_mp.local import SqliteStore
 from durable_mp.testing import (
-    DurableFunctionTestRunner,
     DurableFunctionsTestError,
+    DurableFunctionTestRunner,
     ExecutionStatus,
     InvocationStatus,
     StepOperation,
@@ -67,8 +67,13 @@ def test_callback_round_trip_and_history_dicts() -> None:
         assert result.get_callback("approve").callback_id == callback_id
         events = runner.get_execution_history(arn)["Events"]
         assert [e["EventType"] for e in events] == [
-            "ExecutionStarted", "CallbackStarted", "InvocationCompleted", "CallbackSucceeded",
-            "InvocationCompleted", "ExecutionSucceeded"]
+            "ExecutionStarted",
+            "CallbackStarted",
+            "InvocationCompleted",
+            "CallbackSucceeded",
+            "InvocationCompleted",
+            "ExecutionSucceeded",
+        ]
         assert isinstance(events[0]["EventTimestamp"], datetime.datetime)
         execution = runner.get_execution(arn)
         assert execution["Status"] == "SUCCEEDED" and execution["DurableExecutionArn"] == arn
@@ -77,8 +82,10 @@ def test_callback_round_trip_and_history_dicts() -> None:
 def test_callback_failure_fails_the_execution() -> None:
     with DurableFunctionTestRunner(approval) as runner:
         arn = runner.run_async(input={})
-        runner.send_callback_failure(runner.wait_for_callback(arn, timeout=5),
-                                     {"ErrorType": "Rejected", "ErrorMessage": "not approved"})
+        runner.send_callback_failure(
+            runner.wait_for_callback(arn, timeout=5),
+            {"ErrorType": "Rejected", "ErrorMessage": "not approved"},
+        )
         result = runner.wait_for_result(arn, timeout=5)
         assert result.status is InvocationStatus.FAILED
         assert result.error is not None and "not approved" in (result.error.message or "")
@@ -113,7 +120,9 @@ def test_lambda_client_speaks_boto3() -> None:
         client.send_durable_execution_callback_success(CallbackId=callback_id, Result=b"ok")
         runner.wait_for_result(arn, timeout=5)
         described = client.get_durable_execution(DurableExecutionArn=arn)
-        assert described["Status"] == "SUCCEEDED" and isinstance(described["StartTimestamp"], datetime.datetime)
+        assert described["Status"] == "SUCCEEDED" and isinstance(
+            described["StartTimestamp"], datetime.datetime
+        )
         listed = client.list_durable_executions_by_function(FunctionName="test-function")
         assert [e["DurableExecutionArn"] for e in listed["DurableExecutions"]] == [arn]
         history = client.get_durable_execution_history(DurableExecutionArn=arn, IncludeExecutionData=True)
@@ -126,7 +135,10 @@ def test_lambda_client_speaks_boto3() -> None:
             client.stop_durable_execution(DurableExecutionArn=arn)
         sync = client.invoke(FunctionName="test-function", Payload=b"{}", InvocationType="Event")
         client.stop_durable_execution(DurableExecutionArn=sync["DurableExecutionArn"])
-        assert client.get_durable_execution(DurableExecutionArn=sync["DurableExecutionArn"])["Status"] == "STOPPED"
+        assert (
+            client.get_durable_execution(DurableExecutionArn=sync["DurableExecutionArn"])["Status"]
+            == "STOPPED"
+        )
 
 
 def test_runner_on_sqlite_store(tmp_path: Any) -> None:

@@ -36,7 +36,10 @@ class FakeClient:
             self.requests.append((token, list(updates)))
             self.n += 1
             ops = [{"Id": u["Id"], "Type": u["Type"], "Status": "STARTED"} for u in updates]
-            return {"CheckpointToken": None if self.revoke else f"t{self.n}", "NewExecutionState": {"Operations": ops}}
+            return {
+                "CheckpointToken": None if self.revoke else f"t{self.n}",
+                "NewExecutionState": {"Operations": ops},
+            }
 
     def get_execution_state(self, *a: Any, **k: Any) -> dict[str, Any]:
         return {"Operations": []}

@@ -72,6 +72,9 @@ def test_stdlib_logging_is_the_default(caplog: pytest.LogCaptureFixture) -> None
         context.logger.info("plain record")
         return "ok"
 
-    with caplog.at_level(logging.INFO, logger="durable_mp.user"), DurableFunctionTestRunner(handler) as runner:
+    with (
+        caplog.at_level(logging.INFO, logger="durable_mp.user"),
+        DurableFunctionTestRunner(handler) as runner,
+    ):
         assert runner.run(input={}).status.name == "SUCCEEDED"
     assert "plain record" in caplog.text

@@ -30,7 +30,8 @@ def test_user_project_with_its_own_workers_and_loadtests_packages_runs_a_process
     for name in ("workers", "loadtests"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "__init__.py").write_text(f"WHO = 'the user project {name}'\n")
-    (tmp_path / "flow.py").write_text(textwrap.dedent("""
+    (tmp_path / "flow.py").write_text(
+        textwrap.dedent("""
         import workers, loadtests
         from durable_mp import durable_execution
         from durable_mp.config import MapConfig
@@ -42,10 +43,14 @@ def test_user_project_with_its_own_workers_and_loadtests_packages_runs_a_process
         def handler(event, context):
             batch = context.map(list(range(6)), square, config=MapConfig(executor="processes", workers=2))
             return {"squares": batch.get_results(), "mine": [workers.WHO, loadtests.WHO]}
-    """))
+    """)
+    )
     done = subprocess.run(
         [sys.executable, "-m", "durable_mp.cli", "run", "flow.py:handler", "--store", "memory", "--quiet"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
-
 from durable_mp_workers import WorkerPool
 from durable_mp_workers.events import Event
 
@@ -31,8 +30,7 @@ def drain(pool: WorkerPool, count: int, timeout: float = 10.0) -> list[Event]:
 
 def live_children() -> set[int]:
     """Pids of this process's children that are not zombies."""
-    return {p.pid for p in psutil.Process().children(recursive=True)
-            if p.status() != psutil.STATUS_ZOMBIE}
+    return {p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
 
 
 def gone(pid: int) -> bool:

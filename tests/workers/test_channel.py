@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from durable_mp_workers import TaskDone, TaskMessage, WorkerPool, channel
 
 from . import tasks

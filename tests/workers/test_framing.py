@@ -16,7 +16,7 @@ def test_reader_reassembles_frames_split_anywhere() -> None:
     reader = FrameReader(parent.fileno())
     got: list[bytes] = []
     for start in range(0, len(stream), 4099):  # odd-sized pieces cut through headers and bodies
-        child.sendall(stream[start:start + 4099])
+        child.sendall(stream[start : start + 4099])
         got.extend(bytes(frame) for frame in reader.read())
     assert got == bodies
     child.close()

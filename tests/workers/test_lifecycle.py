@@ -12,7 +12,6 @@ import time
 
 import psutil
 import pytest
-
 from durable_mp_workers import TaskCrashed, TaskDone, TaskMessage, WorkerPool, shared_pool
 
 from . import tasks
@@ -184,8 +183,9 @@ PARENT = textwrap.dedent("""
 
 def run_parent(mode: str) -> tuple[subprocess.Popen[str], list[int]]:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, mode], cwd=root, stdout=subprocess.PIPE,
-                              text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, mode], cwd=root, stdout=subprocess.PIPE, text=True
+    )
     assert parent.stdout is not None
     pids = [int(p) for p in parent.stdout.readline().split()]
     assert len(pids) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _multiprocessing
 import errno
 import multiprocessing
 import os
@@ -9,9 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-import _multiprocessing
 import pytest
-
 from durable_mp_workers import WorkerPool
 
 from . import tasks
@@ -57,12 +56,14 @@ SCRIPT = textwrap.dedent("""
 def test_pool_works_with_a_read_only_dev_shm() -> None:
     command = f"mount -t tmpfs -o ro,size=1k none /dev/shm && {sys.executable} -c '{SCRIPT}'"
     try:
-        done = subprocess.run(["unshare", "-m", "sh", "-c", command], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            ["unshare", "-m", "sh", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     except FileNotFoundError:
         pytest.skip("the unshare command is not installed")
-    if done.returncode != 0 and ("Operation not permitted" in done.stderr or "permission denied" in
-                                 done.stderr.lower()):
+    if done.returncode != 0 and (
+        "Operation not permitted" in done.stderr or "permission denied" in done.stderr.lower()
+    ):
         pytest.skip(f"unshare -m is not permitted here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     assert f"queue fails: {errno.EROFS}" in done.stdout  # /dev/shm really is unusable in there

@@ -5,8 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from durable_mp_workers import RemoteTaskError, RemoteTraceback, TaskDone, TaskFailed, TaskPicklingError, WorkerPool
+from durable_mp_workers import (
+    RemoteTaskError,
+    RemoteTraceback,
+    TaskDone,
+    TaskFailed,
+    TaskPicklingError,
+    WorkerPool,
+)
 
 from . import tasks
 from .conftest import drain
@@ -67,7 +73,7 @@ def test_unpicklable_argument_is_named_with_the_fix(pool: WorkerPool) -> None:
         pool.submit(tasks.add, 1, lock)
     message = str(info.value)
     assert "argument 1 of add()" in message and "lock" in message
-    assert "define it at module level, or use executor=\"threads\"" in message.lower()
+    assert 'define it at module level, or use executor="threads"' in message.lower()
     assert isinstance(info.value, TypeError)
     assert pool.idle_count() == 2  # nothing was queued
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from durable_mp_workers.shared import recycling_from_env
 
 

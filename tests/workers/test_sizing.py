@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from durable_mp_workers.sizing import default_worker_count, resolve_workers
 
 
@@ -20,8 +19,9 @@ def test_usable_cpus_come_from_affinity() -> None:
     assert default_worker_count() == 8
 
 
-@pytest.mark.parametrize(("memory", "expected"), [("128", 1), ("1769", 1), ("1770", 2), ("3008", 2),
-                                                  ("10240", 6)])
+@pytest.mark.parametrize(
+    ("memory", "expected"), [("128", 1), ("1769", 1), ("1770", 2), ("3008", 2), ("10240", 6)]
+)
 def test_lambda_memory_caps_the_count(monkeypatch: pytest.MonkeyPatch, memory: str, expected: int) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
     assert default_worker_count() == expected

@@ -41,14 +41,34 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS executions_by_name ON executions (function_name, name)",
     "CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status)",
 )
-_ROW_FIELDS = ("name", "function_name", "function_arn", "input_payload", "start_ms", "timeout_s", "status",
-               "end_ms", "result", "error", "parent_arn", "parent_op_id", "tenant_id", "checkpointed_result",
-               "checkpointed_error", "crashes", "real_start")
-_UPSERT_OP = ("INSERT INTO operations (arn, id, body) VALUES (?, ?, ?) "
-              "ON CONFLICT (arn, id) DO UPDATE SET body = excluded.body")
+_ROW_FIELDS = (
+    "name",
+    "function_name",
+    "function_arn",
+    "input_payload",
+    "start_ms",
+    "timeout_s",
+    "status",
+    "end_ms",
+    "result",
+    "error",
+    "parent_arn",
+    "parent_op_id",
+    "tenant_id",
+    "checkpointed_result",
+    "checkpointed_error",
+    "crashes",
+    "real_start",
+)
+_UPSERT_OP = (
+    "INSERT INTO operations (arn, id, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (arn, id) DO UPDATE SET body = excluded.body"
+)
 # columns by name: in a file upgraded from version 1 they are in another order
-_INSERT_EXECUTION = ("INSERT INTO executions (arn, function_name, name, status, start_ms, end_ms, function_arn, "
-                     "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_EXECUTION = (
+    "INSERT INTO executions (arn, function_name, name, status, start_ms, end_ms, function_arn, "
+    "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _ADD_CALLBACK = "INSERT OR IGNORE INTO callbacks VALUES (?, ?)"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -69,22 +89,38 @@ class SqliteStore:
         elif int(row[0]) == 1:
             self._upgrade_from_1()
         elif int(row[0]) != SCHEMA_VERSION:
-            raise RuntimeError(f"{path} has schema version {row[0]}; this durable-mp reads version {SCHEMA_VERSION}")
+            raise RuntimeError(
+                f"{path} has schema version {row[0]}; this durable-mp reads version {SCHEMA_VERSION}"
+            )
 
     def _upgrade_from_1(self) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for column in ("function_name TEXT NOT NULL DEFAULT ''", "name TEXT NOT NULL DEFAULT ''",
-                           "status TEXT NOT NULL DEFAULT ''", "start_ms INTEGER NOT NULL DEFAULT 0",
-                           "end_ms INTEGER", "function_arn TEXT NOT NULL DEFAULT ''"):
+            for column in (
+                "function_name TEXT NOT NULL DEFAULT ''",
+                "name TEXT NOT NULL DEFAULT ''",
+                "status TEXT NOT NULL DEFAULT ''",
+                "start_ms INTEGER NOT NULL DEFAULT 0",
+                "end_ms INTEGER",
+                "function_arn TEXT NOT NULL DEFAULT ''",
+            ):
                 db.execute(f"ALTER TABLE executions ADD COLUMN {column}")
             for arn, body in db.execute("SELECT arn, body FROM executions").fetchall():
                 f = json.loads(body)
-                db.execute("UPDATE executions SET function_name = ?, name = ?, status = ?, start_ms = ?, "
-                           "end_ms = ?, function_arn = ? WHERE arn = ?",
-                           (f["function_name"], f["name"], f["status"], f["start_ms"], f["end_ms"],
-                            f["function_arn"], arn))
+                db.execute(
+                    "UPDATE executions SET function_name = ?, name = ?, status = ?, start_ms = ?, "
+                    "end_ms = ?, function_arn = ? WHERE arn = ?",
+                    (
+                        f["function_name"],
+                        f["name"],
+                        f["status"],
+                        f["start_ms"],
+                        f["end_ms"],
+                        f["function_arn"],
+                        arn,
+                    ),
+                )
             for statement in _INDEXES:
                 db.execute(statement)
             for arn, body in db.execute("SELECT arn, body FROM operations").fetchall():
@@ -103,8 +139,9 @@ class SqliteStore:
         if ex.inflight is not None:
             body["inflight"] = [ex.inflight.request_id, ex.inflight.start_ms]
         if ex.callbacks:
-            body["callbacks"] = {cid: [w.op_id, w.heartbeat_s, w.timeout_at, w.heartbeat_at]
-                                 for cid, w in ex.callbacks.items()}
+            body["callbacks"] = {
+                cid: [w.op_id, w.heartbeat_s, w.timeout_at, w.heartbeat_at] for cid, w in ex.callbacks.items()
+            }
         if ex.callback_outcomes:
             body["callback_outcomes"] = {cid: list(outcome) for cid, outcome in ex.callback_outcomes.items()}
         return _dumps(body)
@@ -113,9 +150,19 @@ class SqliteStore:
         db = self._db
         db.execute("BEGIN")
         try:
-            db.execute(_INSERT_EXECUTION,
-                       (ex.arn, ex.function_name, ex.name, ex.status, ex.start_ms, ex.end_ms, ex.function_arn,
-                        self._row(ex)))
+            db.execute(
+                _INSERT_EXECUTION,
+                (
+                    ex.arn,
+                    ex.function_name,
+                    ex.name,
+                    ex.status,
+                    ex.start_ms,
+                    ex.end_ms,
+                    ex.function_arn,
+                    self._row(ex),
+                ),
+            )
             self._write(ex, ex.ops.values(), 0)
             db.execute("COMMIT")
         except BaseException:
@@ -127,8 +174,10 @@ class SqliteStore:
         db.execute("BEGIN")
         try:
             if execution:
-                db.execute("UPDATE executions SET status = ?, end_ms = ?, body = ? WHERE arn = ?",
-                           (ex.status, ex.end_ms, self._row(ex), ex.arn))
+                db.execute(
+                    "UPDATE executions SET status = ?, end_ms = ?, body = ? WHERE arn = ?",
+                    (ex.status, ex.end_ms, self._row(ex), ex.arn),
+                )
             self._write(ex, ops, events_from)
             db.execute("COMMIT")
         except BaseException:
@@ -162,8 +211,9 @@ class SqliteStore:
         return [self._full(arn, body) for arn, body in rows.fetchall()]
 
     def find(self, function_name: str, name: str) -> str | None:
-        row = self._db.execute("SELECT arn FROM executions WHERE function_name = ? AND name = ?",
-                               (function_name, name)).fetchone()
+        row = self._db.execute(
+            "SELECT arn FROM executions WHERE function_name = ? AND name = ?", (function_name, name)
+        ).fetchone()
         return None if row is None else row[0]
 
     def find_callback(self, callback_id: str) -> str | None:
@@ -171,8 +221,11 @@ class SqliteStore:
         return None if row is None else row[0]
 
     def summaries(self, function_name: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT arn, name, function_arn, status, start_ms, end_ms FROM executions "
-                                "WHERE function_name = ? ORDER BY rowid", (function_name,))
+        rows = self._db.execute(
+            "SELECT arn, name, function_arn, status, start_ms, end_ms FROM executions "
+            "WHERE function_name = ? ORDER BY rowid",
+            (function_name,),
+        )
         return [summary(*row) for row in rows.fetchall()]
 
     @staticmethod
@@ -184,8 +237,9 @@ class SqliteStore:
         outcomes = fields.pop("callback_outcomes", {})
         ex = Execution(arn=arn, **fields)
         ex.callbacks = {cid: CallbackWatch(*watch) for cid, watch in callbacks.items()}
-        ex.callback_outcomes = {cid: (op, status, result, error)
-                                for cid, (op, status, result, error) in outcomes.items()}
+        ex.callback_outcomes = {
+            cid: (op, status, result, error) for cid, (op, status, result, error) in outcomes.items()
+        }
         if inflight is not None:
             ex.inflight = Invocation(request_id=inflight[0], start_ms=inflight[1], token_prefix="")
         return ex
@@ -195,8 +249,10 @@ class SqliteStore:
         rows = self._db.execute("SELECT id, body FROM operations WHERE arn = ? ORDER BY rowid", (arn,))
         for op_id, op_body in rows:
             ex.ops[op_id] = json.loads(op_body)
-        ex.events = [json.loads(b) for (b,) in self._db.execute(
-            "SELECT body FROM events WHERE arn = ? ORDER BY event_id", (arn,))]
+        ex.events = [
+            json.loads(b)
+            for (b,) in self._db.execute("SELECT body FROM events WHERE arn = ? ORDER BY event_id", (arn,))
+        ]
         return ex
 
     def close(self) -> None:
