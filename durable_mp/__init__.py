@@ -53,7 +53,7 @@ from durable_mp.retries import WithRetryConfig, with_retry
 from durable_mp.termination import TerminationManager
 from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
 
-__version__ = "0.1.0"
+from durable_mp._version import __version__
 
 __all__ = [
     "BatchCompletionError",
