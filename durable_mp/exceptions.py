@@ -459,12 +459,8 @@ class StepTimeoutError(DurableOperationError, TimeoutError):
         return True
 
 
-class CompensationError(DurableOperationError):
-    """Some compensations of a saga failed (durable-mp); `outcome` says which succeeded and which failed.
-
-    Raised by `DurableContext.compensate(raise_on_failure=True)` and by the `saga()` block. `data`
-    carries the outcome as JSON, so a replayed or checkpointed failure still names the compensations.
-    """
+class _CompensationOutcomeError(DurableOperationError):
+    """An error that carries a saga's `CompensationOutcome`, as JSON in `data` (so it survives replay)."""
 
     def __init__(
         self,
@@ -478,29 +474,28 @@ class CompensationError(DurableOperationError):
         if data is None and outcome is not None:
             data = json.dumps(outcome.to_dict())
         super().__init__(message, error_type, data, stack_trace)
-        self.outcome = outcome
+
+    @property
+    def outcome(self) -> Any:
+        """The `CompensationOutcome` (which compensations succeeded, which failed), read from `data`."""
+        from durable_mp.operations.saga import CompensationOutcome
+
+        return CompensationOutcome.from_dict(json.loads(self.data or "{}"))
 
 
-class SagaError(DurableOperationError):
+class CompensationError(_CompensationOutcomeError):
+    """Some compensations of a saga failed (durable-mp); `outcome` says which succeeded and which failed.
+
+    Raised by `DurableContext.compensate(raise_on_failure=True)`.
+    """
+
+
+class SagaError(_CompensationOutcomeError):
     """The block of a `saga()` raised, and its compensations ran (durable-mp).
 
     `__cause__` is the error of the block; `outcome` is the `CompensationOutcome` (which compensations
-    succeeded, which failed). `data` carries the outcome as JSON.
+    succeeded, which failed).
     """
-
-    def __init__(
-        self,
-        message: str | None = None,
-        error_type: str | None = None,
-        data: str | None = None,
-        stack_trace: list[str] | None = None,
-        *,
-        outcome: Any = None,
-    ) -> None:
-        if data is None and outcome is not None:
-            data = json.dumps(outcome.to_dict())
-        super().__init__(message, error_type, data, stack_trace)
-        self.outcome = outcome
 
 
 def _crash_fields(data: str) -> tuple[int | None, str | None, int | None]:
