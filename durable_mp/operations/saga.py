@@ -33,7 +33,6 @@ from durable_mp.exceptions import (
     StepError,
     UnrecoverableError,
     ValidationError,
-    error_object_from_exception,
 )
 from durable_mp.types import StepContext
 
@@ -159,7 +158,8 @@ def compensate(
             try:
                 child.step(_bind(reg), name=step_name, config=reg.config)
             except StepError as exc:
-                outcome["failed"].append({"name": step_name, "error": error_object_from_exception(exc)})
+                error = ErrorObject(exc.message, exc.error_type, exc.data, exc.stack_trace)
+                outcome["failed"].append({"name": step_name, "error": error.to_dict()})
             else:
                 outcome["succeeded"].append(step_name)
         return outcome
