@@ -196,10 +196,10 @@ class Saga:
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> None:
         since = self._since.pop()
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, UnrecoverableError):
-            return False  # success, a suspension, or the end of the invocation: nothing to undo now
+            return  # success, a suspension, or the end of the invocation: nothing to undo now
         self.outcome = compensate(self.ctx, self.name, raise_on_failure=False, since=since)
         raise SagaError(
             f"saga failed ({type(exc).__name__}: {exc}); {self.outcome.describe()}", outcome=self.outcome

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from durable_mp import DurableContext, StepError, durable_execution
-from durable_mp.config import Duration, JitterStrategy, MapConfig, StepConfig
+from durable_mp.config import Duration, JitterStrategy, MapConfig, ParallelConfig, StepConfig
 from durable_mp.exceptions import StepTimeoutError, ValidationError
 from durable_mp.retries import RetryStrategyConfig, create_retry_strategy
 from durable_mp.termination import TerminationManager, TerminationYield
@@ -194,3 +194,30 @@ def test_termination_judges_a_timed_step_by_the_shorter_of_its_timeout_and_the_l
     with pytest.raises(TerminationYield):
         manager(30).before_timed_step(25)  # 25 s would not end before the yield point
     manager(1).before_timed_step(60)  # a long timeout, but the steps seen so far are short
+
+
+def test_step_in_a_thread_branch_inside_a_worker_is_stopped_by_killing_the_worker(
+    run: Any, tmp_path: Path
+) -> None:
+    log = str(tmp_path / "attempts.txt")
+
+    def inner(ctx: DurableContext, x: int, i: int, items: Any) -> str:
+        config = StepConfig(retry_strategy=RETRY_ONCE, timeout=Duration(1))
+        return ctx.step(slow_then_fast(log), name="crunch", config=config)
+
+    def outer(ctx: DurableContext, x: int, i: int, items: Any) -> Any:
+        return ctx.map([0], inner, name="inner").get_results()  # on threads inside the worker
+
+    @durable_execution
+    def handler(event: Any, context: DurableContext) -> Any:
+        return context.parallel(
+            [lambda ctx: outer(ctx, 0, 0, [0])], config=ParallelConfig(executor="processes")
+        ).get_results()
+
+    started = time.monotonic()
+    r = run(handler, timeout=30)
+    assert r.status == "SUCCEEDED", r.result.error
+    assert r.value == [["on time"]]
+    (_, pid1), (_, pid2) = attempts(log)
+    assert pid1 != pid2
+    assert time.monotonic() - started < 3.5
