@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,13 +72,15 @@ def test_saga_killed_between_two_compensations_resumes_and_compensates_exactly_o
     assert psutil.Process().children(recursive=True) == []
 
 
-def test_the_booking_example_runs_as_printed_in_its_docstring() -> None:
-    """`durable-mp run examples/booking_saga.py:handler` (the command in the example and the docs)."""
+def test_the_booking_example_runs_as_printed_in_its_docstring(tmp_path: Path) -> None:
+    """`durable-mp run examples/booking_saga.py:handler` (the command in the example and the docs), run in a
+    copy of the examples folder so that its default store (./.durable-mp/) lands in a temporary folder."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     result = subprocess.run(
         ["durable-mp", "run", "examples/booking_saga.py:handler"],
         check=False,
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
@@ -92,7 +95,7 @@ def test_the_booking_example_runs_as_printed_in_its_docstring() -> None:
     booked = subprocess.run(
         ["durable-mp", "run", "examples/booking_saga.py:handler", "--input", '{"cars": 1}'],
         check=False,
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
