@@ -224,12 +224,9 @@ class ProcessExecutor:
         while not out:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             step_deadline = self._next_step_deadline()
-            if step_deadline is not None:
-                left = (
-                    max(0.0, step_deadline - time.monotonic())
-                    if left is None
-                    else min(left, max(0.0, step_deadline - time.monotonic()))
-                )
+            if step_deadline is not None:  # wake up in time to stop an overrunning step
+                until_step = max(0.0, step_deadline - time.monotonic())
+                left = until_step if left is None else min(left, until_step)
             events = self.pool.poll(left)
             for ev in events:
                 index = self._index_of.get(ev.task_id)
@@ -299,6 +296,7 @@ class ProcessExecutor:
             self._submit(index, expired)
             self.state.checkpointer.flush()
             self.start(dataclasses.replace(spec, replaying=True))
+            self.progressed.add(index)  # the recorded attempt is durable progress of this run
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)
