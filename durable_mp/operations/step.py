@@ -3,7 +3,9 @@
 AT_LEAST_ONCE_PER_RETRY sends START without waiting and SUCCEED/FAIL after the function.
 AT_MOST_ONCE_PER_RETRY waits for START to be acknowledged first; a STARTED step found on replay was
 interrupted and goes through the retry strategy instead of running again. A failure asks the retry
-strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError.
+strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError; a strategy that raises
+fails the step with its exception. A step with `StepConfig.timeout` runs each attempt under it
+(operations/step_timeout.py): an overrun fails the attempt with StepTimeoutError.
 """
 
 from __future__ import annotations
