@@ -35,6 +35,7 @@ from durable_mp.exceptions import (
     CallbackSubmitterError,
     CallbackTimeoutError,
     ChildContextError,
+    CompensationError,
     DurableExecutionsError,
     DurableOperationError,
     ExecutionError,
@@ -42,13 +43,16 @@ from durable_mp.exceptions import (
     InvokeError,
     PluginLoadError,
     RetryableSerDesError,
+    SagaError,
     SerDesError,
     StepError,
+    StepTimeoutError,
     ValidationError,
     WaitForConditionError,
     WorkerCrashed,
 )
 from durable_mp.execution import durable_execution
+from durable_mp.operations.saga import CompensationFailure, CompensationOutcome, durable_saga
 from durable_mp.retries import WithRetryConfig, with_retry
 from durable_mp.termination import TerminationManager
 from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
@@ -66,6 +70,9 @@ __all__ = [
     "CallbackSubmitterError",
     "CallbackTimeoutError",
     "ChildContextError",
+    "CompensationError",
+    "CompensationFailure",
+    "CompensationOutcome",
     "CompletionConfig",
     "CompletionDecision",
     "CompletionItemStatus",
@@ -84,9 +91,11 @@ __all__ = [
     "ParallelBranch",
     "PluginLoadError",
     "RetryableSerDesError",
+    "SagaError",
     "SerDesError",
     "StepContext",
     "StepError",
+    "StepTimeoutError",
     "TerminationManager",
     "ValidationError",
     "WaitForConditionError",
@@ -98,6 +107,7 @@ __all__ = [
     "continue_batch",
     "durable_execution",
     "durable_parallel_branch",
+    "durable_saga",
     "durable_step",
     "durable_wait_for_callback",
     "durable_with_child_context",

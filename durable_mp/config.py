@@ -336,15 +336,22 @@ def _validate_sub_type(sub_type: str | None) -> None:
 @dataclass(frozen=True)
 class StepConfig:
     """How a step runs: `retry_strategy` (None: the default strategy), `step_semantics`, `serdes` for
-    its result, and a keyword-only `sub_type` (default "Step"; changing it breaks in-flight replays)."""
+    its result, and keyword-only `sub_type` (default "Step"; changing it breaks in-flight replays) and
+    `timeout` (durable-mp: a Duration of at least 1 s; an attempt that runs longer fails with
+    `StepTimeoutError` and the retry strategy decides what follows; see docs/steps_and_sagas.md)."""
 
     retry_strategy: Callable[[Exception, int], RetryDecision] | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
     serdes: SerDes | None = None
     sub_type: str | None = field(default=None, kw_only=True)
+    timeout: Duration | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         _validate_sub_type(self.sub_type)
+        if self.timeout is not None and (not isinstance(self.timeout, Duration) or self.timeout.seconds < 1):
+            raise ValidationError(
+                f"StepConfig.timeout must be a Duration of at least 1 second, got {self.timeout!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from durable_mp.operations.callback import create_callback
 from durable_mp.operations.child import run_child
 from durable_mp.operations.combinators import all_of, all_settled, any_of, race
 from durable_mp.operations.invoke import run_invoke
+from durable_mp.operations.saga import CompensationOutcome, Saga, compensate, step_with_compensation
 from durable_mp.operations.step import run_step
 from durable_mp.operations.wait import cancel_wait, run_wait
 from durable_mp.operations.wait_for_callback import run_wait_for_callback
@@ -245,6 +246,32 @@ class DurableContext:
     def all_settled(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> Any:
         """Run every branch to completion; return the BatchResult with each outcome."""
         return all_settled(self, functions, name)
+
+    # -- sagas (durable-mp): see durable_mp/operations/saga.py ---------------------------------------
+
+    def step_with_compensation(
+        self,
+        func: Callable[[StepContext], T],
+        compensation: Callable[[StepContext, T], Any],
+        name: str | None = None,
+        config: StepConfig | None = None,
+        *,
+        compensation_config: StepConfig | None = None,
+    ) -> T:
+        """Run `func` as a step; once it succeeded, register `compensation(step_context, result)` on this
+        context, to be run (as a step with `compensation_config`) by `compensate()` or a failing `saga()`."""
+        return step_with_compensation(self, func, compensation, name, config, compensation_config)
+
+    def compensate(self, name: str | None = None, *, raise_on_failure: bool = False) -> CompensationOutcome:
+        """Run this context's registered compensations in reverse order, each once, as durable steps.
+
+        Returns the outcome (which succeeded, which failed); with `raise_on_failure`, a failed
+        compensation raises `CompensationError` carrying it instead."""
+        return compensate(self, name, raise_on_failure)
+
+    def saga(self, name: str | None = None) -> Saga:
+        """`with context.saga(): ...`: if the block raises, compensate what it registered, raise SagaError."""
+        return Saga(self, name)
 
     # -- durable-mp additions ---------------------------------------------------------------------
 

@@ -446,6 +446,58 @@ class WorkerCrashed(DurableOperationError):
         self.exitcode = exitcode
 
 
+class StepTimeoutError(DurableOperationError, TimeoutError):
+    """A step attempt ran longer than its `StepConfig.timeout` (durable-mp).
+
+    It fails the attempt, and the step's retry strategy decides what follows like for any other error.
+    Retriable (another attempt may be quicker); it is also a `TimeoutError`, so
+    `retryable_error_types=[TimeoutError]` and `retry_if=lambda e: isinstance(e, TimeoutError)` match it.
+    """
+
+    @property
+    def retriable(self) -> bool:
+        return True
+
+
+class _CompensationOutcomeError(DurableOperationError):
+    """An error that carries a saga's `CompensationOutcome`, as JSON in `data` (so it survives replay)."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        error_type: str | None = None,
+        data: str | None = None,
+        stack_trace: list[str] | None = None,
+        *,
+        outcome: Any = None,
+    ) -> None:
+        if data is None and outcome is not None:
+            data = json.dumps(outcome.to_dict())
+        super().__init__(message, error_type, data, stack_trace)
+
+    @property
+    def outcome(self) -> Any:
+        """The `CompensationOutcome` (which compensations succeeded, which failed), read from `data`."""
+        from durable_mp.operations.saga import CompensationOutcome
+
+        return CompensationOutcome.from_dict(json.loads(self.data or "{}"))
+
+
+class CompensationError(_CompensationOutcomeError):
+    """Some compensations of a saga failed (durable-mp); `outcome` says which succeeded and which failed.
+
+    Raised by `DurableContext.compensate(raise_on_failure=True)`.
+    """
+
+
+class SagaError(_CompensationOutcomeError):
+    """The block of a `saga()` raised, and its compensations ran (durable-mp).
+
+    `__cause__` is the error of the block; `outcome` is the `CompensationOutcome` (which compensations
+    succeeded, which failed).
+    """
+
+
 def _crash_fields(data: str) -> tuple[int | None, str | None, int | None]:
     """Read (index, signal, exitcode) back from a WorkerCrashed `data` string; Nones if it is not ours."""
     try:
@@ -487,6 +539,9 @@ for _cls in (
     CallbackTimeoutError,
     CallbackSubmitterError,
     WorkerCrashed,
+    StepTimeoutError,
+    CompensationError,
+    SagaError,
 ):
     register_operation_error(_cls)
 

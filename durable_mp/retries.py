@@ -9,8 +9,9 @@ seconds, at least 1.
 - `create_linear_retry_strategy(LinearRetryStrategyConfig(...))`:
   `min(initial_delay + increment * (attempts_made - 1), max_delay)`, then jitter, rounded up.
 - Both stop once `attempts_made >= max_attempts`, and retry only errors whose message matches one of
-  `retryable_errors` (substring or compiled regex) or whose type is one of `retryable_error_types`;
-  with neither given, every error is retryable.
+  `retryable_errors` (substring or compiled regex), whose type is one of `retryable_error_types`, or
+  for which the keyword-only predicate `retry_if(error)` (durable-mp) returns true; with none of the
+  three given, every error is retryable. A `retry_if` that raises fails the step with its exception.
 - `RetryPresets.default()` is what a step without a strategy uses: 6 attempts, 5 s initial delay,
   60 s cap, rate 2, full jitter. (A bare `RetryStrategyConfig()` differs: 3 attempts, 5 minute cap.)
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from durable_mp.config import Duration, JitterStrategy
+from durable_mp.exceptions import InvalidConfigError
 
 if TYPE_CHECKING:
     from durable_mp.config import ChildConfig
@@ -70,6 +72,10 @@ class RetryStrategyConfig:
     jitter_strategy: JitterStrategy = JitterStrategy.FULL
     retryable_errors: list[str | re.Pattern[str]] | None = None
     retryable_error_types: list[type[Exception]] | None = None
+    retry_if: Callable[[Exception], bool] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        _check_predicate(self.retry_if)
 
     @property
     def initial_delay_seconds(self) -> int:
@@ -93,6 +99,10 @@ class LinearRetryStrategyConfig:
     jitter_strategy: JitterStrategy = JitterStrategy.FULL
     retryable_errors: list[str | re.Pattern[str]] | None = None
     retryable_error_types: list[type[Exception]] | None = None
+    retry_if: Callable[[Exception], bool] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        _check_predicate(self.retry_if)
 
     @property
     def initial_delay_seconds(self) -> int:
@@ -110,11 +120,21 @@ class LinearRetryStrategyConfig:
         return self.max_delay.to_seconds()
 
 
+def _check_predicate(retry_if: object) -> None:
+    if retry_if is not None and not callable(retry_if):
+        raise InvalidConfigError(
+            f"retry_if must be a callable (error) -> bool, got {type(retry_if).__name__}: {retry_if!r}"
+        )
+
+
 def _error_filter(
-    patterns: list[str | re.Pattern[str]] | None, types: list[type[Exception]] | None
+    patterns: list[str | re.Pattern[str]] | None,
+    types: list[type[Exception]] | None,
+    retry_if: Callable[[Exception], bool] | None = None,
 ) -> Callable[[Exception], bool]:
-    """Whether an error is retryable; with no patterns and no types, every error is."""
-    if patterns is None and types is None:
+    """Whether an error is retryable: it matches a pattern, a type, or `retry_if` says so; with none of
+    the three given, every error is. An exception raised by `retry_if` propagates (the step fails with it)."""
+    if patterns is None and types is None and retry_if is None:
         patterns = [_MATCH_ALL]
     message_patterns = list(patterns or ())
     error_types = tuple(types or ())
@@ -123,7 +143,9 @@ def _error_filter(
         if error_types and isinstance(error, error_types):
             return True
         text = str(error)
-        return any(p.search(text) if isinstance(p, re.Pattern) else p in text for p in message_patterns)
+        if any(p.search(text) if isinstance(p, re.Pattern) else p in text for p in message_patterns):
+            return True
+        return retry_if is not None and bool(retry_if(error))
 
     return is_retryable
 
@@ -131,7 +153,7 @@ def _error_filter(
 def create_retry_strategy(config: RetryStrategyConfig | None = None) -> RetryStrategy:
     """An exponential-backoff retry strategy (the bare `RetryStrategyConfig()` when None)."""
     config = config or RetryStrategyConfig()
-    is_retryable = _error_filter(config.retryable_errors, config.retryable_error_types)
+    is_retryable = _error_filter(config.retryable_errors, config.retryable_error_types, config.retry_if)
 
     def retry_strategy(error: Exception, attempts_made: int) -> RetryDecision:
         if attempts_made >= config.max_attempts or not is_retryable(error):
@@ -148,7 +170,7 @@ def create_retry_strategy(config: RetryStrategyConfig | None = None) -> RetryStr
 def create_linear_retry_strategy(config: LinearRetryStrategyConfig | None = None) -> RetryStrategy:
     """A linear-backoff retry strategy (`LinearRetryStrategyConfig()` when None)."""
     config = config or LinearRetryStrategyConfig()
-    is_retryable = _error_filter(config.retryable_errors, config.retryable_error_types)
+    is_retryable = _error_filter(config.retryable_errors, config.retryable_error_types, config.retry_if)
 
     def linear_retry_strategy(error: Exception, attempts_made: int) -> RetryDecision:
         if attempts_made >= config.max_attempts or not is_retryable(error):

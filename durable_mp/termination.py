@@ -6,7 +6,8 @@ the invocation and fixes a *yield point* `safety_margin` seconds before the dead
 
 - no new operation starts (`before_operation` raises `TerminationYield`, a suspension); nor does one
   that could not finish in time: the manager remembers the longest step (and map item) it has seen
-  run in this invocation, and refuses to start another when less than that is left;
+  run in this invocation, and refuses to start another when less than that is left (a step with a
+  `StepConfig.timeout` is judged by the shorter of its timeout and that longest step);
 - map/parallel stop starting branches and interrupt the branches running in workers;
 - the invocation flushes every checkpoint, records a short internal wait (so the service re-invokes,
   ~1 s later) and returns PENDING. The next invocation replays what completed and goes on.
@@ -78,5 +79,14 @@ class TerminationManager:
     def before_operation(self) -> None:
         """Called before an operation starts real work: refuse to start it if it could not finish in time."""
         if not self.can_start():
+            self.yielded = True
+            raise TerminationYield()
+
+    def before_timed_step(self, timeout_seconds: float) -> None:
+        """`before_operation` for a step with a timeout (durable-mp): such a step cannot run longer than
+        its timeout, so it may start when the shorter of its timeout and the longest step seen so far
+        would end before the yield point."""
+        expected = min(self.longest, timeout_seconds)
+        if self.should_yield() or time.monotonic() + expected >= self.yield_at:
             self.yielded = True
             raise TerminationYield()

@@ -9,7 +9,8 @@ Every executor has the same small surface, used only by the coordinator's thread
     progressed             indexes of the running branches that checkpointed progress in their current run
 
 Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
-`OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced.
+`OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced;
+so is a worker whose step overran its `StepConfig.timeout` (the branch then runs again on a fresh one).
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class _GuardedSink:
         if not self.cancelled:
             self.inner.flush()
 
+    @property
+    def arm_step_deadline(self) -> Callable[[str, int, dict[str, Any]], None] | None:
+        """The inner sink's (a worker's channel sink, for a thread branch inside a worker), if any."""
+        return getattr(self.inner, "arm_step_deadline", None)
+
 
 class ThreadExecutor:
     """One daemon thread per running branch (bounded by the coordinator's max_concurrency)."""
@@ -189,6 +195,9 @@ class ProcessExecutor:
         self.pool, self._private = _lease_pool(worker_count)
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
+        self._spec_of: dict[int, BranchSpec] = {}  # branch index -> spec of its current run
+        # branch index -> {step id: (monotonic deadline, update to record)}: steps with a timeout running
+        self._deadlines: dict[int, dict[str, tuple[float, dict[str, Any]]]] = {}
         self.progressed: set[int] = set()
 
     def capacity(self) -> int:
@@ -205,6 +214,7 @@ class ProcessExecutor:
         )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
+        self._spec_of[spec.index] = spec
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
         from durable_mp_workers.events import TaskCrashed, TaskDone, TaskFailed, TaskMessage
@@ -213,6 +223,10 @@ class ProcessExecutor:
         deadline = None if timeout is None else time.monotonic() + timeout
         while not out:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step_deadline = self._next_step_deadline()
+            if step_deadline is not None:  # wake up in time to stop an overrunning step
+                until_step = max(0.0, step_deadline - time.monotonic())
+                left = until_step if left is None else min(left, until_step)
             events = self.pool.poll(left)
             for ev in events:
                 index = self._index_of.get(ev.task_id)
@@ -230,6 +244,7 @@ class ProcessExecutor:
                     out.append(Failure(index, ev.exception))
                 elif isinstance(ev, TaskCrashed):
                     out.append(Crash(index, ev.exitcode, ev.signal_name))
+            self._time_out_steps()
             if deadline is not None and time.monotonic() >= deadline:
                 break
         return out
@@ -238,8 +253,12 @@ class ProcessExecutor:
         kind, body = ev.payload
         if kind == "ckpt":
             self._submit(index, body)
+        elif kind == "step_deadline":
+            step_id, seconds, on_timeout = body
+            self._deadlines.setdefault(index, {})[step_id] = (time.monotonic() + seconds, on_timeout)
         elif kind == "ckpt_sync":
             track_progress(self.progressed, index, body)
+            self._disarm(index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
         elif kind == "blob":
@@ -252,11 +271,38 @@ class ProcessExecutor:
             return
         for update in updates:
             track_progress(self.progressed, index, update)
+            self._disarm(index, update)
         self.state.checkpointer.submit_many(updates)
+
+    def _disarm(self, index: int, update: dict[str, Any]) -> None:
+        armed = self._deadlines.get(index)
+        if armed and update["Action"] != "START":
+            armed.pop(update["Id"], None)
+
+    def _next_step_deadline(self) -> float | None:
+        times = [t for armed in self._deadlines.values() for t, _ in armed.values()]
+        return min(times) if times else None
+
+    def _time_out_steps(self) -> None:
+        """Kill each worker whose running step passed its timeout; record the step's failed attempt (the
+        update the worker prepared) and run the branch again on a fresh worker (it replays to the step)."""
+        now = time.monotonic()
+        for index, armed in list(self._deadlines.items()):
+            expired = [update for t, update in armed.values() if t <= now]
+            if not expired:
+                continue
+            spec = self._spec_of[index]
+            self.cancel(index)  # SIGKILL: no message of the killed task is read after this
+            self._submit(index, expired)
+            self.state.checkpointer.flush()
+            self.start(dataclasses.replace(spec, replaying=True))
+            self.progressed.add(index)  # the recorded attempt is durable progress of this run
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)
         self._task_of.pop(index, None)
+        self._spec_of.pop(index, None)
+        self._deadlines.pop(index, None)
 
     def cancel(self, index: int) -> None:
         task_id = self._task_of.get(index)

@@ -4,7 +4,8 @@ A task is `run_job(key, spec, ops, arn, log_during_replay)`. The batch's blob (f
 branch functions) is fetched from the parent once per worker and batch, then cached. Checkpoints go
 to the parent over the worker's channel, fire and forget (starts ride along with the next finished
 piece of work), except those the code must see acknowledged (a callback id, an at-most-once start),
-which are requests. The parent keeps every update in order and
+which are requests. A step with a timeout announces its deadline to the parent, which kills the worker
+at that deadline (see durable_mp/operations/step_timeout.py). The parent keeps every update in order and
 flushes before it reports the branch's outcome, so nothing acknowledged to the user is ever lost.
 """
 
@@ -58,6 +59,13 @@ class ChannelSink:
     def submit_many(self, updates: list[dict[str, Any]]) -> None:
         for update in updates:
             self.submit(update)
+
+    def arm_step_deadline(self, step_id: str, seconds: int, on_timeout: dict[str, Any]) -> None:
+        """A step with a timeout starts: the parent kills this worker if the step has not ended (no
+        SUCCEED, FAIL or RETRY of `step_id` received) `seconds` from now, and records `on_timeout`."""
+        check_payload(on_timeout)
+        self._send_buffer()  # the step's START reaches the parent before its deadline
+        self.channel.send(("step_deadline", (step_id, seconds, on_timeout)))
 
     def _send_buffer(self) -> None:
         if self.buffer:

@@ -3,7 +3,9 @@
 AT_LEAST_ONCE_PER_RETRY sends START without waiting and SUCCEED/FAIL after the function.
 AT_MOST_ONCE_PER_RETRY waits for START to be acknowledged first; a STARTED step found on replay was
 interrupted and goes through the retry strategy instead of running again. A failure asks the retry
-strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError.
+strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError; a strategy that raises
+fails the step with its exception. A step with `StepConfig.timeout` runs each attempt under it
+(operations/step_timeout.py): an overrun fails the attempt with StepTimeoutError.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from durable_mp.exceptions import (
     error_object_from_exception,
     operation_error_from_error_object,
 )
+from durable_mp.operations.step_timeout import call_with_timeout, timeout_error
 from durable_mp.operations.suspend import suspend, suspend_until
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
@@ -84,7 +87,10 @@ def _process(
 
     termination = state.termination
     if termination is not None:
-        termination.before_operation()
+        if config.timeout is None:
+            termination.before_operation()
+        else:
+            termination.before_timed_step(config.timeout.seconds)
         started = time.monotonic()
     if op is None or op.status != STARTED:
         at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
@@ -93,7 +99,7 @@ def _process(
     step_context = StepContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
     try:
         try:
-            raw = func(step_context)
+            raw = _attempt(ctx, ref, op, func, step_context, config)
         finally:
             if termination is not None:
                 termination.observe(time.monotonic() - started)
@@ -110,22 +116,57 @@ def _process(
     return None if payload is None else deserialize(config.serdes, payload, ref.id, arn)
 
 
+def _attempt(
+    ctx: DurableContext,
+    ref: OpRef,
+    op: Operation | None,
+    func: Callable[[StepContext], Any],
+    step_context: StepContext,
+    config: StepConfig,
+) -> Any:
+    """Run the step's body once, under `config.timeout` when it has one (see operations/step_timeout.py)."""
+    if config.timeout is None:
+        return func(step_context)
+    seconds = config.timeout.seconds
+    error = timeout_error(ref, step_context.attempt, seconds)
+    return call_with_timeout(
+        func,
+        step_context,
+        seconds,
+        error,
+        ctx.state.checkpointer,
+        ref,
+        lambda e: _failure_update(ref, op, config, e)[0],
+    )
+
+
+def _failure_update(
+    ref: OpRef, op: Operation | None, config: StepConfig, error: Exception
+) -> tuple[dict[str, Any], int | None, Exception]:
+    """What a failed attempt records: (RETRY update, delay, error) or (FAIL update, None, error).
+
+    A retry strategy (or its `retry_if` predicate) that raises fails the step with that exception."""
+    strategy = config.retry_strategy or RetryPresets.default()
+    attempts_made = (op.attempt if op is not None else 0) + 1
+    try:
+        decision = strategy(error, attempts_made)
+    except Exception as strategy_error:  # noqa: BLE001 - user code: the step fails with its error
+        return ref.update(FAIL, error=error_object_from_exception(strategy_error)), None, strategy_error
+    if decision.should_retry:
+        delay = max(1, int(decision.delay_seconds))
+        update = ref.update(
+            RETRY, error=error_object_from_exception(error), StepOptions={"NextAttemptDelaySeconds": delay}
+        )
+        return update, delay, error
+    return ref.update(FAIL, error=error_object_from_exception(error)), None, error
+
+
 def _retry_or_fail(
     ctx: DurableContext, ref: OpRef, op: Operation | None, config: StepConfig, error: Exception
 ) -> NoReturn:
-    strategy = config.retry_strategy or RetryPresets.default()
-    attempts_made = (op.attempt if op is not None else 0) + 1
-    decision = strategy(error, attempts_made)
-    if decision.should_retry:
-        delay = max(1, int(decision.delay_seconds))
-        ctx.state.checkpointer.submit(
-            ref.update(
-                RETRY,
-                error=error_object_from_exception(error),
-                StepOptions={"NextAttemptDelaySeconds": delay},
-            ),
-            sync=True,
-        )
+    update, delay, error = _failure_update(ref, op, config, error)
+    if delay is not None:
+        ctx.state.checkpointer.submit(update, sync=True)
         suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay, ref.id)
     _fail(ctx, ref, error)
 

@@ -1,0 +1,5 @@
+"""The engine tests' `run` fixture (the local test runner, time skipped), for the timeout tests."""
+
+from tests.engine.conftest import run
+
+__all__ = ["run"]
