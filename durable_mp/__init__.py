@@ -49,6 +49,7 @@ from durable_mp.exceptions import (
     WorkerCrashed,
 )
 from durable_mp.execution import durable_execution
+from durable_mp.planning import MapPlan, OperationBudgetError, plan_map
 from durable_mp.retries import WithRetryConfig, with_retry
 from durable_mp.termination import TerminationManager
 from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
@@ -80,6 +81,8 @@ __all__ = [
     "ExecutionError",
     "InvocationError",
     "InvokeError",
+    "MapPlan",
+    "OperationBudgetError",
     "OperationId",
     "ParallelBranch",
     "PluginLoadError",
@@ -101,6 +104,7 @@ __all__ = [
     "durable_step",
     "durable_wait_for_callback",
     "durable_with_child_context",
+    "plan_map",
     "remove_progress_hook",
     "with_retry",
 ]

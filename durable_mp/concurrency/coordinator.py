@@ -39,6 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
+from durable_mp.concurrency.batching import item_outcomes
 from durable_mp.concurrency.branch import (
     CRASH,
     DEADLINE,
@@ -103,27 +104,29 @@ def run_batch(
     started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
-    progress = _Progress(specs[0].batch_id if specs else "", name, n)
+    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total)
 
     def finish(outcome: Outcome) -> None:
-        outcomes[outcome.index] = outcome
-        policy.record(outcome.index, outcome.status == SUCCEEDED)
-        progress.finished(outcome.status == SUCCEEDED)
+        for item in item_outcomes(specs[outcome.index], outcome):  # a batch reports its items in order
+            outcomes[item.index] = item
+            policy.record(item.index, item.status == SUCCEEDED)
+            progress.finished(item.status == SUCCEEDED)
 
     try:
         while policy.check() is None:
             out_of_time = False
-            while next_i < n and len(in_flight) + len(suspended) < limit:
+            while next_i < n:
                 spec = specs[next_i]
-                done = recorded_outcome(state, spec)
-                if done is None and executor.capacity() <= 0:
+                done = recorded_outcome(state, spec)  # a unit that already finished needs no slot
+                if done is None and (len(in_flight) + len(suspended) >= limit or executor.capacity() <= 0):
                     break
                 if done is None and termination is not None and not termination.can_start():
                     out_of_time = True  # let what runs finish until the yield point; start nothing more
                     break
                 next_i += 1
-                policy.mark_started(spec.index)
-                progress.started()
+                for i in unit_items(spec):
+                    policy.mark_started(i)
+                progress.started(len(unit_items(spec)))
                 if done is not None:
                     finish(done)
                     if policy.check() is not None:
@@ -198,6 +201,11 @@ def run_batch(
     return _result(state, policy, outcomes, specs, item_serdes)
 
 
+def unit_items(spec: BranchSpec) -> range:
+    """The map items a unit stands for: its own index, or a batch's items."""
+    return spec.items if spec.items is not None else range(spec.index, spec.index + 1)
+
+
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
     """Suspended items whose awaited operation has ended since they suspended (rare: e.g. cancel_wait)."""
     ready = []
@@ -258,22 +266,20 @@ def _result(
 ) -> BatchResult[Any]:
     items: list[BatchItem[Any]] = []
     arn = state.execution_arn
-    for i in range(len(specs)):
-        status = policy.status_of(i)
-        if status is None:
-            continue
-        o = outcomes.get(i)
-        if o is None:
-            items.append(BatchItem(i, BatchItemStatus.STARTED))
-        elif o.status == SUCCEEDED:
-            value = None if o.payload is None else deserialize(item_serdes, o.payload, specs[i].op_id, arn)
-            items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
-        else:
-            items.append(
-                BatchItem(
-                    i, BatchItemStatus.FAILED, None, ErrorObject.from_dict(o.error) if o.error else None
-                )
-            )
+    for spec in specs:
+        for i in unit_items(spec):
+            status = policy.status_of(i)
+            if status is None:
+                continue
+            o = outcomes.get(i)
+            if o is None:
+                items.append(BatchItem(i, BatchItemStatus.STARTED))
+            elif o.status == SUCCEEDED:
+                value = None if o.payload is None else deserialize(item_serdes, o.payload, spec.op_id, arn)
+                items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
+            else:
+                error = ErrorObject.from_dict(o.error) if o.error else None
+                items.append(BatchItem(i, BatchItemStatus.FAILED, None, error))
     reason = policy.completion_reason
     assert reason is not None
     return BatchResult(items, reason)
@@ -286,8 +292,8 @@ class _Progress:
         self.batch_id, self.name, self.total = batch_id, name, total
         self.n_started = self.succeeded = self.failed = 0
 
-    def started(self) -> None:
-        self.n_started += 1
+    def started(self, count: int = 1) -> None:
+        self.n_started += count
         self._emit()
 
     def finished(self, ok: bool) -> None:

@@ -1,0 +1,73 @@
+"""Handlers and item functions of the scale tests (module level: worker processes and child
+executions import them by reference)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from durable_mp import DurableContext, durable_execution
+from durable_mp.config import CompletionConfig, ItemBatcher, MapConfig, NestingType
+
+
+def double(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    return item * 2
+
+
+def double_step(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    return ctx.step(lambda _: item * 2, name="double")
+
+
+def fail_odd(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    if item % 2:
+        raise ValueError(f"odd {item}")
+    return item
+
+
+def _map(event: dict[str, Any], ctx: DurableContext, func: Any) -> dict[str, Any]:
+    n = event["n"]
+    batch = event.get("batch")
+    config = MapConfig(
+        executor=event.get("executor"),
+        item_batcher=ItemBatcher(max_items_per_batch=batch) if batch else None,
+        nesting_type=NestingType(event.get("nesting", "NESTED")),
+        max_concurrency=event.get("max_concurrency"),
+        completion_config=CompletionConfig(**event.get("completion", {})),
+    )
+    result = ctx.map(list(range(n)), func, name="scale", config=config)
+    return {
+        "results": result.get_results(),
+        "failed": [i.index for i in result.failed()],
+        "reason": result.completion_reason.value,
+        "total": result.total_count,
+        "ops": ctx.operations_used(),
+    }
+
+
+@durable_execution
+def doubles(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    return _map(event, ctx, double)
+
+
+@durable_execution
+def doubles_step(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    return _map(event, ctx, double_step)
+
+
+@durable_execution
+def odd_failures(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    return _map(event, ctx, fail_odd)
+
+
+@durable_execution(executor="threads")
+def fanout(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    return _map(event, ctx, double_step if event.get("steps") else double)
+
+
+@durable_execution(executor="threads")
+def fanout_failures(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    return _map(event, ctx, fail_odd)
+
+
+def pid_of(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    return os.getpid()
