@@ -71,3 +71,40 @@ def fanout_failures(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any
 
 def pid_of(ctx: DurableContext, item: int, index: int, items: Any) -> int:
     return os.getpid()
+
+
+def effect(index: int) -> None:
+    """Note that item `index` really ran (one short O_APPEND write, atomic between processes)."""
+    fd = os.open(
+        os.path.join(os.environ["SCALE_EFFECTS"], "effects.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    )
+    try:
+        os.write(fd, f"{index}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def effects(directory: str) -> list[int]:
+    try:
+        with open(os.path.join(directory, "effects.log")) as f:
+            return [int(line) for line in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def big_item(ctx: DurableContext, item: int, index: int, items: Any) -> str:
+    def work(_: Any) -> str:
+        effect(index)
+        return "x" * 30_000
+
+    return ctx.step(work, name="big")
+
+
+@durable_execution(executor="threads")
+def big_then_wait(event: dict[str, Any], ctx: DurableContext) -> list[int]:
+    from durable_mp.config import Duration
+
+    config = MapConfig(item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
+    result = ctx.map(list(range(event["n"])), big_item, name="big", config=config)
+    ctx.wait(Duration.from_seconds(1))
+    return [len(r) for r in result.get_results()]
