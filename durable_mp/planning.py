@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from durable_mp.config import ItemBatcher, NestingType
-from durable_mp.exceptions import ValidationError
+from durable_mp.exceptions import InvalidConfigError, ValidationError
 from durable_mp.wire import MAX_PAYLOAD_BYTES
 
 if TYPE_CHECKING:
@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 DEFAULT_MAX_OPERATIONS = 3_000
 MAX_EXECUTION_BYTES = 100 * 1024 * 1024
 MAX_OPERATIONS_ENV = "DURABLE_MP_MAX_OPERATIONS"
-ENTRY_OVERHEAD_BYTES = 64  # one item's entry in a BatchResult / batch envelope, around its result
+RESULT_ENTRY_BYTES = (
+    64  # one item's entry in a BatchResult ({"index", "status", "result", "error"}), beyond its result
+)
+ENVELOPE_ENTRY_BYTES = 12  # one item's entry in a batch envelope (["S", "..."]), beyond its result
+BATCH_EVENT_BYTES = 200  # the framing of one child's batch event, beyond its items
 
 
 class OperationBudgetError(ValidationError):
@@ -58,10 +62,12 @@ def max_operations(configured: int | None = None) -> int:
         try:
             value = int(raw)
         except ValueError:
-            raise ValidationError(f"{MAX_OPERATIONS_ENV} must be a positive integer, got {raw!r}") from None
+            raise InvalidConfigError(
+                f"{MAX_OPERATIONS_ENV} must be a positive integer, got {raw!r}"
+            ) from None
         if value >= 1:
             return value
-        raise ValidationError(f"{MAX_OPERATIONS_ENV} must be a positive integer, got {raw!r}")
+        raise InvalidConfigError(f"{MAX_OPERATIONS_ENV} must be a positive integer, got {raw!r}")
     return DEFAULT_MAX_OPERATIONS
 
 
@@ -161,33 +167,38 @@ def plan_map(
     groups = partition(n, item_batcher, sizes) if item_batcher is not None else None
     batches = len(groups) if groups is not None else n
     per_batch = max((len(g) for g in groups), default=0) if groups is not None else (1 if n else 0)
-    entry = result_bytes + ENTRY_OVERHEAD_BYTES
-    map_result = _stored(n * entry)
+    rb = result_bytes
+    map_result = _stored(n * (rb + RESULT_ENTRY_BYTES))
     children = per_child = child_ops = child_bytes = 0
     if invoke:
         shape = "INVOKE"
         ops = operations_used + 1 + batches
         children, per_child = batches, per_batch
+        envelope = per_child * (rb + ENVELOPE_ENTRY_BYTES)
         child_ops = 1 + 1 + per_child * ((0 if flat else 1) + k)
         child_bytes = (
             per_child * avg_item  # its input
-            + per_child * k * result_bytes  # the items' steps
-            + (0 if flat else per_child * result_bytes)  # item contexts
-            + 2 * _stored(per_child * entry)  # its map result and its own result
+            + per_child * k * rb  # the items' steps
+            + (0 if flat else per_child * rb)  # item contexts
+            + _stored(per_child * (rb + RESULT_ENTRY_BYTES))  # its map's result
+            + envelope  # its own result
         )
-        written = n * avg_item + n * entry + map_result  # invoke inputs, invoke results, the map's result
+        # the children's inputs, their results, the map's result
+        written = n * avg_item + batches * BATCH_EVENT_BYTES + n * (rb + ENVELOPE_ENTRY_BYTES) + map_result
     elif groups is not None:
         shape = "BATCHED"
         ops = operations_used + 1 + batches + n * k
-        written = n * k * result_bytes + sum(_stored(len(g) * entry) for g in groups) + map_result
+        envelopes = sum(_stored(len(g) * (rb + ENVELOPE_ENTRY_BYTES)) for g in groups)
+        written = n * k * rb + envelopes + map_result
     else:
         shape = "FLAT" if flat else "NESTED"
         ops = operations_used + 1 + n * ((0 if flat else 1) + k)
-        written = n * k * result_bytes + (0 if flat else n * result_bytes) + map_result
+        written = n * k * rb + (0 if flat else n * rb) + map_result
     fits = ops <= max_operations and written <= MAX_EXECUTION_BYTES
     if invoke:
         fits = fits and child_ops <= max_operations and child_bytes <= MAX_EXECUTION_BYTES
-        fits = fits and per_child * avg_item <= MAX_PAYLOAD_BYTES and per_child * entry <= MAX_PAYLOAD_BYTES
+        fits = fits and per_child * avg_item + BATCH_EVENT_BYTES <= MAX_PAYLOAD_BYTES
+        fits = fits and per_child * (rb + ENVELOPE_ENTRY_BYTES) <= MAX_PAYLOAD_BYTES
     return MapPlan(
         items=n,
         shape=shape,

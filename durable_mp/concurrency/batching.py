@@ -83,21 +83,20 @@ class BatchedMapWork:
         return functools.partial(run_items, self.func, self.items, self.groups[b], self.value_serdes)
 
 
-def item_outcomes(spec: BranchSpec, outcome: Outcome) -> list[Outcome]:
-    """The per-item outcomes of a unit's outcome: itself for an item, the envelope's entries for a batch."""
-    from durable_mp.concurrency.branch import Outcome
+ItemResult = tuple[int, str, Any]  # (item index, SUCCEEDED | FAILED, payload | error object)
 
+
+def item_results(spec: BranchSpec, outcome: Outcome) -> list[ItemResult]:
+    """The per-item results of a unit's outcome: itself for an item, the envelope's entries for a batch."""
     if spec.items is None:
-        return [outcome]
+        body = outcome.payload if outcome.status == SUCCEEDED else outcome.error
+        return [(outcome.index, outcome.status, body)]
     if outcome.status == FAILED:
-        return [Outcome(i, FAILED, error=outcome.error) for i in spec.items]
+        return [(i, FAILED, outcome.error) for i in spec.items]
     entries = json.loads(outcome.payload or "[]")
     if len(entries) != len(spec.items):
         raise ExecutionError(
             f"batch {spec.index} ({spec.op_id}) recorded {len(entries)} item results for "
             f"{len(spec.items)} items: the items or the ItemBatcher changed since it ran"
         )
-    return [
-        Outcome(i, SUCCEEDED, payload=e[1]) if e[0] == OK else Outcome(i, FAILED, error=e[1])
-        for i, e in zip(spec.items, entries, strict=True)
-    ]
+    return [(i, SUCCEEDED if e[0] == OK else FAILED, e[1]) for i, e in zip(spec.items, entries, strict=True)]

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
-from durable_mp.concurrency.batching import item_outcomes
+from durable_mp.concurrency.batching import ItemResult, item_results
 from durable_mp.concurrency.branch import (
     CRASH,
     DEADLINE,
@@ -97,7 +97,7 @@ def run_batch(
 ) -> BatchResult[Any]:
     n = len(specs)
     limit = max_concurrency or n
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int, ItemResult] = {}
     in_flight: set[int] = set()
     suspended: dict[int, float | None] = {}
     waiting_on: dict[int, str] = {}
@@ -107,10 +107,11 @@ def run_batch(
     progress = _Progress(specs[0].batch_id if specs else "", name, policy.total)
 
     def finish(outcome: Outcome) -> None:
-        for item in item_outcomes(specs[outcome.index], outcome):  # a batch reports its items in order
-            outcomes[item.index] = item
-            policy.record(item.index, item.status == SUCCEEDED)
-            progress.finished(item.status == SUCCEEDED)
+        results = item_results(specs[outcome.index], outcome)  # a batch reports its items in order
+        for r in results:
+            outcomes[r[0]] = r
+        policy.record_many([(r[0], r[1] == SUCCEEDED) for r in results])
+        progress.finished_many(sum(1 for r in results if r[1] == SUCCEEDED), len(results))
 
     try:
         while policy.check() is None:
@@ -124,8 +125,7 @@ def run_batch(
                     out_of_time = True  # let what runs finish until the yield point; start nothing more
                     break
                 next_i += 1
-                for i in unit_items(spec):
-                    policy.mark_started(i)
+                policy.mark_started_many(unit_items(spec))
                 progress.started(len(unit_items(spec)))
                 if done is not None:
                     finish(done)
@@ -260,7 +260,7 @@ def _give_up(state: ExecutionState, spec: BranchSpec, error_object: dict[str, An
 def _result(
     state: ExecutionState,
     policy: CompletionPolicy,
-    outcomes: dict[int, Outcome],
+    outcomes: dict[int, ItemResult],
     specs: list[BranchSpec],
     item_serdes: Any,
 ) -> BatchResult[Any]:
@@ -274,11 +274,11 @@ def _result(
             o = outcomes.get(i)
             if o is None:
                 items.append(BatchItem(i, BatchItemStatus.STARTED))
-            elif o.status == SUCCEEDED:
-                value = None if o.payload is None else deserialize(item_serdes, o.payload, spec.op_id, arn)
+            elif o[1] == SUCCEEDED:
+                value = None if o[2] is None else deserialize(item_serdes, o[2], spec.op_id, arn)
                 items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
             else:
-                error = ErrorObject.from_dict(o.error) if o.error else None
+                error = ErrorObject.from_dict(o[2]) if o[2] else None
                 items.append(BatchItem(i, BatchItemStatus.FAILED, None, error))
     reason = policy.completion_reason
     assert reason is not None
@@ -296,11 +296,9 @@ class _Progress:
         self.n_started += count
         self._emit()
 
-    def finished(self, ok: bool) -> None:
-        if ok:
-            self.succeeded += 1
-        else:
-            self.failed += 1
+    def finished_many(self, succeeded: int, count: int) -> None:
+        self.succeeded += succeeded
+        self.failed += count - succeeded
         self._emit()
 
     def _emit(self) -> None:

@@ -197,6 +197,42 @@ class CompletionPolicy:
             self._set(index, BatchItemStatus.FAILED)
         return self.check()
 
+    def mark_started_many(self, indexes: range) -> None:
+        """Every item of `indexes` started (a batch of items)."""
+        if self._snapshot is not None or not indexes or not 0 <= indexes[0] <= indexes[-1] < self.total:
+            for i in indexes:
+                self.mark_started(i)
+            return
+        status = self._status
+        for i in indexes:
+            if status[i] is not None:
+                raise InvalidStateError(f"item {i} cannot start: it is already {status[i].value}")  # type: ignore[union-attr]
+            status[i] = BatchItemStatus.STARTED
+
+    def record_many(self, results: list[tuple[int, bool]]) -> CompletionReason | None:
+        """Items finished, in this order: the same as `record` for each, in O(len) plain assignments
+        when the batch cannot complete among them (the thresholds are monotonic in the counts)."""
+        succeeded = sum(1 for _, ok in results if ok)
+        if (
+            self._reason is None
+            and self._snapshot is None
+            and self._rules.reason(
+                self.succeeded_count + succeeded, self.failed_count + len(results) - succeeded, None
+            )
+            is None
+        ):
+            status = self._status
+            for index, ok in results:
+                if status[index] is not BatchItemStatus.STARTED:
+                    raise InvalidStateError(f"item {index} cannot finish: it is {status[index]}")
+                status[index] = BatchItemStatus.SUCCEEDED if ok else BatchItemStatus.FAILED
+            self.succeeded_count += succeeded
+            self.failed_count += len(results) - succeeded
+            return None
+        for index, ok in results:
+            self.record(index, ok)
+        return self.check()
+
     def check(self) -> CompletionReason | None:
         """The completion reason if the batch is complete now, else None."""
         if self._reason is not None:

@@ -108,3 +108,49 @@ def big_then_wait(event: dict[str, Any], ctx: DurableContext) -> list[int]:
     result = ctx.map(list(range(event["n"])), big_item, name="big", config=config)
     ctx.wait(Duration.from_seconds(1))
     return [len(r) for r in result.get_results()]
+
+
+@durable_execution(max_operations=50)
+def small_budget(event: dict[str, Any], ctx: DurableContext) -> Any:
+    ctx.step(lambda _: 1, name="before")
+    return ctx.map(list(range(event["n"])), double, config=MapConfig(executor="inline")).get_results()
+
+
+@durable_execution(executor="inline")
+def parallel_of(event: dict[str, Any], ctx: DurableContext) -> Any:
+    return ctx.parallel([lambda c: 1] * event["n"]).get_results()
+
+
+@durable_execution(executor="threads")
+def fanout_closure(event: dict[str, Any], ctx: DurableContext) -> Any:
+    offset = 1
+    config = MapConfig(executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=2))
+    return ctx.map([1, 2, 3], lambda c, x, i, xs: x + offset, config=config).get_results()
+
+
+@durable_execution(executor="threads")
+def fanout_not_json(event: dict[str, Any], ctx: DurableContext) -> Any:
+    config = MapConfig(executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=2))
+    return ctx.map([{1, 2}], double, config=config).get_results()
+
+
+def step_or_crash(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    marker = os.path.join(os.environ["SCALE_EFFECTS"], "crashed")
+    if index == int(os.environ["SCALE_CRASH_AT"]) and not os.path.exists(marker):
+        open(marker, "w").close()
+        from durable_mp.exceptions import InvocationError
+
+        raise InvocationError("the invocation died (injected)")
+
+    def work(_: Any) -> int:
+        effect(index)
+        return item * 2
+
+    return ctx.step(work, name="double")
+
+
+@durable_execution(executor="inline")
+def fanout_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
+    os.environ["SCALE_CRASH_AT"] = str(event["crash_at"])
+    config = MapConfig(executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
+    return ctx.map(list(range(event["n"])), step_or_crash, config=config).get_results()
