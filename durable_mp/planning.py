@@ -237,15 +237,17 @@ def check_batch(
     available = limit - used
     label = f"{kind} {name!r}" if name else kind
     if needed > available:
-        per_batch = max(1, math.ceil(items / max(1, (available - 1) // 2)))
+        per_batch = max(1, math.ceil(items / 100), math.ceil(items / max(1, available - 1)))
+        per_child = max(1, min(1_000, (limit - 2) // 2))  # room for one step per item, NESTED
         raise OperationBudgetError(
             f"{label} needs at least {needed:,} operations (1 for itself + {needed - 1:,} for its "
             f"{'batches' if units != items else 'items'}) but this execution has {max(0, available):,} left "
-            f"({used:,} of {limit:,} used). Nothing was checkpointed. Remedies: "
-            f"item_batcher=ItemBatcher(max_items_per_batch={per_batch}) (one operation per batch; the "
-            f'items\' own steps still count one each), executor="invoke" with an item_batcher (each '
-            f"batch runs in a child execution with its own {limit:,} operations), or "
-            f"nesting_type=NestingType.FLAT (no context per item). See docs/scaling.md.",
+            f"({used:,} of {limit:,} used). Nothing was checkpointed. Remedies: batch the items, "
+            f"item_batcher=ItemBatcher(max_items_per_batch={per_batch}) (one operation per batch; the items' "
+            f'own steps, if any, still cost one operation each); fan out, executor="invoke" with '
+            f"item_batcher=ItemBatcher(max_items_per_batch={per_child}) (each batch runs in a child execution "
+            f"with its own {limit:,} operations); or nesting_type=NestingType.FLAT (no context per item). "
+            f"See docs/scaling.md.",
             needed=needed,
             available=available,
             used=used,
