@@ -23,7 +23,9 @@ def square(context: DurableContext, item: int, index: int, items: list[int]) -> 
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     items = list(range(int(event.get("items", 20_000))))
     config = MapConfig(
-        executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=1_000), max_concurrency=4
+        executor="invoke",
+        item_batcher=ItemBatcher(max_items_per_batch=int(event.get("batch", 1_000))),
+        max_concurrency=4,
     )
     batch = context.map(items, square, name="squares", config=config)
     return {

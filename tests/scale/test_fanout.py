@@ -96,3 +96,20 @@ def test_a_child_killed_mid_run_is_reinvoked_and_nothing_completed_runs_twice(
         child = [e["DurableExecutionArn"] for e in executions(runner.service)][2]
         ended = [e for e in history(runner.service, child) if e["EventType"] == "InvocationCompleted"]
         assert any(e["InvocationCompletedDetails"].get("Error") for e in ended)  # the crashed invocation
+
+
+def test_durable_mp_run_fans_out_to_the_same_function(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    import json
+    from pathlib import Path
+
+    from durable_mp.cli import main
+
+    example = str(Path(__file__).parents[2] / "examples" / "fanout_map.py")
+    store = str(Path(str(tmp_path)) / "store.db")
+    code = main(["run", f"{example}:handler", "--input", '{"items": 300, "batch": 100}', "--store", store])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    result = json.loads(out.split("Result: ", 1)[1].splitlines()[0])
+    assert result == {"items": 300, "checksum": sum(i * i for i in range(300)) % 1_000_007, "operations": 5}
