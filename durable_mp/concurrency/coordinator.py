@@ -15,7 +15,10 @@ Step by step:
    so they are the same whatever executor runs the item.
 2. Items start in index order while fewer than `max_concurrency` are in flight (a suspended item keeps
    its slot) and the executor has capacity. An item recorded as finished in an earlier invocation is
-   resolved at once from its checkpoint, without running anything.
+   resolved at once from its checkpoint, without running anything and without taking a slot.
+   With an ItemBatcher the units started are batches (`BranchSpec.items`: one context, or one child
+   execution on executor="invoke"); the policy and the BatchResult still count items, a batch's
+   items being recorded in index order when it reports (`batching.item_results`).
 3. Each outcome is fed to the CompletionPolicy. Once it says complete, items still running are stopped
    (worker processes are killed and replaced; threads are orphaned and cannot checkpoint) and reported
    STARTED; items never started are left out.

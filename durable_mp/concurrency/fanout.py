@@ -200,7 +200,7 @@ def run_batch_event(event: dict[str, Any], context: DurableContext) -> list[list
     if body.get("v") != VERSION:
         raise ValidationError(f"unsupported batch event version {body.get('v')!r} (expected {VERSION})")
     func = resolve_reference(body["function"])
-    config = MapConfig(
+    config: MapConfig[Any] = MapConfig(
         nesting_type=NestingType(body.get("nesting") or "NESTED"),
         completion_config=CompletionConfig.all_completed(),
     )

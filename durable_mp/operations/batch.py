@@ -47,7 +47,7 @@ def run_map(
         raise ValidationError(f"map inputs must be a sequence (list or tuple), got {type(inputs).__name__}")
     name = name or getattr(func, "_original_name", None)
     namer = config.item_namer
-    names = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
+    names: list[str | None] = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
     value_serdes = config.item_serdes or config.serdes
     batcher = config.item_batcher
     if batcher is None:
