@@ -87,8 +87,8 @@ def _run(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         result = runner.run(input=event, timeout=3_600)
         seconds = time.perf_counter() - t0
-        if result.status.name != "SUCCEEDED":
-            raise SystemExit(f"{event}: {result.status.name} {result.error}")
+        if result.status.name != "SUCCEEDED":  # e.g. a local service that enforces the 3,000 operations
+            return {"refused": f"{result.status.name}: {result.error.message if result.error else ''}"[:90]}
         listed = runner.service.list_durable_executions_by_function(FunctionName="test-function")
         arns = [e["DurableExecutionArn"] for e in listed["DurableExecutions"]]
         sizes = [_history(runner, arn) for arn in arns]
@@ -115,6 +115,9 @@ def bench_trivial(n: int) -> None:
         for executor in ("threads", "processes"):
             for label, extra in shapes:
                 r = _run(trivial_map, {"n": n, "executor": executor, **extra})
+                if "refused" in r:
+                    print(f"{label:32} {executor:10} {r['refused']}")
+                    continue
                 print(
                     f"{label:32} {executor:10} {n / r['seconds']:>10,.0f} {r['operations']:>7,} "
                     f"{r['events']:>8,} {r['bytes'] / 1e6:>8.2f} MB"
@@ -134,6 +137,9 @@ def bench_cpu(n: int, ms: float) -> None:
         ),
     ):
         r = _run(cpu_map, {"n": n, "ms": ms, **event})
+        if "refused" in r:
+            print(f"{label:44} {r['refused']}")
+            continue
         print(
             f"{label:44} {r['seconds']:>8.1f} {n / r['seconds']:>8,.0f} {r['operations']:>10,} {r['executions']:>10}"
         )

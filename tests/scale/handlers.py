@@ -154,3 +154,26 @@ def fanout_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
     os.environ["SCALE_CRASH_AT"] = str(event["crash_at"])
     config = MapConfig(executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
     return ctx.map(list(range(event["n"])), step_or_crash, config=config).get_results()
+
+
+def step_then_maybe_die(ctx: DurableContext, item: int, index: int, items: Any) -> int:
+    """One step per item; item SCALE_CRASH_AT kills its worker process once, before its step."""
+    import signal
+
+    marker = os.path.join(os.environ["SCALE_EFFECTS"], "crashed")
+    if index == int(os.environ["SCALE_CRASH_AT"]) and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def work(_: Any) -> int:
+        effect(index)
+        return item * 2
+
+    return ctx.step(work, name="double")
+
+
+@durable_execution(executor="processes")
+def batched_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
+    os.environ["SCALE_CRASH_AT"] = str(event["crash_at"])
+    config = MapConfig(item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
+    return ctx.map(list(range(event["n"])), step_then_maybe_die, config=config).get_results()

@@ -130,3 +130,17 @@ def test_completion_config_min_successful_counts_items() -> None:
         assert value["reason"] == "MIN_SUCCESSFUL_REACHED"
         assert value["total"] == 20  # decided in batch 1; its items are all reported
         assert CompletionConfig(min_successful=15).min_successful == 15
+
+
+def test_a_batch_cut_by_a_worker_crash_reruns_replaying_its_steps(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCALE_EFFECTS", str(tmp_path))
+    runner, result = run(handlers.batched_crash, n=20, batch=5, crash_at=7)
+    with runner:
+        assert result.status.name == "SUCCEEDED", result.error
+        assert result.result_value == [2 * i for i in range(20)]
+        # batch 1 (items 5-9) ran twice; items 5 and 6 had checkpointed their steps: nothing ran twice
+        assert sorted(handlers.effects(str(tmp_path))) == list(range(20))
+        events = history(runner.service, result.execution_arn)
+        assert [e["Name"] for e in events if e["EventType"] == "StepFailed"] == ["durable-mp:interrupted"]
