@@ -156,24 +156,26 @@ def fanout_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
     return ctx.map(list(range(event["n"])), step_or_crash, config=config).get_results()
 
 
-def step_then_maybe_die(ctx: DurableContext, item: int, index: int, items: Any) -> int:
-    """One step per item; item SCALE_CRASH_AT kills its worker process once, before its step."""
+def step_then_maybe_die(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """One step per item; item `crash_at` kills its worker process once, before its step. The folder
+    travels in the item: long-lived workers do not see environment variables set after they started."""
     import signal
 
-    marker = os.path.join(os.environ["SCALE_EFFECTS"], "crashed")
-    if index == int(os.environ["SCALE_CRASH_AT"]) and not os.path.exists(marker):
+    marker = os.path.join(item["dir"], "crashed")
+    if index == item["crash_at"] and not os.path.exists(marker):
         open(marker, "w").close()
         os.kill(os.getpid(), signal.SIGKILL)
 
     def work(_: Any) -> int:
+        os.environ["SCALE_EFFECTS"] = item["dir"]
         effect(index)
-        return item * 2
+        return index * 2
 
     return ctx.step(work, name="double")
 
 
 @durable_execution(executor="processes")
 def batched_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
-    os.environ["SCALE_CRASH_AT"] = str(event["crash_at"])
+    items = [{"dir": event["dir"], "crash_at": event["crash_at"]}] * event["n"]
     config = MapConfig(item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
-    return ctx.map(list(range(event["n"])), step_then_maybe_die, config=config).get_results()
+    return ctx.map(items, step_then_maybe_die, config=config).get_results()

@@ -132,11 +132,8 @@ def test_completion_config_min_successful_counts_items() -> None:
         assert CompletionConfig(min_successful=15).min_successful == 15
 
 
-def test_a_batch_cut_by_a_worker_crash_reruns_replaying_its_steps(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SCALE_EFFECTS", str(tmp_path))
-    runner, result = run(handlers.batched_crash, n=20, batch=5, crash_at=7)
+def test_a_batch_cut_by_a_worker_crash_reruns_replaying_its_steps(tmp_path: object) -> None:
+    runner, result = run(handlers.batched_crash, n=20, batch=5, crash_at=7, dir=str(tmp_path))
     with runner:
         assert result.status.name == "SUCCEEDED", result.error
         assert result.result_value == [2 * i for i in range(20)]
