@@ -86,6 +86,12 @@ class BatchedMapWork:
 ItemResult = tuple[int, str, Any]  # (item index, SUCCEEDED | FAILED, payload | error object)
 
 
+def all_succeeded(spec: BranchSpec, outcome: Outcome) -> bool:
+    """Whether a batch's envelope holds successes only, without parsing it: the marker '"F"' cannot
+    occur inside the escaped result strings, only as the tag of a failed entry."""
+    return spec.items is not None and outcome.status == SUCCEEDED and '"F"' not in (outcome.payload or "")
+
+
 def item_results(spec: BranchSpec, outcome: Outcome) -> list[ItemResult]:
     """The per-item results of a unit's outcome: itself for an item, the envelope's entries for a batch."""
     if spec.items is None:

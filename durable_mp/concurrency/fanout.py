@@ -78,25 +78,41 @@ def resolve_reference(ref: str) -> Callable[..., Any]:
     return obj  # type: ignore[no-any-return]
 
 
-def batch_payloads(
-    ref: str,
-    items: Sequence[Any],
-    groups: list[range],
-    nesting: str,
-    name: str | None,
-    batch_input: Any,
-) -> list[str]:
-    """The JSON input of each child, refused before anything is checkpointed if it is not JSON or too big."""
-    out = []
-    for b, group in enumerate(groups):
+class BatchEvents:
+    """The JSON input of each child. `check_all()` (before the map starts) refuses items that are not
+    JSON or a batch over 256 KB before anything is checkpointed; on replay events are built on demand."""
+
+    def __init__(
+        self,
+        ref: str,
+        items: Sequence[Any],
+        groups: list[range],
+        nesting: str,
+        name: str | None,
+        batch_input: Any,
+    ) -> None:
+        self.ref, self.items, self.groups = ref, items, groups
+        self.nesting, self.name, self.batch_input = nesting, name, batch_input
+        self._built: dict[int, str] = {}
+
+    def check_all(self) -> None:
+        for b in range(len(self.groups)):
+            self._built[b] = self._build(b)
+
+    def payload(self, b: int) -> str:
+        built = self._built.pop(b, None)
+        return built if built is not None else self._build(b)
+
+    def _build(self, b: int) -> str:
+        group = self.groups[b]
         body = {
             "v": VERSION,
-            "function": ref,
+            "function": self.ref,
             "offset": group.start,
-            "items": [items[i] for i in group],
-            "nesting": nesting,
-            "name": name,
-            "batch_input": batch_input,
+            "items": [self.items[i] for i in group],
+            "nesting": self.nesting,
+            "name": self.name,
+            "batch_input": self.batch_input,
         }
         try:
             payload = json.dumps({BATCH_KEY: body}, separators=(",", ":"))
@@ -112,8 +128,7 @@ def batch_payloads(
                 f"{MAX_PAYLOAD_BYTES:,}-byte limit of one operation payload. Remedy: "
                 f"ItemBatcher(max_item_bytes_per_batch=200_000) or fewer items per batch. Nothing was checkpointed."
             )
-        out.append(payload)
-    return out
+        return payload
 
 
 def default_function_name(state: ExecutionState) -> str:
@@ -137,8 +152,8 @@ def default_function_name(state: ExecutionState) -> str:
 class InvokeExecutor:
     """Starts each batch as a chained invoke and reports it suspended until its child execution ends."""
 
-    def __init__(self, state: ExecutionState, function_name: str, payloads: list[str]) -> None:
-        self.state, self.function_name, self.payloads = state, function_name, payloads
+    def __init__(self, state: ExecutionState, function_name: str, events: BatchEvents) -> None:
+        self.state, self.function_name, self.events = state, function_name, events
         self._ready: list[Outcome] = []
         self.progressed: set[int] = set()
 
@@ -151,7 +166,7 @@ class InvokeExecutor:
         if op is None:
             update = spec.ref.update(
                 START,
-                payload=self.payloads[spec.index],
+                payload=self.events.payload(spec.index),
                 ChainedInvokeOptions={"FunctionName": self.function_name},
             )
             self.state.checkpointer.submit(update)

@@ -203,11 +203,31 @@ class CompletionPolicy:
             for i in indexes:
                 self.mark_started(i)
             return
-        status = self._status
-        for i in indexes:
-            if status[i] is not None:
-                raise InvalidStateError(f"item {i} cannot start: it is already {status[i].value}")  # type: ignore[union-attr]
-            status[i] = BatchItemStatus.STARTED
+        window = slice(indexes.start, indexes.stop)  # batches are contiguous ranges (step 1)
+        if indexes.step != 1 or self._status[window].count(None) != len(indexes):
+            for i in indexes:
+                self.mark_started(i)
+            return
+        self._status[window] = [BatchItemStatus.STARTED] * len(indexes)
+
+    def record_all_succeeded(self, indexes: range) -> bool:
+        """Record that every item of `indexes` (started, contiguous) succeeded, in one slice assignment,
+        if that cannot complete the batch (no predicate, thresholds monotonic); else record nothing and
+        return False (the caller records them one by one)."""
+        n = len(indexes)
+        if (
+            self._reason is not None
+            or self._snapshot is not None
+            or indexes.step != 1
+            or self._rules.reason(self.succeeded_count + n, self.failed_count, None) is not None
+        ):
+            return False
+        window = slice(indexes.start, indexes.stop)
+        if self._status[window].count(BatchItemStatus.STARTED) != n:
+            return False
+        self._status[window] = [BatchItemStatus.SUCCEEDED] * n
+        self.succeeded_count += n
+        return True
 
     def record_many(self, results: list[tuple[int, bool]]) -> CompletionReason | None:
         """Items finished, in this order: the same as `record` for each, in O(len) plain assignments

@@ -22,8 +22,8 @@ from durable_mp.concurrency.branch import BranchSpec, MapWork, ParallelWork
 from durable_mp.concurrency.coordinator import run_batch
 from durable_mp.concurrency.executors import InlineExecutor, ProcessExecutor, ThreadExecutor, resolve_executor
 from durable_mp.concurrency.fanout import (
+    BatchEvents,
     InvokeExecutor,
-    batch_payloads,
     default_function_name,
     function_reference,
 )
@@ -47,9 +47,13 @@ def run_map(
         raise ValidationError(f"map inputs must be a sequence (list or tuple), got {type(inputs).__name__}")
     name = name or getattr(func, "_original_name", None)
     namer = config.item_namer
-    names: list[str | None] = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
     value_serdes = config.item_serdes or config.serdes
     batcher = config.item_batcher
+    names: Sequence[str | None] = (
+        _DefaultNames(len(inputs))
+        if namer is None and batcher is not None  # read only by a should_complete predicate
+        else [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
+    )
     if batcher is None:
         return _run(ctx, "Map", "MapIteration", name, names, MapWork(func, inputs, value_serdes), config)
     invoke = config.executor == "invoke"
@@ -60,7 +64,7 @@ def run_map(
         return _run(ctx, "Map", "MapIteration", name, names, work, config, groups)
     fanout = _Fanout(
         config.function_name or default_function_name(ctx.state),
-        batch_payloads(
+        BatchEvents(
             function_reference(func), inputs, groups, config.nesting_type.value, name, batcher.batch_input
         ),
     )
@@ -99,8 +103,25 @@ class _Fanout:
 
     item_serdes = None  # results come back with the default serdes
 
-    def __init__(self, function_name: str, payloads: list[str]) -> None:
-        self.function_name, self.payloads = function_name, payloads
+    def __init__(self, function_name: str, events: BatchEvents) -> None:
+        self.function_name, self.events = function_name, events
+
+
+class _DefaultNames(Sequence[str | None]):
+    """The default item names, "map-item-{i}", without building a list of them."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [f"map-item-{k}" for k in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return f"map-item-{i % self.n}"
 
 
 def _run(
@@ -108,7 +129,7 @@ def _run(
     sub_type: str,
     item_sub_type: str,
     name: str | None,
-    names: list[str | None],
+    names: Sequence[str | None],
     work: MapWork | ParallelWork | BatchedMapWork | _Fanout,
     config: MapConfig | ParallelConfig,
     groups: list[range] | None = None,
@@ -133,6 +154,8 @@ def _run(
             invoke_items_per_child=max((len(g) for g in groups), default=0) if invoke and groups else 0,
             child_contexts=not flat,
         )
+        if isinstance(work, _Fanout):
+            work.events.check_all()
     blob = _pickle_work(work) if executor_name == "processes" and n else None  # type: ignore[arg-type]
 
     ref = ctx._allocate(CONTEXT, sub_type, name)
@@ -167,7 +190,7 @@ def _run(
         limit = config.max_concurrency or units
         executor: Any
         if isinstance(work, _Fanout):
-            executor = InvokeExecutor(state, work.function_name, work.payloads)
+            executor = InvokeExecutor(state, work.function_name, work.events)
         elif executor_name == "inline" or n == 0:
             executor = InlineExecutor(state, work.func_for, work.item_serdes)
         elif executor_name == "threads":
