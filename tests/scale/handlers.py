@@ -179,3 +179,11 @@ def batched_crash(event: dict[str, Any], ctx: DurableContext) -> Any:
     items = [{"dir": event["dir"], "crash_at": event["crash_at"]}] * event["n"]
     config = MapConfig(item_batcher=ItemBatcher(max_items_per_batch=event["batch"]))
     return ctx.map(items, step_then_maybe_die, config=config).get_results()
+
+
+@durable_execution(executor="threads")
+def fanout_named(event: dict[str, Any], ctx: DurableContext) -> Any:
+    config = MapConfig(
+        executor="invoke", item_batcher=ItemBatcher(max_items_per_batch=10), function_name=event["function"]
+    )
+    return ctx.map(list(range(event["n"])), double, config=config).get_results()

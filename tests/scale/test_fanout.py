@@ -113,3 +113,27 @@ def test_durable_mp_run_fans_out_to_the_same_function(
     assert code == 0, out
     result = json.loads(out.split("Result: ", 1)[1].splitlines()[0])
     assert result == {"items": 300, "checksum": sum(i * i for i in range(300)) % 1_000_007, "operations": 5}
+
+
+def test_function_name_names_another_function() -> None:
+    with DurableFunctionTestRunner(handler=handlers.fanout_named) as runner:
+        runner.register_durable_function("batch-worker", handlers.fanout)
+        result = runner.run(input={"n": 25, "function": "batch-worker"}, timeout=30)
+        assert result.status.name == "SUCCEEDED", result.error
+        assert result.result_value == [2 * i for i in range(25)]
+        assert len(executions(runner.service, "batch-worker")) == 3
+        assert len(executions(runner.service)) == 1
+
+
+def test_a_child_that_timed_out_fails_its_items() -> None:
+    from durable_mp.concurrency.branch import BranchSpec, recorded_outcome
+    from durable_mp.state import ExecutionState
+    from durable_mp.state.replay import ReplayState
+    from durable_mp.wire import CHAINED_INVOKE, Operation
+
+    op = Operation("c1", CHAINED_INVOKE, "TIMED_OUT", "m", "map-batch-0", "ChainedInvoke")
+    state = ExecutionState(replay=ReplayState("arn", [op]), checkpointer=None)  # type: ignore[arg-type]
+    spec = BranchSpec(0, "c1", "map-batch-0", "ChainedInvoke", "m", False, True, range(3), CHAINED_INVOKE)
+    outcome = recorded_outcome(state, spec)
+    assert outcome is not None and outcome.status == "FAILED"
+    assert "TIMED_OUT" in outcome.error["ErrorMessage"]  # type: ignore[index]
