@@ -53,6 +53,7 @@ from durable_mp.exceptions import (
 )
 from durable_mp.execution import durable_execution
 from durable_mp.operations.saga import CompensationFailure, CompensationOutcome, durable_saga
+from durable_mp.planning import MapPlan, OperationBudgetError, plan_map
 from durable_mp.retries import WithRetryConfig, with_retry
 from durable_mp.termination import TerminationManager
 from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
@@ -87,6 +88,8 @@ __all__ = [
     "ExecutionError",
     "InvocationError",
     "InvokeError",
+    "MapPlan",
+    "OperationBudgetError",
     "OperationId",
     "ParallelBranch",
     "PluginLoadError",
@@ -111,6 +114,7 @@ __all__ = [
     "durable_step",
     "durable_wait_for_callback",
     "durable_with_child_context",
+    "plan_map",
     "remove_progress_hook",
     "with_retry",
 ]

@@ -5,7 +5,10 @@ counts, limits and percentages raise `durable_mp.exceptions.ValidationError` nam
 
 durable-mp adds two keyword fields to `MapConfig` and `ParallelConfig`: `executor` (where items run:
 "processes", "threads" or "inline"; None picks the default) and `workers` (how many worker processes
-or threads: a positive int, "auto", or None for the default).
+or threads: a positive int, "auto", or None for the default). `MapConfig` also takes `item_batcher`
+(several items per durable child context, see `ItemBatcher`), `executor="invoke"` (each batch runs in
+a child durable execution) and `function_name` (the function those children run). docs/scaling.md
+has the arithmetic.
 """
 
 from __future__ import annotations
@@ -245,7 +248,50 @@ class CompletionConfig:
 
 
 EXECUTORS: frozenset[str] = frozenset({"processes", "threads", "inline"})
+MAP_EXECUTORS: frozenset[str] = EXECUTORS | {"invoke"}
 AUTO_WORKERS = "auto"
+
+
+class ItemsPerBatchUnit(Enum):
+    """What `ItemBatcher` limits are counted in (the official SDK 1.x name)."""
+
+    COUNT = "COUNT"
+    BYTES = "BYTES"
+
+
+@dataclass(frozen=True)
+class ItemBatcher(Generic[T]):
+    """Group map items into batches: one durable child context (one operation) and one executor task each.
+
+    - `max_items_per_batch`: at most this many items in a batch (0: no count limit).
+    - `max_item_bytes_per_batch`: at most this many bytes of items (their JSON) in a batch (0: no byte
+      limit); an item larger than the limit gets a batch of its own.
+    - `batch_input`: a JSON value carried with every batch sent to a child execution
+      (`executor="invoke"`); the map function still receives one item at a time.
+
+    At least one limit must be set. Batches are cut in index order, so the same items and the same
+    batcher always give the same batches (and the same operation ids).
+    """
+
+    max_items_per_batch: int = 0
+    max_item_bytes_per_batch: int | float = 0
+    batch_input: T | None = None
+
+    def __post_init__(self) -> None:
+        count, size = self.max_items_per_batch, self.max_item_bytes_per_batch
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValidationError(f"max_items_per_batch must be a non-negative int, got: {count!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or size < 0:
+            raise ValidationError(f"max_item_bytes_per_batch must be a non-negative number, got: {size!r}")
+        if count == 0 and size == 0:
+            raise ValidationError(
+                "ItemBatcher needs max_items_per_batch or max_item_bytes_per_batch (0 means no limit)"
+            )
+
+    @property
+    def unit(self) -> ItemsPerBatchUnit:
+        """BYTES when a byte limit is set, else COUNT."""
+        return ItemsPerBatchUnit.BYTES if self.max_item_bytes_per_batch else ItemsPerBatchUnit.COUNT
 
 
 def _validate_max_concurrency(max_concurrency: int | None) -> None:
@@ -253,12 +299,13 @@ def _validate_max_concurrency(max_concurrency: int | None) -> None:
         raise ValidationError(f"max_concurrency must be at least 1, got: {max_concurrency}")
 
 
-def _validate_executor(executor: str | None, workers: int | str | None) -> None:
+def _validate_executor(
+    executor: str | None, workers: int | str | None, allowed: frozenset[str] = EXECUTORS
+) -> None:
     """Check durable-mp's `executor` and `workers` fields."""
-    if executor is not None and executor not in EXECUTORS:
-        raise InvalidConfigError(
-            f"executor must be one of 'processes', 'threads', 'inline' or None, got: {executor!r}"
-        )
+    if executor is not None and executor not in allowed:
+        names = ", ".join(repr(e) for e in sorted(allowed))
+        raise InvalidConfigError(f"executor must be one of {names} or None, got: {executor!r}")
     if workers is None or workers == AUTO_WORKERS:
         return
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -378,7 +425,12 @@ class MapConfig(Generic[T]):
     - `serdes`, `item_serdes`, `summary_generator`, `nesting_type`: as in `ParallelConfig`.
     - `item_namer`: (item, index) -> name, replacing "map-item-{index}"; called for every item on
       every run, so it must be deterministic.
-    - `executor`, `workers` (durable-mp): as in `ParallelConfig`.
+    - `executor`, `workers` (durable-mp): as in `ParallelConfig`, plus `executor="invoke"`: each batch
+      of `item_batcher` runs in a child durable execution (a chained invoke); `max_concurrency` then
+      bounds the children in flight.
+    - `item_batcher` (durable-mp keyword): several items per durable child context (`ItemBatcher`).
+    - `function_name` (durable-mp keyword, with `executor="invoke"`): the function the children run
+      (default: this function itself).
     """
 
     max_concurrency: int | None = None
@@ -390,10 +442,24 @@ class MapConfig(Generic[T]):
     item_namer: Callable[[T, int], str] | None = None
     executor: str | None = field(default=None, kw_only=True)
     workers: int | str | None = field(default=None, kw_only=True)
+    item_batcher: ItemBatcher[Any] | None = field(default=None, kw_only=True)
+    function_name: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         _validate_max_concurrency(self.max_concurrency)
-        _validate_executor(self.executor, self.workers)
+        _validate_executor(self.executor, self.workers, MAP_EXECUTORS)
+        if self.item_batcher is not None and not isinstance(self.item_batcher, ItemBatcher):
+            raise InvalidConfigError(f"item_batcher must be an ItemBatcher, got: {self.item_batcher!r}")
+        if self.executor == "invoke" and self.item_batcher is None:
+            raise InvalidConfigError(
+                'executor="invoke" needs item_batcher=ItemBatcher(...): each batch is one child execution'
+            )
+        if self.function_name is not None and (
+            self.executor != "invoke" or not isinstance(self.function_name, str) or not self.function_name
+        ):
+            raise InvalidConfigError(
+                f'function_name is a non-empty str used with executor="invoke", got: {self.function_name!r}'
+            )
 
 
 @dataclass(frozen=True)

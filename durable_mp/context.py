@@ -279,6 +279,19 @@ class DurableContext:
         """Cancel a pending wait of this execution (it ends CANCELLED; the code after it runs)."""
         cancel_wait(self, operation_id)
 
+    def operations_used(self) -> int:
+        """Operation ids this execution holds now (its EXECUTION included), out of its limit
+        (3,000 by default: see `durable_mp.planning` and docs/scaling.md)."""
+        from durable_mp.planning import operations_used
+
+        return operations_used(self.state)
+
+    def operations_limit(self) -> int:
+        """The operation limit this execution plans against (`@durable_execution(max_operations=...)`)."""
+        from durable_mp.planning import max_operations
+
+        return max_operations(self.state.extras.get("max_operations"))
+
     def get_original_input(self) -> Any:
         """The execution's input, parsed from JSON (the `event` the handler received)."""
         import json

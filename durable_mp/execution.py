@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from durable_mp.concurrency.fanout import is_batch_event, run_batch_event
 from durable_mp.context import DurableContext
 from durable_mp.exceptions import (
     BackgroundThreadError,
@@ -86,6 +87,7 @@ class _Settings:
     termination_margin: float | None
     log_during_replay: bool
     logger_factory: Callable[[Any], Any] | None
+    max_operations: int | None = None
 
 
 def run_invocation(
@@ -116,8 +118,11 @@ def run_invocation(
         log_during_replay=settings.log_during_replay,
         logger_factory=settings.logger_factory,
     )
+    state.extras["max_operations"] = settings.max_operations
     raw_input = replay.input_payload
     input_event = json.loads(raw_input) if raw_input and raw_input.strip() else {}
+    if is_batch_event(input_event):  # a child execution of a map on executor="invoke"
+        func = run_batch_event
     ctx = DurableContext(state, replaying=replay.has_prior_operations)
     try:
         return _run(func, input_event, ctx, state)
@@ -201,6 +206,7 @@ def durable_execution(
     termination_margin: float | None = None,
     log_during_replay: bool = False,
     logger_factory: Callable[[Any], Any] | None = None,
+    max_operations: int | None = None,
 ) -> Any:
     """Turn `handler(event, context: DurableContext)` into a Lambda handler for durable functions.
 
@@ -210,7 +216,12 @@ def durable_execution(
     DURABLE_MP_WORKERS also set them), `termination_margin` (seconds before the deadline at which the
     invocation yields; see `durable_mp.termination`), `log_during_replay` (context.logger also logs
     while replaying), `logger_factory` (a callable (LogInfo) -> logger used by context.logger, e.g. for
-    structured JSON logs: see `durable_mp.logger`).
+    structured JSON logs: see `durable_mp.logger`), `max_operations` (the operation limit of one
+    execution that map/parallel plan against; default DURABLE_MP_MAX_OPERATIONS, else 3,000: see
+    `durable_mp.planning`).
+
+    An input carrying the reserved key "__durable_mp_batch__" is a batch of a map on
+    executor="invoke" sent by a parent execution: it runs that batch instead of `func`.
     """
     if checkpoint_mode not in MODES:
         raise ValueError(f"checkpoint_mode must be one of {MODES}, got {checkpoint_mode!r}")
@@ -223,7 +234,12 @@ def durable_execution(
         termination_margin=termination_margin,
         log_during_replay=log_during_replay,
         logger_factory=logger_factory,
+        max_operations=max_operations,
     )
+    if max_operations is not None and (
+        isinstance(max_operations, bool) or not isinstance(max_operations, int) or max_operations < 1
+    ):
+        raise ValueError(f"max_operations must be a positive int, got {max_operations!r}")
 
     def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:
         @functools.wraps(f)

@@ -25,7 +25,17 @@ from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import TokenRevoked
 from durable_mp.termination import TerminationYield
-from durable_mp.wire import CONTEXT, FAIL, FAILED, MAX_PAYLOAD_BYTES, START, SUCCEED, SUCCEEDED, OpRef
+from durable_mp.wire import (
+    CHAINED_INVOKE,
+    CONTEXT,
+    FAIL,
+    FAILED,
+    MAX_PAYLOAD_BYTES,
+    START,
+    SUCCEED,
+    SUCCEEDED,
+    OpRef,
+)
 
 SUSPENDED = "SUSPENDED"
 MAX_INTERRUPTS = (
@@ -61,10 +71,12 @@ class BranchSpec:
     batch_id: str
     flat: bool
     replaying: bool
+    items: range | None = None  # a batch (ItemBatcher): the indexes of the map items it runs
+    op_type: str = CONTEXT  # CHAINED_INVOKE for a batch sent to a child execution (executor="invoke")
 
     @property
     def ref(self) -> OpRef:
-        return OpRef(self.op_id, CONTEXT, self.sub_type, self.name, self.batch_id)
+        return OpRef(self.op_id, self.op_type, self.sub_type, self.name, self.batch_id)
 
 
 @dataclass(slots=True)
@@ -96,8 +108,8 @@ def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
         )
     if op.status == SUCCEEDED and not op.replay_children:
         return Outcome(spec.index, SUCCEEDED, payload=op.result)
-    if op.status == FAILED:
-        return Outcome(spec.index, FAILED, error=op.error)
+    if op.status == FAILED or (op.type == CHAINED_INVOKE and op.is_terminal):  # TIMED_OUT, STOPPED too
+        return Outcome(spec.index, FAILED, error=op.error or {"ErrorMessage": f"child execution {op.status}"})
     return None
 
 

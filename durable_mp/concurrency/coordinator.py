@@ -15,7 +15,10 @@ Step by step:
    so they are the same whatever executor runs the item.
 2. Items start in index order while fewer than `max_concurrency` are in flight (a suspended item keeps
    its slot) and the executor has capacity. An item recorded as finished in an earlier invocation is
-   resolved at once from its checkpoint, without running anything.
+   resolved at once from its checkpoint, without running anything and without taking a slot.
+   With an ItemBatcher the units started are batches (`BranchSpec.items`: one context, or one child
+   execution on executor="invoke"); the policy and the BatchResult still count items, a batch's
+   items being recorded in index order when it reports (`batching.item_results`).
 3. Each outcome is fed to the CompletionPolicy. Once it says complete, items still running are stopped
    (worker processes are killed and replaced; threads are orphaned and cannot checkpoint) and reported
    STARTED; items never started are left out.
@@ -39,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
+from durable_mp.concurrency.batching import ItemResult, all_succeeded, item_results
 from durable_mp.concurrency.branch import (
     CRASH,
     DEADLINE,
@@ -96,34 +100,43 @@ def run_batch(
 ) -> BatchResult[Any]:
     n = len(specs)
     limit = max_concurrency or n
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int, ItemResult] = {}
     in_flight: set[int] = set()
     suspended: dict[int, float | None] = {}
     waiting_on: dict[int, str] = {}
     started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
-    progress = _Progress(specs[0].batch_id if specs else "", name, n)
+    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total)
+
+    deferred: dict[int, Outcome] = {}  # batches that all succeeded: their envelopes are read at the end
 
     def finish(outcome: Outcome) -> None:
-        outcomes[outcome.index] = outcome
-        policy.record(outcome.index, outcome.status == SUCCEEDED)
-        progress.finished(outcome.status == SUCCEEDED)
+        spec = specs[outcome.index]
+        if all_succeeded(spec, outcome) and policy.record_all_succeeded(spec.items):  # type: ignore[arg-type]
+            deferred[outcome.index] = outcome  # O(1) now, whatever the batch size: replays stay cheap
+            progress.finished_many(len(spec.items), len(spec.items))  # type: ignore[arg-type]
+            return
+        results = item_results(spec, outcome)  # a batch reports its items in order
+        for r in results:
+            outcomes[r[0]] = r
+        policy.record_many([(r[0], r[1] == SUCCEEDED) for r in results])
+        progress.finished_many(sum(1 for r in results if r[1] == SUCCEEDED), len(results))
 
     try:
         while policy.check() is None:
             out_of_time = False
-            while next_i < n and len(in_flight) + len(suspended) < limit:
+            while next_i < n:
                 spec = specs[next_i]
-                done = recorded_outcome(state, spec)
-                if done is None and executor.capacity() <= 0:
+                done = recorded_outcome(state, spec)  # a unit that already finished needs no slot
+                if done is None and (len(in_flight) + len(suspended) >= limit or executor.capacity() <= 0):
                     break
                 if done is None and termination is not None and not termination.can_start():
                     out_of_time = True  # let what runs finish until the yield point; start nothing more
                     break
                 next_i += 1
-                policy.mark_started(spec.index)
-                progress.started()
+                policy.mark_started_many(unit_items(spec))
+                progress.started(len(unit_items(spec)))
                 if done is not None:
                     finish(done)
                     if policy.check() is not None:
@@ -195,7 +208,15 @@ def run_batch(
         raise
     finally:
         executor.close()
+    for index, outcome in deferred.items():
+        for r in item_results(specs[index], outcome):
+            outcomes[r[0]] = r
     return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def unit_items(spec: BranchSpec) -> range:
+    """The map items a unit stands for: its own index, or a batch's items."""
+    return spec.items if spec.items is not None else range(spec.index, spec.index + 1)
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
@@ -252,28 +273,26 @@ def _give_up(state: ExecutionState, spec: BranchSpec, error_object: dict[str, An
 def _result(
     state: ExecutionState,
     policy: CompletionPolicy,
-    outcomes: dict[int, Outcome],
+    outcomes: dict[int, ItemResult],
     specs: list[BranchSpec],
     item_serdes: Any,
 ) -> BatchResult[Any]:
     items: list[BatchItem[Any]] = []
     arn = state.execution_arn
-    for i in range(len(specs)):
-        status = policy.status_of(i)
-        if status is None:
-            continue
-        o = outcomes.get(i)
-        if o is None:
-            items.append(BatchItem(i, BatchItemStatus.STARTED))
-        elif o.status == SUCCEEDED:
-            value = None if o.payload is None else deserialize(item_serdes, o.payload, specs[i].op_id, arn)
-            items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
-        else:
-            items.append(
-                BatchItem(
-                    i, BatchItemStatus.FAILED, None, ErrorObject.from_dict(o.error) if o.error else None
-                )
-            )
+    for spec in specs:
+        for i in unit_items(spec):
+            status = policy.status_of(i)
+            if status is None:
+                continue
+            o = outcomes.get(i)
+            if o is None:
+                items.append(BatchItem(i, BatchItemStatus.STARTED))
+            elif o[1] == SUCCEEDED:
+                value = None if o[2] is None else deserialize(item_serdes, o[2], spec.op_id, arn)
+                items.append(BatchItem(i, BatchItemStatus.SUCCEEDED, value))
+            else:
+                error = ErrorObject.from_dict(o[2]) if o[2] else None
+                items.append(BatchItem(i, BatchItemStatus.FAILED, None, error))
     reason = policy.completion_reason
     assert reason is not None
     return BatchResult(items, reason)
@@ -286,15 +305,13 @@ class _Progress:
         self.batch_id, self.name, self.total = batch_id, name, total
         self.n_started = self.succeeded = self.failed = 0
 
-    def started(self) -> None:
-        self.n_started += 1
+    def started(self, count: int = 1) -> None:
+        self.n_started += count
         self._emit()
 
-    def finished(self, ok: bool) -> None:
-        if ok:
-            self.succeeded += 1
-        else:
-            self.failed += 1
+    def finished_many(self, succeeded: int, count: int) -> None:
+        self.succeeded += succeeded
+        self.failed += count - succeeded
         self._emit()
 
     def _emit(self) -> None:

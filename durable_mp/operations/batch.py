@@ -2,7 +2,11 @@
 
 Everything that can be refused is checked before the operation starts (so nothing is checkpointed and
 no counter slot is consumed): the completion config against the number of items, the executor name,
-and, for the process executor, that the function and items can be pickled. The batch's SUCCEED payload
+the operations the batch needs against what the execution has left (`durable_mp.planning`), and, for
+the process executor, that the function and items can be pickled (for executor="invoke": that the
+function can be referenced and the items are JSON). With `item_batcher` the units the coordinator
+runs are batches of items (`concurrency/batching.py`; on executor="invoke", child executions:
+`concurrency/fanout.py`), while the completion policy and the BatchResult still count items. The batch's SUCCEED payload
 is the whole BatchResult (serialized with `config.serdes`); over 256 KB it is replaced by a summary and
 the branches are replayed from their own checkpoints.
 """
@@ -13,14 +17,22 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from durable_mp import ids
+from durable_mp.concurrency.batching import BatchedMapWork, batch_name
 from durable_mp.concurrency.branch import BranchSpec, MapWork, ParallelWork
 from durable_mp.concurrency.coordinator import run_batch
 from durable_mp.concurrency.executors import InlineExecutor, ProcessExecutor, ThreadExecutor, resolve_executor
+from durable_mp.concurrency.fanout import (
+    BatchEvents,
+    InvokeExecutor,
+    default_function_name,
+    function_reference,
+)
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import MapConfig, NestingType, ParallelBranch, ParallelConfig
 from durable_mp.exceptions import ValidationError
 from durable_mp.operations.child import run_context_body
-from durable_mp.wire import CONTEXT
+from durable_mp.planning import check_batch, item_size, partition
+from durable_mp.wire import CHAINED_INVOKE, CONTEXT
 
 if TYPE_CHECKING:
     from durable_mp.context import DurableContext
@@ -35,9 +47,28 @@ def run_map(
         raise ValidationError(f"map inputs must be a sequence (list or tuple), got {type(inputs).__name__}")
     name = name or getattr(func, "_original_name", None)
     namer = config.item_namer
-    names = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
-    work = MapWork(func, inputs, config.item_serdes or config.serdes)
-    return _run(ctx, "Map", "MapIteration", name, names, work, config)
+    value_serdes = config.item_serdes or config.serdes
+    batcher = config.item_batcher
+    names: Sequence[str | None] = (
+        _DefaultNames(len(inputs))
+        if namer is None and batcher is not None  # read only by a should_complete predicate
+        else [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
+    )
+    if batcher is None:
+        return _run(ctx, "Map", "MapIteration", name, names, MapWork(func, inputs, value_serdes), config)
+    invoke = config.executor == "invoke"
+    sizes = [item_size(x) for x in inputs] if batcher.max_item_bytes_per_batch else None
+    groups = partition(len(inputs), batcher, sizes)
+    if not invoke:
+        work = BatchedMapWork(func, inputs, groups, value_serdes)
+        return _run(ctx, "Map", "MapIteration", name, names, work, config, groups)
+    fanout = _Fanout(
+        config.function_name or default_function_name(ctx.state),
+        BatchEvents(
+            function_reference(func), inputs, groups, config.nesting_type.value, name, batcher.batch_input
+        ),
+    )
+    return _run(ctx, "Map", "ChainedInvoke", name, names, fanout, config, groups)
 
 
 def run_parallel(
@@ -67,36 +98,100 @@ def run_parallel(
     )
 
 
+class _Fanout:
+    """The work of a map on executor="invoke": where its children go and what each receives."""
+
+    item_serdes = None  # results come back with the default serdes
+
+    def __init__(self, function_name: str, events: BatchEvents) -> None:
+        self.function_name, self.events = function_name, events
+
+
+class _DefaultNames(Sequence[str | None]):
+    """The default item names, "map-item-{i}", without building a list of them."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [f"map-item-{k}" for k in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return f"map-item-{i % self.n}"
+
+
 def _run(
     ctx: DurableContext,
     sub_type: str,
     item_sub_type: str,
     name: str | None,
-    names: list[str | None],
-    work: MapWork | ParallelWork,
+    names: Sequence[str | None],
+    work: MapWork | ParallelWork | BatchedMapWork | _Fanout,
     config: MapConfig | ParallelConfig,
+    groups: list[range] | None = None,
 ) -> Any:
+    """Run a batch of units: one per item or branch, or (`groups`) one per batch of items."""
     n = len(names)
+    units = n if groups is None else len(groups)
     if config.max_concurrency is not None and config.max_concurrency < 1:
         raise ValidationError(f"max_concurrency must be at least 1, got {config.max_concurrency}")
     config.completion_config._validate_for_total(n)
-    executor_name = resolve_executor(config.executor, ctx.state)
-    blob = _pickle_work(work) if executor_name == "processes" and n else None
+    invoke = isinstance(work, _Fanout)
+    executor_name = "invoke" if invoke else resolve_executor(config.executor, ctx.state)
+    flat = config.nesting_type == NestingType.FLAT
+    if ctx.state.replay.get(ctx._next_operation_id()) is None:  # not started yet: plan before spending
+        check_batch(
+            ctx.state,
+            kind="map" if sub_type == "Map" else "parallel",
+            name=name,
+            items=n,
+            units=units,
+            unit_contexts=groups is not None or not flat,
+            invoke_items_per_child=max((len(g) for g in groups), default=0) if invoke and groups else 0,
+            child_contexts=not flat,
+        )
+        if isinstance(work, _Fanout):
+            work.events.check_all()
+    blob = _pickle_work(work) if executor_name == "processes" and n else None  # type: ignore[arg-type]
 
     ref = ctx._allocate(CONTEXT, sub_type, name)
     op = ctx._begin(ref)
-    flat = config.nesting_type == NestingType.FLAT
+    unit_flat = flat and groups is None  # a batch always writes its own context
 
     def body(child: DurableContext) -> Any:
         state = ctx.state
-        specs = [
-            BranchSpec(i, ids.item_id(ref.id, i), names[i], item_sub_type, ref.id, flat, child.is_replaying())
-            for i in range(n)
-        ]
+        replaying = child.is_replaying()
+        if groups is None:
+            specs = [
+                BranchSpec(i, ids.item_id(ref.id, i), names[i], item_sub_type, ref.id, unit_flat, replaying)
+                for i in range(n)
+            ]
+        else:
+            op_type = CHAINED_INVOKE if invoke else CONTEXT
+            specs = [
+                BranchSpec(
+                    b,
+                    ids.item_id(ref.id, b),
+                    batch_name(b),
+                    item_sub_type,
+                    ref.id,
+                    False,
+                    replaying,
+                    g,
+                    op_type,
+                )
+                for b, g in enumerate(groups)
+            ]
         policy = CompletionPolicy(n, config.completion_config, names)
-        limit = config.max_concurrency or n
+        limit = config.max_concurrency or units
         executor: Any
-        if executor_name == "inline" or n == 0:
+        if isinstance(work, _Fanout):
+            executor = InvokeExecutor(state, work.function_name, work.events)
+        elif executor_name == "inline" or n == 0:
             executor = InlineExecutor(state, work.func_for, work.item_serdes)
         elif executor_name == "threads":
             executor = ThreadExecutor(
@@ -107,7 +202,8 @@ def _run(
 
             assert blob is not None
             executor = ProcessExecutor(state, blob, resolve_workers(config.workers or state.workers))
-        return run_batch(state, specs, policy, executor, config.max_concurrency, work.item_serdes, name=name)
+        value_serdes = work.value_serdes if isinstance(work, BatchedMapWork) else work.item_serdes
+        return run_batch(state, specs, policy, executor, config.max_concurrency, value_serdes, name=name)
 
     try:
         return run_context_body(ctx, ref, op, body, config.serdes, config.summary_generator)
@@ -115,7 +211,7 @@ def _run(
         ctx._finish(op)
 
 
-def _pickle_work(work: MapWork | ParallelWork) -> bytes:
+def _pickle_work(work: MapWork | ParallelWork | BatchedMapWork) -> bytes:
     """Pickle what the workers need once, or say precisely what cannot cross to a worker process."""
     import cloudpickle
 
@@ -131,11 +227,11 @@ def _pickle_work(work: MapWork | ParallelWork) -> bytes:
         ) from exc
 
 
-def _find_unpicklable(work: MapWork | ParallelWork) -> str:
+def _find_unpicklable(work: MapWork | ParallelWork | BatchedMapWork) -> str:
     import cloudpickle
 
     candidates: list[tuple[str, Any]]
-    if isinstance(work, MapWork):
+    if isinstance(work, (MapWork, BatchedMapWork)):
         candidates = [(f"the map function {getattr(work.func, '__qualname__', work.func)!r}", work.func)]
         candidates += [(f"map item {i} ({item!r:.80})", item) for i, item in enumerate(work.items)]
     else:
