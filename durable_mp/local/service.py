@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from durable_mp.local import history, ids, invoker
 from durable_mp.local.book import ExecutionBook
@@ -174,7 +174,7 @@ class LocalDurableService:
         core.timers.stop()
         core.store.close()
 
-    def __enter__(self) -> LocalDurableService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
