@@ -4,7 +4,8 @@ A checkpoint is checked against the invocation's token (a retried request with t
 same updates gets the same answer), validated and applied all or nothing by `checkpoints.apply_batch`
 (which also enforces `ServiceLimits`), committed, and then its effects are carried out: timers, callback
 watches, chained invokes, the execution's own checkpointed outcome. A fresh token is minted per
-accepted request. The configured `Latency` is spent before the lock is taken.
+accepted request, except while the execution is paused: then the accepted request is answered without
+one, which ends the invocation. The configured `Latency` is spent before the lock is taken.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class CheckpointCalls:
             events_from = len(ex.events)
             changed, effects = apply_batch(ex, updates, now, core.limits, core.book.usage(ex))
             execution_changed = self._apply_effects(ex, effects, now) if effects else False
+            if ex.paused and ex.token is not None:  # accepted, but this invocation may go no further
+                ex.token = None
+                ex.wake_pending = True  # resume_execution starts the invocation it would have made
             token = None if ex.token is None else core.mint.token(ex.inflight.token_prefix)  # type: ignore[union-attr]
             ex.token = token
             core.store.commit(ex, changed, events_from, execution_changed)

@@ -33,6 +33,7 @@ until `resume_execution`; its timers and callbacks still complete operations mea
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Self
@@ -414,20 +415,35 @@ class LocalDurableService:
             self._book.finish(ex, "STOPPED", error=Error)
             return with_datetimes({"StopTimestamp": now})
 
-    def pause_execution(self, arn: str) -> None:
-        """Invoke the execution no more until `resume_execution` (an invocation in flight runs on); its
-        timers and callbacks still complete operations meanwhile. Not kept in the store."""
+    def pause_execution(self, arn: str, timeout: float = 60) -> None:
+        """Invoke the execution no more until `resume_execution`, and wait (at most `timeout` real
+        seconds, else TimeoutError; the pause stays) until no invocation of it runs. A running
+        invocation's next checkpoint is accepted but answered without a token, so the SDK ends that
+        invocation as PENDING; an invocation that comes due meanwhile is held back. Timers and
+        callbacks still complete operations. A finished execution is left as it is. Not kept in the store."""
+        if not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError("timeout must be finite and positive")
+        deadline = time.monotonic() + timeout
+        core = self._core
         with self._lock:
             ex = self._book.get(arn)
-            if not ex.running:
-                raise invalid(f"durable execution {arn} is already {ex.status}")
-            ex.paused = True
+            if ex.running:
+                ex.paused = True
+            while ex.inflight is not None:
+                core.check_open()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"execution {arn} did not become idle within {timeout:g} seconds of the pause "
+                        "request; it stays paused"
+                    )
+                core.changed.wait(remaining)
 
     def resume_execution(self, arn: str) -> None:
-        """Undo `pause_execution`: an invocation held back meanwhile starts now."""
+        """Undo `pause_execution`: the invocation held back meanwhile, if any, starts now."""
         with self._lock:
             ex = self._book.get(arn)
-            if not ex.paused:
+            if not ex.paused or not ex.running:
                 return
             ex.paused = False
             if ex.wake_pending and ex.function_name in self._core.durable:
