@@ -74,6 +74,8 @@ class Core:
         self.durable: dict[str, Any] = {}
         self.plain: dict[str, Callable[..., Any]] = {}
         self.busy = 0  # invocations and plain calls running: nothing is skipped meanwhile
+        self.running: dict[str, int] = {}  # function name -> invocations in flight
+        self.queued: dict[str, dict[str, Execution]] = {}  # function name -> executions waiting, by ARN
         self.closed = False
         self.timer_errors: list[BaseException] = []
         self.client: Any = None  # the in-process DurableServiceClient handed to handlers

@@ -11,7 +11,8 @@ injectable. A handler result over `ServiceLimits.max_response_bytes` fails the e
 Lambda fails such an invocation (Function.ResponseSizeTooLarge); it would fail the same way on retry.
 
 The execution timeout (`arm_deadline`) is counted in real seconds. A paused execution is not invoked
-until it is resumed. Lock held unless said otherwise.
+until it is resumed. At most `ServiceLimits.max_function_concurrency` invocations of one function run
+at once (each on its own thread); an execution due beyond that waits its turn, first come first served. Lock held unless said otherwise.
 """
 
 from __future__ import annotations
@@ -81,10 +82,16 @@ class Invocations:
         core = self.core
         if not ex.running or ex.inflight is not None or core.closed:
             return
-        handler = core.durable.get(ex.function_name)
+        fn_name = ex.function_name
+        handler = core.durable.get(fn_name)
         if handler is None or ex.paused:
             ex.wake_pending = True
             return
+        if core.running.get(fn_name, 0) >= core.limits.max_function_concurrency:
+            core.queued.setdefault(fn_name, {})[ex.arn] = ex  # starts when an invocation of fn_name ends
+            return
+        core.queued.get(fn_name, {}).pop(ex.arn, None)
+        core.running[fn_name] = core.running.get(fn_name, 0) + 1
         backoff = ex.timers.pop("", None)
         if backoff is not None:
             backoff.cancel()
@@ -135,11 +142,22 @@ class Invocations:
         ex.inflight = None
         ex.token = None
         core.busy -= 1
+        core.running[ex.function_name] -= 1
         if inv.timeout_timer is not None:
             inv.timeout_timer.cancel()
         history.invocation_completed(ex, inv.start_ms, core.clock.now_ms(), inv.request_id, error)
         core.timers.kick()
         core.changed.notify_all()
+        self._admit_next(ex.function_name)
+
+    def _admit_next(self, fn_name: str) -> None:
+        """Start the execution that has waited longest for a free invocation of `fn_name`."""
+        waiting = self.core.queued.get(fn_name)
+        while waiting:
+            ex = waiting.pop(next(iter(waiting)))
+            if ex.running and ex.inflight is None:
+                self.invoke(ex)
+                return
 
     def _returned(self, ex: Execution, inv: Invocation, output: Any, error: dict[str, Any] | None) -> None:
         if ex.inflight is not inv:

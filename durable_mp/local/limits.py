@@ -18,6 +18,8 @@ Lambda's own error messages use, e.g. "6291456 bytes" for 6 MB):
 |                             |              | through an EXECUTION SUCCEED checkpoint                      |
 | max_sync_input_bytes        | 6,291,456    | 6 MB input of a RequestResponse invoke                       |
 | max_async_input_bytes       | 262,144      | 256 KB input of an Event invoke (the durable input limit)    |
+| max_function_concurrency    | 1,000        | invocations of one function running at once (Lambda's        |
+|                             |              | default account concurrency); more wait their turn, in order |
 
 A checkpoint that would cross a limit is rejected whole (InvalidParameterValueException naming the limit
 and the numbers); nothing of it is applied. `Usage` is kept per execution at run time (rebuilt from the
@@ -51,6 +53,7 @@ class ServiceLimits:
     max_response_bytes: int = 6 * MB
     max_sync_input_bytes: int = 6 * MB
     max_async_input_bytes: int = 256 * KB
+    max_function_concurrency: int = 1_000
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
