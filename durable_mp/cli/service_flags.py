@@ -30,6 +30,13 @@ def add_service_flags(p: argparse.ArgumentParser) -> None:
         help="payload bytes written per execution, cumulative (default 104857600 = 100 MB)",
     )
     g.add_argument(
+        "--function-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="invocations of one function running at once (default 1000); more wait their turn",
+    )
+    g.add_argument(
         "--latency",
         default=None,
         metavar="DELAY",
@@ -49,6 +56,7 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
     for flag, field in (
         ("max_operations", "max_operations"),
         ("max_payload_bytes", "max_payload_bytes_written"),
+        ("function_concurrency", "max_function_concurrency"),
     ):
         value = getattr(args, flag)
         if value is not None:

@@ -455,6 +455,7 @@ class LocalDurableService:
     def send_durable_execution_callback_success(
         self, CallbackId: str, Result: bytes | str | None = None
     ) -> dict[str, Any]:
+        result: str | None
         if isinstance(Result, (bytes, bytearray)):
             try:
                 result = bytes(Result).decode("utf-8")

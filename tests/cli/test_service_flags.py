@@ -36,10 +36,11 @@ def test_serve_flags_build_the_service_options() -> None:
     options = service_options(
         p.parse_args(
             ["--max-operations", "10", "--count-retries", "--max-payload-bytes", "99", "--latency", "1-2ms"]
+            + ["--function-concurrency", "3"]
         )
     )
     assert options["limits"] == ServiceLimits(
-        max_operations=10, count_retries=True, max_payload_bytes_written=99
+        max_operations=10, count_retries=True, max_payload_bytes_written=99, max_function_concurrency=3
     )
     assert (options["latency"].low, options["latency"].high) == (0.001, 0.002)
     assert service_options(p.parse_args([])) == {"limits": ServiceLimits(), "latency": None}
