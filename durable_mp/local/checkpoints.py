@@ -116,7 +116,7 @@ def _validate_shape(update: Any) -> tuple[str, str, str]:
         raise invalid(
             f"Action {action!r} is not valid for a {op_type} operation ({op_id}); valid: {', '.join(actions)}"
         )
-    return op_id, op_type, action
+    return op_id, str(op_type), str(action)
 
 
 def _base(
@@ -419,12 +419,12 @@ def _invoke(
     if payload is not None:
         details["Input"] = history.wrap(payload)
     details["ExecutedVersion"] = "$LATEST"
-    tenant = options.get("TenantId")
+    tenant = options.get("TenantId")  # type: ignore[union-attr]
     if tenant is not None:
         details["TenantId"] = tenant
     event = history.append(ex, "ChainedInvokeStarted", now, details, op)
     # the service adds DurableExecutionArn to `event` before the batch becomes visible
-    effects.append(("invoke", op, function, options.get("TenantId"), payload, event))
+    effects.append(("invoke", op, function, tenant, payload, event))
     return op
 
 
