@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from durable_mp import durable_execution
-from durable_mp.config import Duration, StepConfig
+from durable_mp.config import Duration, MapConfig, StepConfig
 from durable_mp.local import LocalDurableService, ServiceLimits, SqliteStore
 from durable_mp.retries import RetryStrategyConfig, create_retry_strategy
 from durable_mp.service.client import ServiceError
@@ -205,3 +205,23 @@ def test_usage_is_the_same_after_reading_the_execution_back(tmp_path: Path) -> N
         after = again.usage(arn)
     assert before == after
     assert before["Operations"] == 3 and before["MeteredOperations"] == 5
+
+
+def _double(ctx: Any, x: int, index: int, items: list[int]) -> int:
+    return ctx.step(lambda _: x * 2, name="double")
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_a_map_past_the_limit_fails_once_on_any_executor(executor: str) -> None:
+    @durable_execution(executor=executor)
+    def mapper(event: Any, ctx: Any) -> list[int]:
+        items = list(range(event["n"]))
+        return ctx.map(items, _double, name="m", config=MapConfig(max_concurrency=4)).get_results()
+
+    with DurableFunctionTestRunner(mapper, limits=ServiceLimits(max_operations=50)) as runner:
+        assert runner.run(input={"n": 10}).result_value == [2 * i for i in range(10)]
+        result = runner.run(input={"n": 40}, timeout=60)
+        events = runner.service.events(result.execution_arn)
+    assert result.execution_status is ExecutionStatus.FAILED
+    assert result.error is not None and "; the limit is 50 per execution" in result.error.message
+    assert [e["EventType"] for e in events].count("InvocationCompleted") == 1
