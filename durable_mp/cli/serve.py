@@ -31,7 +31,11 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="SQLite file or folder (default ./.durable-mp/executions.db), or 'memory'",
     )
-    p.add_argument("--skip-time", action="store_true", help="end waits and retry delays at once")
+    p.add_argument(
+        "--skip-time",
+        action="store_true",
+        help="end waits and retry delays at once (not the back-off after a crashed invocation)",
+    )
     p.add_argument(
         "--handler-transport",
         choices=("inprocess", "http"),
