@@ -39,15 +39,11 @@ def test_each_checkpoint_and_state_call_is_delayed() -> None:
         r.client.get_execution_state(r.arn, r.token)
         return ok()
 
-    for latency, low, high in ((None, 0.0, 0.15), (0.02, calls * 0.02, None)):
-        with LocalDurableService(skip_time=True, latency=latency) as service:
-            script = Script(body)
-            started = time.monotonic()
-            assert run(service, "fn", script)["Status"] == "SUCCEEDED"
-            took = time.monotonic() - started
-        assert took >= low * 0.95, (latency, took)
-        if high is not None:
-            assert took < high, took
+    with LocalDurableService(skip_time=True, latency=0.02) as service:
+        started = time.monotonic()
+        assert run(service, "fn", Script(body))["Status"] == "SUCCEEDED"
+        took = time.monotonic() - started
+    assert took >= calls * 0.02 * 0.95, took
 
 
 @durable_execution
