@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, cast
@@ -28,7 +28,8 @@ from botocore.errorfactory import ClientExceptionsFactory
 from botocore.response import StreamingBody
 
 from durable_mp.exceptions import ErrorObject
-from durable_mp.local import LocalDurableService
+from durable_mp.local import LocalDurableService, ServiceLimits
+from durable_mp.local.latency import Latency
 from durable_mp.local.shapes import to_datetime
 from durable_mp.local.stores import ExecutionStore
 from durable_mp.service.client import ServiceError
@@ -345,8 +346,14 @@ class DurableFunctionTestRunner:
         function_name: str = "test-function",
         poll_interval: float | None = None,
         region: str = "us-east-1",
-        max_invocation_retries: int = 5,
+        max_invocation_retries: int = 6,
+        retry_backoff: float | Sequence[float] = 1.0,
+        limits: ServiceLimits | None = None,
+        latency: Latency | float | tuple[float, float] | str | None = None,
     ) -> None:
+        """`limits`: the service quotas to enforce (default: Lambda's, see `ServiceLimits`); `latency`: a
+        delay in seconds (or a (low, high) range, or "10-30ms") on each checkpoint and state call;
+        `retry_backoff`: the real-time delays between crashed invocations (a doubling base or a list)."""
         if not callable(getattr(handler, "durable_invoke", None)):
             raise TypeError("handler must be decorated with @durable_execution (it has no durable_invoke)")
         self._execution_timeout = execution_timeout
@@ -357,6 +364,9 @@ class DurableFunctionTestRunner:
             invocation_timeout=invocation_timeout,
             region=region,
             max_invocation_retries=max_invocation_retries,
+            retry_backoff=retry_backoff,
+            limits=limits,
+            latency=latency,
         )
         self.service.register_durable_function(function_name, handler)
         self._last_arn: str | None = None
@@ -539,8 +549,10 @@ __all__ = [
     "ExecutionStatus",
     "InvocationStatus",
     "InvokeOperation",
+    "Latency",
     "LocalLambdaClient",
     "Operation",
+    "ServiceLimits",
     "StepOperation",
     "WaitOperation",
 ]

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from durable_mp.local import LocalDurableService, MemoryStore, SqliteStore
+from durable_mp.local import LocalDurableService, MemoryStore, ServiceLimits, SqliteStore
 
 
 class Steps:
@@ -54,7 +54,9 @@ def measure(store_kind: str, batched: bool, n: int) -> float:
     for _ in range(3):
         with tempfile.TemporaryDirectory() as tmp:
             store = MemoryStore() if store_kind == "memory" else SqliteStore(os.path.join(tmp, "bench.db"))
-            service = LocalDurableService(store=store, skip_time=True)
+            service = LocalDurableService(
+                store=store, skip_time=True, limits=ServiceLimits(max_operations=n + 10)
+            )
             handler = Steps(n, batched)
             service.register_durable_function("bench", handler)
             arn = service.start_execution("bench")

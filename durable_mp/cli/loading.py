@@ -131,7 +131,7 @@ def open_store(option: str | None, *, create: bool, lock: bool) -> Any:
         folder = os.path.dirname(path)
         if folder:
             try:
-                os.makedirs(folder, exist_ok=True)
+                os.makedirs(folder, mode=0o700, exist_ok=True)
             except OSError as exc:
                 raise UsageError(f"cannot create the store folder {folder}: {exc.strerror}") from None
     if lock:

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from durable_mp.cli.loading import UsageError, load_handler, open_store, parse_json, store_path
 from durable_mp.cli.progress import Progress
+from durable_mp.cli.service_flags import add_service_flags, service_options, usage_line
 from durable_mp.cli.tables import history_table, result_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CALLBACK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -52,6 +53,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--history-rows", type=int, default=30, help="rows of history to show (default 30, 0 = all)"
     )
+    add_service_flags(p)
     p.set_defaults(func=run_command)
 
 
@@ -74,8 +76,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--function-name: {exc}") from None
     out = sys.stdout
     progress = None if args.quiet else Progress(out, tty=out.isatty(), plain_interval=_PLAIN_INTERVAL)
+    options = service_options(args)
     service = LocalDurableService(
-        store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time
+        store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time, **options
     )
     if progress is not None:
         add_progress_hook(progress.on_batch)
@@ -89,6 +92,7 @@ def run_command(args: argparse.Namespace) -> int:
         final = _wait(service, arn, progress)
         if final is None:
             return _suspended(service, arn, args, out)
+        used = service.usage(arn)
     except KeyboardInterrupt:
         if progress is not None:
             progress.clear()
@@ -99,7 +103,7 @@ def run_command(args: argparse.Namespace) -> int:
         if progress is not None:
             remove_progress_hook(progress.on_batch)
         service.close()
-    _report(final, service.events(arn), args, out)
+    _report(final, service.events(arn), args, out, used)
     return EXIT_OK if final["Status"] == "SUCCEEDED" else EXIT_FAILED
 
 
@@ -161,7 +165,11 @@ def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO) ->
 
 
 def _report(
-    final: dict[str, Any], events: list[dict[str, Any]], args: argparse.Namespace, out: TextIO
+    final: dict[str, Any],
+    events: list[dict[str, Any]],
+    args: argparse.Namespace,
+    out: TextIO,
+    used: dict[str, int],
 ) -> None:
     status = final["Status"]
     if args.quiet:
@@ -189,6 +197,7 @@ def _report(
         f"{len(events)} history events)",
         file=out,
     )
+    print(usage_line(used), file=out)
     if status == "SUCCEEDED":
         print(f"Result: {result_text(final.get('Result'))}", file=out)
     else:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from durable_mp.cli.loading import UsageError, function_name, load_handler, open_store
+from durable_mp.cli.service_flags import add_service_flags, service_options
 
 
 def add_parser(sub: Any) -> None:
@@ -30,7 +31,11 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="SQLite file or folder (default ./.durable-mp/executions.db), or 'memory'",
     )
-    p.add_argument("--skip-time", action="store_true", help="end waits and retry delays at once")
+    p.add_argument(
+        "--skip-time",
+        action="store_true",
+        help="end waits and retry delays at once (not the back-off after a crashed invocation)",
+    )
     p.add_argument(
         "--handler-transport",
         choices=("inprocess", "http"),
@@ -38,6 +43,7 @@ def add_parser(sub: Any) -> None:
         help="how handlers reach the service: direct calls (default), or the SDK's own boto3 client "
         "over HTTP to this server (AWS_ENDPOINT_URL_LAMBDA)",
     )
+    add_service_flags(p)
     p.set_defaults(func=serve_command)
 
 
@@ -65,8 +71,9 @@ def serve_command(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
     functions = _functions(args.function)
+    options = service_options(args)
     service = LocalDurableService(
-        store=open_store(args.store, create=True, lock=True), skip_time=args.skip_time
+        store=open_store(args.store, create=True, lock=True), skip_time=args.skip_time, **options
     )
     server = DurableHttpServer(service, host=args.host, port=args.port)
     loop = new_event_loop()

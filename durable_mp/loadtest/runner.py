@@ -22,9 +22,13 @@ from durable_mp.loadtest.items import ItemRun, read_records, run_item
 from durable_mp.loadtest.memory import MemorySampler
 from durable_mp.loadtest.policies import Policy, predict_sequential
 from durable_mp.loadtest.spec import Workload
-from durable_mp.testing import DurableFunctionTestRunner
+from durable_mp.testing import DurableFunctionTestRunner, ServiceLimits
 
 SETTLE_POLL_SECONDS = 0.02
+
+# A load test measures the map machinery, not Lambda's quotas: a map of N items costs 1 + 2N operations,
+# so anything over ~1,500 items would stop at the 3,000 operations per execution a Lambda allows.
+LOAD_TEST_LIMITS = ServiceLimits(max_operations=10**9, max_payload_bytes_written=2**40)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ def run_once(settings: RunSettings, sampler_interval: float = 0.02) -> dict[str,
     channel = tempfile.mkdtemp(prefix="durable-mp-loadtest-")
     try:
         handler = make_handler(settings, channel)
-        with MemorySampler(sampler_interval) as sampler, DurableFunctionTestRunner(handler) as runner:
+        with (
+            MemorySampler(sampler_interval) as sampler,
+            DurableFunctionTestRunner(handler, limits=LOAD_TEST_LIMITS) as runner,
+        ):
             t0 = time.perf_counter()
             result = runner.run(input={}, timeout=settings.timeout)
             wall = time.perf_counter() - t0

@@ -3,7 +3,9 @@
 Rules (as the service enforces them):
 - at most 250 updates and 750 KB of payloads per request; each payload at most 262,144 bytes (UTF-8),
   except the execution's own result (an EXECUTION SUCCEED too large for the Lambda response), up to 16 MB;
-  an error object at most 32,768 bytes. These are permanent errors.
+  an error object at most 32,768 bytes; the execution's quotas of operations and of payload bytes
+  written (`limits.ServiceLimits`, checked last, against the batch as a whole). These are permanent
+  errors, and a rejected batch changes nothing.
 - actions per type: EXECUTION SUCCEED|FAIL (one, last in the batch); CONTEXT START|SUCCEED|FAIL;
   STEP START|SUCCEED|FAIL|RETRY; WAIT START|CANCEL; CALLBACK START; CHAINED_INVOKE START.
 - transitions: STEP START from READY (or new); STEP SUCCEED/FAIL/RETRY from STARTED or READY (or new);
@@ -26,6 +28,7 @@ from durable_mp.local import history
 from durable_mp.local.errors import invalid
 from durable_mp.local.executions import Execution
 from durable_mp.local.ids import callback_id
+from durable_mp.local.limits import ServiceLimits, Usage, check_batch, utf8_len
 
 MAX_UPDATES = 250
 MAX_REQUEST_BYTES = 750 * 1024
@@ -46,21 +49,19 @@ _ACTIONS = {
 Effect = tuple[Any, ...]
 
 
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+_DEFAULT_LIMITS = ServiceLimits()
+_utf8_len = utf8_len
 
 
-def check_payload(op_id: str, payload: Any, what: str = "Payload") -> int:
+def check_payload(op_id: str, payload: Any, what: str = "Payload", limit: int = MAX_PAYLOAD_BYTES) -> int:
     if not isinstance(payload, str):
         raise invalid(f"{what} of operation {op_id} must be a string, not {type(payload).__name__}")
-    size = len(payload)
-    if size > 65_536:
-        size = _utf8_len(payload)
-        if size > MAX_PAYLOAD_BYTES:
-            raise invalid(
-                f"{what} of operation {op_id} is {size:,} bytes; the limit is 262,144 bytes "
-                "per operation payload. Store large data elsewhere and checkpoint a reference."
-            )
+    size = _utf8_len(payload)
+    if size > limit:
+        raise invalid(
+            f"{what} of operation {op_id} is {size:,} bytes; the limit is {limit:,} bytes "
+            "per operation payload. Store large data elsewhere and checkpoint a reference."
+        )
     return size
 
 
@@ -115,7 +116,7 @@ def _validate_shape(update: Any) -> tuple[str, str, str]:
         raise invalid(
             f"Action {action!r} is not valid for a {op_type} operation ({op_id}); valid: {', '.join(actions)}"
         )
-    return op_id, op_type, action
+    return op_id, str(op_type), str(action)
 
 
 def _base(
@@ -135,35 +136,53 @@ def _base(
 
 
 def apply_batch(
-    ex: Execution, updates: list[dict[str, Any]], now: int
+    ex: Execution,
+    updates: list[dict[str, Any]],
+    now: int,
+    limits: ServiceLimits = _DEFAULT_LIMITS,
+    usage: Usage | None = None,
 ) -> tuple[list[dict[str, Any]], list[Effect]]:
-    """Validate and apply `updates` to `ex`; on any error nothing is changed."""
+    """Validate and apply `updates` to `ex`; on any error nothing is changed. `usage` (the execution's,
+    checked against `limits`) is updated when the batch is accepted."""
     if not isinstance(updates, list):
         raise invalid("Updates must be a list of OperationUpdate dicts")
-    if len(updates) > MAX_UPDATES:
-        raise invalid(f"a checkpoint holds at most {MAX_UPDATES} updates, got {len(updates)}")
+    max_updates, max_request = limits.max_request_updates, limits.max_request_bytes
+    if len(updates) > max_updates:
+        raise invalid(
+            f"a checkpoint holds at most {max_updates:,} updates, got {len(updates):,}; the limit is "
+            f"{max_updates:,} updates per checkpoint request"
+        )
     ops = ex.ops
     staged: dict[str, dict[str, Any]] = {}
     seen: dict[str, str] = {}  # id -> last action in this batch
     events_before = len(ex.events)
     effects: list[Effect] = []
     total = 0
+    written = 0
+    retries = 0
     try:
         for index, update in enumerate(updates):
             op_id, op_type, action = _validate_shape(update)
             payload = update.get("Payload")
             if payload is not None and op_type == "EXECUTION":
                 check_execution_result(op_id, payload)  # a result too large for the Lambda response
+                written += _utf8_len(payload)
             elif payload is not None:
-                total += check_payload(op_id, payload)
+                size = check_payload(op_id, payload, limit=limits.max_operation_payload_bytes)
+                total += size
+                written += size
             error = update.get("Error")
             if error is not None:
-                total += check_error(op_id, error)
-            if total > MAX_REQUEST_BYTES:
+                size = check_error(op_id, error)
+                total += size
+                written += size
+            if total > max_request:
                 raise invalid(
-                    f"the checkpoint's payloads exceed {MAX_REQUEST_BYTES:,} bytes; send fewer updates "
-                    "per request"
+                    f"the checkpoint's payloads exceed {max_request:,} bytes ({total:,} bytes so far); the limit "
+                    f"is {max_request:,} bytes per checkpoint request. Send fewer updates per request."
                 )
+            if action == "RETRY":
+                retries += 1
             last = seen.get(op_id)
             if last is not None and not (
                 op_type in ("STEP", "CONTEXT") and last == "START" and action != "START"
@@ -192,9 +211,14 @@ def apply_batch(
                 continue
             op = _APPLY[op_type](ex, update, action, old, now, effects)
             staged[op_id] = op
+        if usage is not None:
+            new_ids = sum(1 for op_id in staged if op_id not in ops)
+            after = check_batch(limits, usage, new_ids, retries, written)
     except BaseException:
         del ex.events[events_before:]
         raise
+    if usage is not None:
+        usage.operations, usage.retries, usage.payload_bytes = after
     ops.update(staged)
     return list(staged.values()), effects
 
@@ -395,12 +419,12 @@ def _invoke(
     if payload is not None:
         details["Input"] = history.wrap(payload)
     details["ExecutedVersion"] = "$LATEST"
-    tenant = options.get("TenantId")
+    tenant = options.get("TenantId")  # type: ignore[union-attr]
     if tenant is not None:
         details["TenantId"] = tenant
     event = history.append(ex, "ChainedInvokeStarted", now, details, op)
     # the service adds DurableExecutionArn to `event` before the batch becomes visible
-    effects.append(("invoke", op, function, options.get("TenantId"), payload, event))
+    effects.append(("invoke", op, function, tenant, payload, event))
     return op
 
 

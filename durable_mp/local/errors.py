@@ -20,6 +20,11 @@ def callback_timed_out(message: str) -> ServiceError:
     return ServiceError("CallbackTimeoutException", message, status=400, retriable=False)
 
 
+def too_large(message: str) -> ServiceError:
+    """RequestEntityTooLargeException (413): an invocation payload over Lambda's limit."""
+    return ServiceError("RequestEntityTooLargeException", message, status=413, retriable=False)
+
+
 def service_error(message: str) -> ServiceError:
     """ServiceException (500): the local service itself cannot answer (closed, store failure)."""
     return ServiceError("ServiceException", message, status=500)

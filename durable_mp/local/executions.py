@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_mp.local.limits import Usage
 from durable_mp.local.timers import Timer
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
@@ -74,6 +75,8 @@ class Execution:
     deadline_timer: Timer | None = None
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
     wake_pending: bool = False
+    usage: Usage | None = None  # rebuilt from ops and events when None (read back from a store)
+    paused: bool = False
 
     @property
     def op_id(self) -> str:

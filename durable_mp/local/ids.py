@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 import secrets
@@ -52,8 +53,10 @@ def new_execution_name() -> str:
 
 
 def callback_id() -> str:
-    """192 random bits, URL-safe base64 (no padding)."""
-    return secrets.token_urlsafe(24)
+    """192 random bits in the service's alphabet: standard base64 (A-Z a-z 0-9 + /), 32 characters, no
+    padding. It never starts with '-' (no such character), so it is never mistaken for a CLI option;
+    in a URL path it is percent-encoded as any client does with path parameters."""
+    return base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
 def request_id() -> str:

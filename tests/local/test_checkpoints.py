@@ -135,7 +135,7 @@ def test_payload_and_request_limits(svc: LocalDurableService) -> None:
     assert probe(svc, check) == []
 
 
-def test_callback_start_assigns_a_random_url_safe_id(svc: LocalDurableService) -> None:
+def test_callback_start_assigns_a_random_base64_id(svc: LocalDurableService) -> None:
     ids: list[str] = []
 
     def check(r: Run) -> None:
@@ -146,7 +146,7 @@ def test_callback_start_assigns_a_random_url_safe_id(svc: LocalDurableService) -
     assert probe(svc, check) == []
     assert ids[0] != ids[1]
     for cid in ids:
-        assert len(cid) >= 22 and all(c.isalnum() or c in "-_" for c in cid)
+        assert len(cid) == 32 and all(c.isascii() and (c.isalnum() or c in "+/") for c in cid)
 
 
 def test_get_execution_state_pages_and_event_carries_next_marker(svc: LocalDurableService) -> None:

@@ -15,11 +15,16 @@ Schema version 2:
   callbacks(id PRIMARY KEY, arn)                    -- which execution opened each callback
 Version 1 had `executions(arn, body)` and no `callbacks`; a version 1 file is upgraded when opened.
 Reads select: a service loads the RUNNING executions at start and any other one only when asked.
+
+Permissions: the store holds every payload, so a new file is created 0600 (its -wal and -shm files take
+the same mode, as SQLite gives them) and a missing folder 0700 (both further narrowed by the umask).
+An existing file or folder is left as it is: its owner chose its mode.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
@@ -73,11 +78,25 @@ _ADD_CALLBACK = "INSERT OR IGNORE INTO callbacks VALUES (?, ?)"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def _create_private(path: str) -> None:
+    """Create the database file 0600 (and its folder 0700) unless it exists."""
+    if path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 class SqliteStore:
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
         self.path = path
+        _create_private(path)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
