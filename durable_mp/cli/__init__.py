@@ -19,7 +19,10 @@ from durable_mp.cli.loading import UsageError, release_locks
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from durable_mp import __version__
+
     parser = argparse.ArgumentParser(prog="durable-mp", description="Durable functions, locally.")
+    parser.add_argument("--version", action="version", version=f"durable-mp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(sub)
     serve.add_parser(sub)
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["loadtest"]:
         return _loadtest(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(commands.callback_argv(argv))
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -55,6 +55,8 @@ class Progress:
         for batch in active[-2:]:
             finished = batch["succeeded"] + batch["failed"]
             label = batch.get("name") or "map"
+            if batch.get("executor"):
+                label += f" ({batch['executor']} x{batch['workers']})"
             failed = f", {batch['failed']} failed" if batch["failed"] else ""
             parts.append(f"{label}: {finished}/{batch['total']} items{failed}")
         return "  ".join(parts)

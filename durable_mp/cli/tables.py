@@ -6,6 +6,8 @@ import datetime
 import json
 from typing import Any
 
+from durable_mp.cli.payloads import display
+
 _WIDTH = 48
 
 
@@ -20,17 +22,17 @@ def _short(text: str, width: int = _WIDTH) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _payload(wrapper: dict[str, Any] | None) -> str:
+def _payload(wrapper: dict[str, Any] | None, decode: bool = True) -> str:
     if not wrapper or "Payload" not in wrapper:
         return ""
     payload = wrapper["Payload"]
     if isinstance(payload, dict):  # an ErrorObject
         kind = payload.get("ErrorType") or "Error"
         return f"{kind}: {payload.get('ErrorMessage', '')}"
-    return str(payload)
+    return display(str(payload)) if decode else str(payload)
 
 
-def event_detail(event: dict[str, Any]) -> str:
+def event_detail(event: dict[str, Any], decode: bool = True) -> str:
     """A short description of what the event carries (result, error, duration, callback id ...)."""
     details = event.get(f"{event['EventType']}Details") or {}
     etype = event["EventType"]
@@ -46,7 +48,7 @@ def event_detail(event: dict[str, Any]) -> str:
         return _payload(details.get("Input"))
     parts = []
     if "Result" in details:
-        parts.append(_payload(details["Result"]))
+        parts.append(_payload(details["Result"], decode))
     if "Error" in details:
         parts.append(_payload(details["Error"]))
     retry = details.get("RetryDetails")
@@ -63,7 +65,12 @@ def event_detail(event: dict[str, Any]) -> str:
 
 
 def history_table(
-    events: list[dict[str, Any]], *, head: int | None = None, tail: int = 10, more_hint: str | None = None
+    events: list[dict[str, Any]],
+    *,
+    head: int | None = None,
+    tail: int = 10,
+    more_hint: str | None = None,
+    decode: bool = True,
 ) -> str:
     """The events as aligned rows; with `head`, only the first `head` and last `tail` (then `more_hint`)."""
     if not events:
@@ -89,7 +96,7 @@ def history_table(
                 f"+{offset:.3f}s",
                 kind,
                 _short(event.get("Name") or "", 28),
-                _short(event_detail(event)),
+                _short(event_detail(event, decode)),
             )
         )
     table = _align(rows)

@@ -1,0 +1,30 @@
+"""An ErrorObject for people: its type and message, then the frames of its StackTrace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def error_lines(error: dict[str, Any], indent: str = "  ") -> list[str]:
+    """["Type: message", "Stack trace (innermost last):", "  File ..., line N, in f: code", ...]."""
+    head = f"{error.get('ErrorType') or 'Error'}: {error.get('ErrorMessage', '')}".strip()
+    frames = error.get("StackTrace") or []
+    if not frames:
+        return [head]
+    return [head, "Stack trace (innermost last):", *(indent + str(frame).rstrip() for frame in frames)]
+
+
+def stack_traces(events: list[dict[str, Any]]) -> list[str]:
+    """For each event carrying an error with a StackTrace: `#ID EVENT NAME: Type: message` and its frames."""
+    out: list[str] = []
+    for event in events:
+        details = event.get(f"{event['EventType']}Details") or {}
+        wrapper = details.get("Error") or {}
+        error = wrapper.get("Payload") if isinstance(wrapper, dict) else None
+        if not isinstance(error, dict) or not error.get("StackTrace"):
+            continue
+        lines = error_lines(error)
+        name = f" {event['Name']}" if event.get("Name") else ""
+        out.append(f"#{event['EventId']} {event['EventType']}{name}: {lines[0]}")
+        out.extend(lines[2:])
+    return out
