@@ -120,9 +120,7 @@ def test_callback_fail_fails_the_execution(cli: Cli) -> None:
     assert cli("callback", "fail", cid, "--error", "not approved", "--error-type", "Denied")[0] == 0
     code, out, err = cli("run", target("approval"), "--execution-name", "deny")
     assert code == 1
-    assert [line for line in err.splitlines() if line.startswith("Error: ")] == [
-        "Error: CallbackError: not approved"
-    ] or "not approved" in next(line for line in err.splitlines() if line.startswith("Error: "))
+    assert "not approved" in next(line for line in err.splitlines() if line.startswith("Error: "))
 
 
 def test_callback_with_memory_store_explains_why_nobody_can_answer(cli: Cli) -> None:
