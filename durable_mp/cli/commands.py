@@ -166,8 +166,10 @@ def _remote_executions(endpoint: str, function: str) -> list[dict[str, Any]]:
 def callback_argv(argv: list[str]) -> list[str]:
     """`callback ACTION ID ...` with an ID that starts with '-' rewritten as `--id=ID`, so argparse does not
     take it for an option: the word after the action is always the id unless it is one of our options."""
-    if len(argv) < 3 or argv[0] != "callback" or not argv[2].startswith("-") or argv[2] == "--":
+    if len(argv) < 3 or argv[0] != "callback" or not argv[2].startswith("-"):
         return argv
+    if argv[2] == "--":  # `callback succeed -- ID [options]`: the id, then options again
+        return argv if len(argv) < 4 else [*argv[:2], f"--id={argv[3]}", *argv[4:]]
     word = argv[2].split("=", 1)[0]
     if word in _CALLBACK_OPTIONS:
         return argv

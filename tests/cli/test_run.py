@@ -115,16 +115,16 @@ def test_callback_suspends_then_resumes_after_callback_succeed(cli: Cli) -> None
 
 
 def test_callback_fail_fails_the_execution(cli: Cli) -> None:
-    code, out, err = cli("run", target("approval"), "--execution-name", "deny")
+    code, _, err = cli("run", target("approval"), "--execution-name", "deny")
     [cid] = callback_ids(err)
     assert cli("callback", "fail", cid, "--error", "not approved", "--error-type", "Denied")[0] == 0
-    code, out, err = cli("run", target("approval"), "--execution-name", "deny")
+    code, _, err = cli("run", target("approval"), "--execution-name", "deny")
     assert code == 1
     assert "not approved" in next(line for line in err.splitlines() if line.startswith("Error: "))
 
 
 def test_callback_with_memory_store_explains_why_nobody_can_answer(cli: Cli) -> None:
-    code, out, err = cli("run", target("approval"), "--store", "memory", store=False)
+    code, _, err = cli("run", target("approval"), "--store", "memory", store=False)
     assert code == 3 and "With --store memory nothing is kept" in err
 
 

@@ -64,3 +64,32 @@ def mapper(event: dict[str, Any], context: DurableContext) -> list[int]:
 
 def not_durable(event: Any, context: Any) -> None:
     return None
+
+
+@durable_execution
+def doubler(event: dict[str, Any], context: DurableContext) -> int:
+    return context.step(lambda _: event["x"] * 2, name="double")
+
+
+@durable_execution
+def invoker(event: dict[str, Any], context: DurableContext) -> Any:
+    return context.invoke("doubler", {"x": event.get("x", 21)}, name="ask-doubler")
+
+
+@durable_execution
+def slow_steps(event: dict[str, Any], context: DurableContext) -> int:
+    total = 0
+    for i in range(event.get("steps", 6)):
+        total += context.step(lambda _, i=i: (time.sleep(event.get("pause", 0.25)), i)[1], name=f"slow-{i}")
+    return total
+
+
+@durable_execution
+def chatty(event: dict[str, Any], context: DurableContext) -> str:
+    context.logger.info("hello from the handler", extra={"order": "o-9"})
+    return context.step(lambda _: "done", name="work")
+
+
+@durable_execution
+def record(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    return context.step(lambda _: {"id": 7, "tags": ("a", "b")}, name="make-record")
