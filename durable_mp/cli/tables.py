@@ -1,4 +1,5 @@
-"""Plain-text tables for history events and executions (timestamps in epoch ms or datetime)."""
+"""Plain-text tables: history events and executions (timestamps in epoch ms or datetime), and `render_rows`,
+the aligned-text renderer the load-test report uses too."""
 
 from __future__ import annotations
 
@@ -129,10 +130,29 @@ def executions_table(items: list[dict[str, Any]]) -> str:
     return _align(rows)
 
 
-def _align(rows: list[tuple[str, ...]]) -> str:
+def render_rows(
+    rows: list[tuple[str, ...]], *, right_from: int | None = None, header_rule: bool = False
+) -> str:
+    """Rows of cells as aligned text, two spaces apart: the one table renderer of the command line (history,
+    executions, the load-test report). Columns from `right_from` on are right-aligned (numbers); with
+    `header_rule`, a line of dashes follows the first row."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(widths[i]) if right_from is not None and i >= right_from else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        return "  ".join(cells).rstrip()
+
+    lines = [line(row) for row in rows]
+    if header_rule:
+        lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _align(rows: list[tuple[str, ...]]) -> str:
+    return render_rows(rows)
 
 
 def result_text(result: str | None) -> str:
