@@ -45,13 +45,18 @@ def test_every_block_says_how_it_runs() -> None:
     assert problems == []
 
 
+def test_no_doc_cites_a_file_outside_the_repository() -> None:
+    """The docs stand on their own: no reference to the project's private notes."""
+    assert [p.name for p in FILES if "FACTS.md" in p.read_text()] == []
+
+
 def test_the_tag_parser_reads_reasons_and_statuses(tmp_path: Path) -> None:
     doc = tmp_path / "x.md"
     doc.write_text("<!-- not-run: needs an AWS account -->\n```bash\naws lambda list-functions\n```\n")
     [block] = blocks(doc)
     assert (block.tag, block.reason, block.lang) == ("not-run", "needs an AWS account", "bash")
     assert commands("a \\\n  b  # exit status 3: waits\n# note\nc\n") == [
-        ("a   b  # exit status 3: waits", 3),
+        ("a    b  # exit status 3: waits", 3),
         ("c", 0),
     ]
     assert (
