@@ -38,6 +38,7 @@ def write_pngs(report: dict[str, Any], out: Path) -> list[str]:
     for x, (top, reason) in enumerate(zip(bottom, d["reasons"])):
         ax.text(x, top, reason, ha="center", va="bottom", fontsize=7)
     ax.set_xticks(positions, configs, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, max(bottom, default=1.0) * 1.1 or 1.0)  # room for the reason labels
     ax.set(title="Items per policy: completed, cut off, never started", ylabel="items (mean)")
     ax.legend(fontsize=8)
     names.append(_save(fig, out / "outcomes.png"))

@@ -116,3 +116,12 @@ def test_soak_growth_ignores_the_warm_up_plateau_but_not_a_climb() -> None:
     assert base == 107.9 and growth == pytest.approx(4.1)
     leak = [100.0 + 3 * i for i in range(20)]
     assert _growth(leak)[1] == pytest.approx(30.0)
+
+
+def test_pngs_with_matplotlib(tiny_run: Tiny, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    from durable_mp.loadtest.png import write_pngs
+
+    names = write_pngs(tiny_run[2], tmp_path)
+    assert names == ["outcomes.png", "time_to_decision.png", "throughput_vs_workers.png", "wasted_work.png"]
+    assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
