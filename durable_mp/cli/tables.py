@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from durable_mp.cli.payloads import display
@@ -131,14 +132,14 @@ def executions_table(items: list[dict[str, Any]]) -> str:
 
 
 def render_rows(
-    rows: list[tuple[str, ...]], *, right_from: int | None = None, header_rule: bool = False
+    rows: Sequence[Sequence[str]], *, right_from: int | None = None, header_rule: bool = False
 ) -> str:
     """Rows of cells as aligned text, two spaces apart: the one table renderer of the command line (history,
     executions, the load-test report). Columns from `right_from` on are right-aligned (numbers); with
     `header_rule`, a line of dashes follows the first row."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
-    def line(row: tuple[str, ...]) -> str:
+    def line(row: Sequence[str]) -> str:
         cells = [
             cell.rjust(widths[i]) if right_from is not None and i >= right_from else cell.ljust(widths[i])
             for i, cell in enumerate(row)
@@ -151,7 +152,7 @@ def render_rows(
     return "\n".join(lines)
 
 
-def _align(rows: list[tuple[str, ...]]) -> str:
+def _align(rows: Sequence[Sequence[str]]) -> str:
     return render_rows(rows)
 
 

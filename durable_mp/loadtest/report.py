@@ -266,7 +266,7 @@ def _range(spread: dict[str, float | None], digits: int = 2) -> str:
 
 
 def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for c in report["configurations"]:
         items, lat, mem = c["items"], c["latency_seconds"], c["memory"]
         rows.append(
