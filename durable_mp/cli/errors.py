@@ -28,3 +28,28 @@ def stack_traces(events: list[dict[str, Any]]) -> list[str]:
         out.append(f"#{event['EventId']} {event['EventType']}{name}: {lines[0]}")
         out.extend(lines[2:])
     return out
+
+
+_OPERATION_KINDS = {
+    "Step": "step",
+    "Context": "child context",
+    "Wait": "wait",
+    "Callback": "callback",
+    "ChainedInvoke": "invoke",
+}
+
+
+def failing_operation(events: list[dict[str, Any]], error: dict[str, Any]) -> str | None:
+    """`step 'lookup' (event #6)`: the operation whose failure (same message) failed the execution."""
+    message = error.get("ErrorMessage")
+    for event in reversed(events):
+        etype = event["EventType"]
+        kind = next((k for k in _OPERATION_KINDS if etype.startswith(k)), None)
+        if kind is None or not etype.endswith(("Failed", "TimedOut")):
+            continue
+        details = event.get(f"{etype}Details") or {}
+        payload = (details.get("Error") or {}).get("Payload")
+        if isinstance(payload, dict) and payload.get("ErrorMessage") == message:
+            name = f" {event['Name']!r}" if event.get("Name") else ""
+            return f"{_OPERATION_KINDS[kind]}{name} (event #{event['EventId']})"
+    return None

@@ -17,7 +17,7 @@ import sys
 from typing import Any, TextIO
 
 from durable_mp.cli import logs
-from durable_mp.cli.errors import error_lines
+from durable_mp.cli.errors import error_lines, failing_operation
 from durable_mp.cli.inputs import function_specs, read_json_arg
 from durable_mp.cli.loading import UsageError, load_handler, open_store, store_path
 from durable_mp.cli.progress import Progress
@@ -265,8 +265,12 @@ def _report(
         file=err,
     )
     if status != "SUCCEEDED":
+        error = final.get("Error") or {}
         print(f"Error: {_error_line(final)}", file=err)
-        for line in error_lines(final.get("Error") or {})[1:]:
+        origin = failing_operation(events, error)
+        if origin is not None:
+            print(f"Raised in: {origin}", file=err)
+        for line in error_lines(error)[1:]:
             print(line, file=err)
 
 

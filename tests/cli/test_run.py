@@ -202,3 +202,13 @@ def test_plain_progress_prints_only_changes() -> None:
 def test_exit_status_matches_the_execution(cli: Cli, status: str) -> None:
     code = cli("run", target("greet" if status == "SUCCEEDED" else "boom"), "-q")[0]
     assert code == (0 if status == "SUCCEEDED" else 1)
+
+
+def test_a_failed_step_is_named_with_its_users_frames(cli: Cli) -> None:
+    code, out, err = cli("run", target("bad_step"))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    at = lines.index("Error: durable_mp.exceptions.StepError: 'no price for lamp'")
+    assert lines[at + 1].startswith("Raised in: step 'price' (event #")
+    assert lines[at + 2] == "Stack trace (innermost last):"
+    assert lines[-1].endswith('in _lookup: raise KeyError(f"no price for {key}")')

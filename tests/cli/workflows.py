@@ -93,3 +93,17 @@ def chatty(event: dict[str, Any], context: DurableContext) -> str:
 @durable_execution
 def record(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     return context.step(lambda _: {"id": 7, "tags": ("a", "b")}, name="make-record")
+
+
+def _lookup(key: str) -> int:
+    raise KeyError(f"no price for {key}")
+
+
+@durable_execution
+def bad_step(event: dict[str, Any], context: DurableContext) -> int:
+    from durable_mp.config import StepConfig
+    from durable_mp.retries import RetryPresets
+
+    return context.step(
+        lambda _: _lookup("lamp"), name="price", config=StepConfig(retry_strategy=RetryPresets.none())
+    )
