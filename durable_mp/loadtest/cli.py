@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--fail-rate",
         default=None,
-        help="share of items that fail: a fraction 0..1 (0.05) or a percent with % (5%%); "
+        help="share of items that fail: a fraction 0..1 (0.05) or a percent with %% (5%%); "
         "default 0.05, or 0 with --workload",
     )
     g.add_argument(

@@ -116,3 +116,12 @@ def test_a_different_input_on_resume_is_an_error(cli: Cli) -> None:
     same = cli("run", target("greet"), "-q", "--execution-name", "n", "--input", '{ "name":"A" }')
     assert same[:2] == (0, '"Hello, A!"\n')
     assert cli("run", target("greet"), "-q", "--execution-name", "n")[:2] == (0, '"Hello, A!"\n')
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "history", "executions", "callback", "loadtest"])
+def test_every_command_has_help(command: str, capsys: Any) -> None:
+    from durable_mp.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0 and "usage: durable-mp" in capsys.readouterr().out
