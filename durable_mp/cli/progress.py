@@ -19,6 +19,7 @@ from typing import Any, TextIO
 _DONE_SUFFIXES = ("Succeeded", "Failed", "TimedOut", "Cancelled", "Stopped")
 _NOT_OPERATIONS = ("Execution", "Invocation")
 _SPIN = "|/-\\"
+MAX_BATCH_LINES = 10
 
 
 def bar(done: int, total: int, width: int = 20) -> str:
@@ -84,10 +85,22 @@ class Progress:
         self._last_plain = 0.0
         self._last_text = ""
         self._frame = 0
+        self._announced = 0
 
     def on_batch(self, info: dict[str, Any]) -> None:
-        """The map/parallel progress hook (called from the coordinator's thread)."""
+        """The map/parallel progress hook (called from the coordinator's thread). The first event of each
+        batch prints a line naming its executor and workers (the first `MAX_BATCH_LINES` batches)."""
+        new = info["batch_id"] not in self._batches
         self._batches[info["batch_id"]] = info
+        if new and info.get("executor"):
+            self._announced += 1
+            if self._announced <= MAX_BATCH_LINES:
+                name = info.get("name") or "map"
+                self.status.line(
+                    f"batch {name}: {info['total']} items on {info['executor']} x{info['workers']}"
+                )
+            elif self._announced == MAX_BATCH_LINES + 1:
+                self.status.line("(more batches: not listed)")
 
     def count(self, events: list[dict[str, Any]]) -> None:
         """Count the operations completed in events appended since the last call."""
