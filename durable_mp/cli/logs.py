@@ -1,36 +1,13 @@
-"""`--log-level`: where the handler's `context.logger` records go on the command line (stderr)."""
+"""`--log-level`: show the handler's `context.logger` records on stderr, from the handler's process and
+from the worker processes (through `DURABLE_MP_LOG_LEVEL`, see `durable_mp.log_level`)."""
 
 from __future__ import annotations
 
-import logging
-import sys
+import os
 from collections.abc import Callable
 
 from durable_mp.cli.loading import UsageError
-
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-class _OperationFormatter(logging.Formatter):
-    """`LEVEL [operation] message key=value`: the operation name durable_mp's Logger adds, if any."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        op = getattr(record, "operationName", None)
-        where = f" [{op}]" if op else ""
-        extras = {
-            k: v
-            for k, v in record.__dict__.items()
-            if k not in _STANDARD and k not in _IDENTITY and not k.startswith("_")
-        }
-        tail = "".join(f" {k}={v}" for k, v in extras.items())
-        text = f"{record.levelname}{where} {record.getMessage()}{tail}"
-        if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
-        return text
-
-
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
-_IDENTITY = {"executionArn", "parentId", "operationName", "attempt", "operationId"}
+from durable_mp.log_level import ENV, LEVELS, install
 
 
 def configure(level: str | None) -> Callable[[], None]:
@@ -40,15 +17,15 @@ def configure(level: str | None) -> Callable[[], None]:
     name = level.upper()
     if name not in LEVELS:
         raise UsageError(f"--log-level must be one of {', '.join(LEVELS)}, got {level!r}")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OperationFormatter())
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(name)
+    undo_handler = install(name)
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = name  # worker processes started from now on show their records too
 
     def undo() -> None:
-        root.removeHandler(handler)
-        root.setLevel(previous)
+        undo_handler()
+        if previous is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = previous
 
     return undo

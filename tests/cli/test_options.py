@@ -125,3 +125,31 @@ def test_every_command_has_help(command: str, capsys: Any) -> None:
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
     assert exit_.value.code == 0 and "usage: durable-mp" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_log_level_reaches_the_worker_processes(tmp_path: Path) -> None:
+    """A fresh process, so that its worker pool starts with the level (workers keep the environment they
+    started with)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("DURABLE_MP_LOG_LEVEL", None)
+    argv = [sys.executable, "-m", "durable_mp.cli", "run", target("chatty_map"), "--store", "memory", "-q"]
+    done = subprocess.run(
+        [*argv, "--log-level", "INFO"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "[0, 1]\n"), done.stderr
+    assert "INFO item 0 from a worker" in done.stderr.splitlines()
+    quiet = subprocess.run(
+        argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert quiet.returncode == 0 and "from a worker" not in quiet.stderr

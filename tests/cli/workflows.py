@@ -107,3 +107,14 @@ def bad_step(event: dict[str, Any], context: DurableContext) -> int:
     return context.step(
         lambda _: _lookup("lamp"), name="price", config=StepConfig(retry_strategy=RetryPresets.none())
     )
+
+
+def _chatty_item(ctx: DurableContext, item: int, index: int, items: list[int]) -> int:
+    ctx.logger.info(f"item {item} from a worker")
+    return item
+
+
+@durable_execution
+def chatty_map(event: dict[str, Any], context: DurableContext) -> list[int]:
+    batch = context.map([0, 1], _chatty_item, name="talk", config=MapConfig(executor="processes", workers=1))
+    return batch.get_results()
