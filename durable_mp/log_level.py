@@ -1,7 +1,9 @@
-"""`DURABLE_MP_LOG_LEVEL`: show log records (the handler's `context.logger`) from a level on stderr, in the
-handler's process and in the worker processes that run map/parallel items, which do not inherit the
-parent's logging setup. `durable-mp run --log-level` sets it; on Lambda, set it in the function's
-environment to see worker logs in CloudWatch. Unset: logging is left as it is.
+"""`DURABLE_MP_LOG_LEVEL`: worker processes show log records (the `context.logger` of map/parallel items)
+from this level on stderr. Workers do not inherit the parent's logging setup, so each applies the
+variable on its first task. `durable-mp run --log-level` installs the same handler in its own process and
+sets the variable for its workers; on Lambda, set it in the function's environment to see worker logs in
+CloudWatch (the handler's own process logs through the Lambda runtime as usual). Unset: logging is left
+as it is.
 
 Records read `LEVEL [operation] message key=value` (the operation name and extra fields that
 durable_mp's Logger adds).
