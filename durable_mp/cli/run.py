@@ -13,6 +13,7 @@ someone outside can complete (send it with `durable-mp callback`, then run again
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any, TextIO
 
@@ -105,10 +106,15 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--invocation-timeout must be more than 0 and at most 900 s, got {args.invocation_timeout:g}"
         )
+    level = logs.check_level(args.log_level)
     out, err = sys.stdout, sys.stderr
     store = open_store(args.store, create=True, lock=True)
-    _check_resume_input(store, function, args.execution_name, payload)
-    undo_logs = logs.configure(args.log_level)
+    try:
+        _check_resume_input(store, function, args.execution_name, payload)
+    except UsageError:
+        store.close()
+        raise
+    undo_logs = logs.configure(level)
     progress = None if args.quiet else Progress(err, tty=err.isatty(), plain_interval=_PLAIN_INTERVAL)
     service = LocalDurableService(
         store=store, skip_time=not args.real_time, invocation_timeout=args.invocation_timeout
@@ -164,8 +170,6 @@ def _check_resume_input(store: Any, function: str, name: str | None, payload: st
 
 
 def _same_json(a: str | None, b: str | None) -> bool:
-    import json
-
     def load(text: str | None) -> Any:
         if text is None or text == "":
             return None
