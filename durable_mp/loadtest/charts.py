@@ -16,7 +16,7 @@ from typing import Any
 from durable_mp.loadtest.report import COLUMNS, HEADERS, headline, short_reasons, table_rows
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
-W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 60, 170, 30, 50
+W, H, LEFT, RIGHT, TOP, BOTTOM = 660, 380, 90, 170, 40, 100
 
 
 OUTCOMES = (
@@ -89,10 +89,14 @@ def _frame(title: str, y_label: str, y_max: float, x_labels: list[str]) -> list[
     )
     slot = plot_w / max(1, len(x_labels))
     for i, label in enumerate(x_labels):
-        out.append(
-            f'<text x="{LEFT + slot * (i + 0.5):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
-            f"{html.escape(label)}</text>"
-        )
+        x, y = LEFT + slot * (i + 0.5), TOP + plot_h + 16
+        if len(x_labels) > 3:  # long labels in narrow slots: slanted, ending under their bar
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" transform="rotate(-35 {x:.1f} {y})">'
+                f"{html.escape(label)}</text>"
+            )
+        else:
+            out.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{html.escape(label)}</text>')
     out.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#333"/>')
     out.append(
         f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" stroke="#333"/>'
@@ -193,7 +197,7 @@ def svg_charts(report: dict[str, Any]) -> list[str]:
     """The four charts as SVG documents: outcomes, time to decision, throughput, wasted work."""
     d = chart_data(report)
     workers = [f"{w} worker{'s' if w != 1 else ''}" for w in d["workers"]]
-    wasted = {f"{w} workers": [d["wasted"][p][j] for p in d["policies"]] for j, w in enumerate(d["workers"])}
+    wasted = {workers[j]: [d["wasted"][p][j] for p in d["policies"]] for j in range(len(d["workers"]))}
     return [
         bar_chart(
             "Items per policy: what it completed, cut and never started",
