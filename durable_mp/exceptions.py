@@ -32,6 +32,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypedDict
 
 from durable_mp.service.client import ServiceError
+from durable_mp.stack_trace import stack_trace_of
 
 if TYPE_CHECKING:
     import datetime
@@ -663,8 +664,9 @@ class ErrorObject:
         if isinstance(exception, SerDesError):
             return cls(exception.message, _qualname(SerDesError), exception.data, exception.stack_trace)
         if isinstance(exception, DurableOperationError):
-            return cls(exception.message, error_type_name(exception), exception.data, exception.stack_trace)
-        return cls(str(exception), error_type_name(exception), None, None)
+            trace = exception.stack_trace if exception.stack_trace is not None else stack_trace_of(exception)
+            return cls(exception.message, error_type_name(exception), exception.data, trace)
+        return cls(str(exception), error_type_name(exception), None, stack_trace_of(exception))
 
     @classmethod
     def from_message(cls, message: str) -> ErrorObject:
@@ -696,9 +698,10 @@ class ErrorObject:
 def error_object_from_exception(exc: BaseException) -> dict[str, Any]:
     """The wire ErrorObject dict for an exception, exactly as the official SDK writes it.
 
-    A plain exception gives {"ErrorMessage": str(exc), "ErrorType": <type name>}: no ErrorData and no
-    StackTrace. A `DurableOperationError` keeps its own message, data and stack trace under its class's
-    type name. A `SerDesError` is always written as the base SerDesError type. Keys appear only when set.
+    A plain exception gives {"ErrorMessage": str(exc), "ErrorType": <type name>, "StackTrace": [...]}
+    (the frames of the user's code, bounded: see `durable_mp.stack_trace`; the official SDK writes none),
+    no ErrorData. A `DurableOperationError` keeps its own message, data and stack trace (its own frames
+    when it has none) under its class's type name. A `SerDesError` is always written as the base SerDesError type. Keys appear only when set.
     """
     return ErrorObject.from_exception(exc).to_dict()
 

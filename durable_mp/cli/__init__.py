@@ -1,9 +1,15 @@
 """The `durable-mp` command: run workflows locally, serve the Lambda durable API, inspect executions.
 
-    durable-mp run path/to/file.py:handler --input '{"x": 1}' [--execution-name NAME] [--store memory]
+    durable-mp run path/to/file.py:handler --input '{"x": 1}' | @in.json | -  [--execution-name NAME]
+        [--store memory] [--function NAME=module:attr] [--invocation-timeout S] [--log-level INFO] [-q]
     durable-mp serve --function NAME=module:attr [--port N] [--handler-transport http]
-    durable-mp history ARN | executions [--function NAME] | callback succeed|fail|heartbeat ID
-    durable-mp loadtest [--items N] [--policies ...] [--workers 1,2] [--soak]   (see docs/loadtest.md)
+    durable-mp history ARN [--json] [--raw] | executions [--function NAME]
+    durable-mp callback succeed|fail|heartbeat ID [--result JSON]   (any ID, even one starting with '-')
+    durable-mp loadtest [--items N] [--policy ...] [--workers 1,2] [--repeat N] [--workload M:F] [--soak]
+    durable-mp --version
+
+`run` prints only its outcome on stdout (the result, or the callback ids it waits for); progress, logs,
+the history and the status go to stderr.
 
 Wrong input (a bad module path, a missing attribute, invalid JSON, an unknown execution) is reported as
 one line on stderr with exit status 2.
@@ -19,7 +25,10 @@ from durable_mp.cli.loading import UsageError, release_locks
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from durable_mp import __version__
+
     parser = argparse.ArgumentParser(prog="durable-mp", description="Durable functions, locally.")
+    parser.add_argument("--version", action="version", version=f"durable-mp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(sub)
     serve.add_parser(sub)
@@ -52,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["loadtest"]:
         return _loadtest(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(commands.callback_argv(argv))
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -12,7 +12,10 @@ import argparse
 import json
 from typing import Any
 
-from durable_mp.cli.loading import UsageError, open_store, parse_json, store_path
+from durable_mp.cli.errors import stack_traces
+from durable_mp.cli.inputs import read_json_arg
+from durable_mp.cli.loading import UsageError, open_store, store_path
+from durable_mp.cli.payloads import decode_events
 from durable_mp.cli.tables import executions_table, history_table
 
 
@@ -24,6 +27,12 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("execution", help="execution ARN (or execution name, on the local store)")
     p.add_argument("--json", action="store_true", help="print the events as JSON")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help='keep payloads in their wire form (serdes envelopes such as {"t":"m","v":...}); '
+        "by default they are shown as the values they hold",
+    )
     _where(p)
     p.set_defaults(func=history_command)
 
@@ -40,8 +49,15 @@ def add_parsers(sub: Any) -> None:
         description="Send a callback's success, failure or heartbeat.",
     )
     p.add_argument("action", choices=("succeed", "fail", "heartbeat"))
-    p.add_argument("callback_id", metavar="ID")
-    p.add_argument("--result", default=None, help="succeed: the result, as JSON")
+    p.add_argument(
+        "callback_id",
+        metavar="ID",
+        nargs="?",
+        help="the callback id, as printed by `durable-mp run` (any id, even one starting with '-'; "
+        "also accepted after --, or as --id=ID)",
+    )
+    p.add_argument("--id", dest="callback_id_option", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--result", default=None, help="succeed: the result, as JSON, @FILE.json or - (stdin)")
     p.add_argument("--error", default=None, help="fail: the error message")
     p.add_argument("--error-type", default=None, help="fail: the error type")
     _where(p)
@@ -64,9 +80,13 @@ def history_command(args: argparse.Namespace) -> int:
     else:
         events = _local_execution(args.store, args.execution).events
     if args.json:
-        print(json.dumps(events, default=_json_default, indent=1))
+        shown = events if args.raw else decode_events(events)
+        print(json.dumps(shown, default=_json_default, indent=1))
     else:
-        print(history_table(events))
+        print(history_table(events, decode=not args.raw))
+        traces = stack_traces(events)
+        if traces:
+            print("\nStack traces:\n" + "\n".join(traces))
     return 0
 
 
@@ -143,14 +163,36 @@ def _remote_executions(endpoint: str, function: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------- callback
 
 
+def callback_argv(argv: list[str]) -> list[str]:
+    """`callback ACTION ID ...` with an ID that starts with '-' rewritten as `--id=ID`, so argparse does not
+    take it for an option: the word after the action is always the id unless it is one of our options."""
+    if len(argv) < 3 or argv[0] != "callback" or not argv[2].startswith("-"):
+        return argv
+    if argv[2] == "--":  # `callback succeed -- ID [options]`: the id, then options again
+        return argv if len(argv) < 4 else [*argv[:2], f"--id={argv[3]}", *argv[4:]]
+    word = argv[2].split("=", 1)[0]
+    if word in _CALLBACK_OPTIONS:
+        return argv
+    return [*argv[:2], f"--id={argv[2]}", *argv[3:]]
+
+
+_CALLBACK_OPTIONS = ("--result", "--error", "--error-type", "--store", "--endpoint", "--id", "-h", "--help")
+
+
 def callback_command(args: argparse.Namespace) -> int:
+    if args.callback_id_option is not None and args.callback_id is not None:
+        raise UsageError("give the callback id once")
+    if args.callback_id_option is not None:
+        args.callback_id = args.callback_id_option
+    if not args.callback_id:
+        raise UsageError("give the callback ID (from `durable-mp run`, or `durable-mp history ARN`)")
     if args.action != "succeed" and args.result is not None:
         raise UsageError(f"--result goes with `callback succeed`, not `callback {args.action}`")
     if args.action != "fail" and (args.error is not None or args.error_type is not None):
         raise UsageError(f"--error and --error-type go with `callback fail`, not `callback {args.action}`")
     request: dict[str, Any] = {"CallbackId": args.callback_id}
     if args.action == "succeed" and args.result is not None:
-        request["Result"] = parse_json(args.result, "--result")
+        request["Result"] = read_json_arg(args.result, "--result")
     if args.action == "fail":
         error = {
             k: v for k, v in (("ErrorType", args.error_type), ("ErrorMessage", args.error)) if v is not None

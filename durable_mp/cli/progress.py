@@ -1,25 +1,80 @@
-"""Live progress of one execution: operations done, map/parallel items done out of total.
+"""Progress on the command line: one status-line implementation (`StatusLine`, `bar`) for `durable-mp run`
+and the load-test tool, and `Progress`, the live view of one execution.
 
-On a terminal one status line is redrawn in place (with a bar for the busiest map); otherwise a plain line is
-printed at most once per `plain_interval` seconds, and only when something changed. Operations are counted
-from the execution's history (append-only, read without locking); map items come from the coordinator's
-progress hook.
+On a terminal the status line is redrawn in place (`\\r`, cut to the terminal's width, erased before any
+other output); otherwise nothing is redrawn and callers print plain lines (`StatusLine.line`), at most
+once per interval and only when something changed, so logs stay readable.
+
+`Progress` counts operations from the execution's history (append-only, read without locking) and map
+items from the coordinator's progress hook, with each batch's executor and worker count.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from typing import Any, TextIO
 
 _DONE_SUFFIXES = ("Succeeded", "Failed", "TimedOut", "Cancelled", "Stopped")
 _NOT_OPERATIONS = ("Execution", "Invocation")
 _SPIN = "|/-\\"
+MAX_BATCH_LINES = 10
+
+
+def bar(done: int, total: int, width: int = 20) -> str:
+    """`[#####---------------]`: `done` of `total` as a bar of `width` cells."""
+    filled = width * done // total if total > 0 else 0
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+class StatusLine:
+    """A line redrawn in place on a terminal (thread-safe); on other streams, plain lines only."""
+
+    def __init__(self, out: TextIO, *, tty: bool) -> None:
+        self.out, self.tty = out, tty
+        self._lock = threading.Lock()
+        self._drawn = False
+
+    @staticmethod
+    def _width() -> int:
+        return shutil.get_terminal_size((100, 20)).columns - 1
+
+    def draw(self, text: str) -> None:
+        """Redraw the status line (terminal only)."""
+        if not self.tty:
+            return
+        with self._lock:
+            width = self._width()
+            self.out.write("\r" + text[:width].ljust(width))
+            self.out.flush()
+            self._drawn = True
+
+    def clear(self) -> None:
+        """Erase the status line, if drawn."""
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        if self.tty and self._drawn:
+            width = self._width()
+            self.out.write("\r" + " " * width + "\r")
+            self.out.flush()
+            self._drawn = False
+
+    def line(self, text: str) -> None:
+        """Print a permanent line (the status line, if drawn, is erased first)."""
+        with self._lock:
+            self._clear()
+            self.out.write(text + "\n")
+            self.out.flush()
 
 
 class Progress:
+    """The live view of one execution: operations done, and the busiest maps' items done out of total."""
+
     def __init__(self, out: TextIO, *, tty: bool, plain_interval: float = 1.0) -> None:
-        self._out = out
+        self.status = StatusLine(out, tty=tty)
         self.tty = tty
         self._interval = plain_interval
         self._start = time.monotonic()
@@ -30,11 +85,22 @@ class Progress:
         self._last_plain = 0.0
         self._last_text = ""
         self._frame = 0
-        self._drawn = False
+        self._announced = 0
 
     def on_batch(self, info: dict[str, Any]) -> None:
-        """The map/parallel progress hook (called from the coordinator's thread)."""
+        """The map/parallel progress hook (called from the coordinator's thread). The first event of each
+        batch prints a line naming its executor and workers (the first `MAX_BATCH_LINES` batches)."""
+        new = info["batch_id"] not in self._batches
         self._batches[info["batch_id"]] = info
+        if new and info.get("executor"):
+            self._announced += 1
+            if self._announced <= MAX_BATCH_LINES:
+                name = info.get("name") or "map"
+                self.status.line(
+                    f"batch {name}: {info['total']} items on {info['executor']} x{info['workers']}"
+                )
+            elif self._announced == MAX_BATCH_LINES + 1:
+                self.status.line("(more batches: not listed)")
 
     def count(self, events: list[dict[str, Any]]) -> None:
         """Count the operations completed in events appended since the last call."""
@@ -47,36 +113,34 @@ class Progress:
                     self.failed += 1
         self._seen = end
 
+    def _active(self) -> list[dict[str, Any]]:
+        return [b for b in list(self._batches.values()) if b["succeeded"] + b["failed"] < b["total"]]
+
     def text(self) -> str:
         parts = [f"{time.monotonic() - self._start:6.1f}s", f"{self.done} operations done"]
         if self.failed:
             parts[-1] += f" ({self.failed} not succeeded)"
-        active = [b for b in self._batches.values() if b["succeeded"] + b["failed"] < b["total"]]
-        for batch in active[-2:]:
+        for batch in self._active()[-2:]:
             finished = batch["succeeded"] + batch["failed"]
             label = batch.get("name") or "map"
+            if batch.get("executor"):
+                label += f" ({batch['executor']} x{batch['workers']})"
             failed = f", {batch['failed']} failed" if batch["failed"] else ""
             parts.append(f"{label}: {finished}/{batch['total']} items{failed}")
         return "  ".join(parts)
 
     def _bar(self) -> str:
-        active = [b for b in self._batches.values() if b["succeeded"] + b["failed"] < b["total"]]
+        active = self._active()
         if not active:
             return ""
         batch = max(active, key=lambda b: b["total"])
-        width = 20
-        filled = int(width * (batch["succeeded"] + batch["failed"]) / max(batch["total"], 1))
-        return "[" + "#" * filled + "-" * (width - filled) + "] "
+        return bar(batch["succeeded"] + batch["failed"], batch["total"]) + " "
 
     def tick(self) -> None:
         """Redraw (terminal) or print a line if due and changed (plain)."""
         if self.tty:
             self._frame += 1
-            line = f"{_SPIN[self._frame % 4]} {self._bar()}{self.text()}"
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self._out.write("\r" + line[:width].ljust(width))
-            self._out.flush()
-            self._drawn = True
+            self.status.draw(f"{_SPIN[self._frame % 4]} {self._bar()}{self.text()}")
             return
         now = time.monotonic()
         if now - self._last_plain < self._interval:
@@ -84,14 +148,10 @@ class Progress:
         text = self.text()
         core = text.split("s  ", 1)[-1]
         if core != self._last_text:
-            self._out.write(f"progress {text.strip()}\n")
-            self._out.flush()
+            self.status.line(f"progress {text.strip()}")
             self._last_text = core
         self._last_plain = now
 
     def clear(self) -> None:
         """Erase the status line (terminal) before the final report."""
-        if self.tty and self._drawn:
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self._out.write("\r" + " " * width + "\r")
-            self._out.flush()
+        self.status.clear()

@@ -1,5 +1,9 @@
 """`durable-mp run TARGET`: run one workflow to completion on the embedded service, with live progress.
 
+stdout carries only the outcome (the result as JSON; when suspended, the open callback ids, one a line), so
+`durable-mp run ... > out.txt` keeps it clean; the execution name, progress, log records, the history and
+the final status go to stderr.
+
 Exit status: 0 SUCCEEDED; 1 FAILED, TIMED_OUT or STOPPED; 2 bad input; 3 suspended on a callback that only
 someone outside can complete (send it with `durable-mp callback`, then run again with the same
 `--execution-name` to resume); 130 interrupted. With the SQLite store, an execution cut off at any point
@@ -9,10 +13,14 @@ someone outside can complete (send it with `durable-mp callback`, then run again
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any, TextIO
 
-from durable_mp.cli.loading import UsageError, load_handler, open_store, parse_json, store_path
+from durable_mp.cli import logs
+from durable_mp.cli.errors import error_lines, failing_operation
+from durable_mp.cli.inputs import function_specs, read_json_arg
+from durable_mp.cli.loading import UsageError, load_handler, open_store, store_path
 from durable_mp.cli.progress import Progress
 from durable_mp.cli.service_flags import add_service_flags, service_options, usage_line
 from durable_mp.cli.tables import history_table, result_text
@@ -32,7 +40,12 @@ def add_parser(sub: Any) -> None:
         "(send it with `durable-mp callback`, then run again with the same --execution-name), 130 Ctrl-C",
     )
     p.add_argument("target", help="path/to/file.py:handler or package.module:handler")
-    p.add_argument("--input", default=None, help="the execution input, as JSON (default {})")
+    p.add_argument(
+        "--input",
+        default=None,
+        help="the execution input, as JSON, @FILE.json or - (stdin) (default {}); on resume it must be "
+        "the recorded input, or left out",
+    )
     p.add_argument(
         "--execution-name",
         default=None,
@@ -46,6 +59,22 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="SQLite file or folder (default ./.durable-mp/executions.db), or 'memory' to keep nothing",
     )
+    p.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=module:attr",
+        help="register another durable function, for context.invoke (repeatable)",
+    )
+    p.add_argument(
+        "--invocation-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each invocation's deadline, as Lambda's function timeout (default 900): a shorter one "
+        "shows the TerminationManager ending invocations early and the service re-invoking",
+    )
+    p.add_argument("--log-level", default=None, help="show log records (context.logger) from this level")
     p.add_argument("--real-time", action="store_true", help="really wait for waits and retry delays")
     p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress and no history: print the result only"
@@ -64,7 +93,8 @@ def run_command(args: argparse.Namespace) -> int:
 
     handler, default_name = load_handler(args.target)
     function = args.function_name or default_name
-    payload = parse_json(args.input, "--input") if args.input is not None else None
+    payload = read_json_arg(args.input, "--input") if args.input is not None else None
+    extra = function_specs(args.function)
     if args.execution_name is not None:
         try:
             ids.check_execution_name(args.execution_name)
@@ -74,37 +104,85 @@ def run_command(args: argparse.Namespace) -> int:
         ids.parse_function_name(function)
     except ValueError as exc:
         raise UsageError(f"--function-name: {exc}") from None
-    out = sys.stdout
-    progress = None if args.quiet else Progress(out, tty=out.isatty(), plain_interval=_PLAIN_INTERVAL)
+    if args.invocation_timeout is not None and not 0 < args.invocation_timeout <= 900:
+        raise UsageError(
+            f"--invocation-timeout must be more than 0 and at most 900 s, got {args.invocation_timeout:g}"
+        )
+    level = logs.check_level(args.log_level)
+    out, err = sys.stdout, sys.stderr
+    store = open_store(args.store, create=True, lock=True)
+    try:
+        _check_resume_input(store, function, args.execution_name, payload)
+    except UsageError:
+        store.close()
+        raise
+    undo_logs = logs.configure(level)
+    progress = None if args.quiet else Progress(err, tty=err.isatty(), plain_interval=_PLAIN_INTERVAL)
     options = service_options(args)
     service = LocalDurableService(
-        store=open_store(args.store, create=True, lock=True), skip_time=not args.real_time, **options
+        store=store, skip_time=not args.real_time, invocation_timeout=args.invocation_timeout, **options
     )
     if progress is not None:
         add_progress_hook(progress.on_batch)
     arn: str | None = None
     try:
         service.register_durable_function(function, handler)
+        for name, other in extra:
+            service.register_durable_function(name, other)
         try:
             arn = service.start_execution(function, payload, name=args.execution_name)
         except ServiceError as exc:
             raise UsageError(exc.message) from None
+        if not args.quiet:
+            name = arn.rsplit("/", 2)[1]
+            print(f"Execution {name} of {function} (resume it with --execution-name {name})", file=err)
         final = _wait(service, arn, progress)
         if final is None:
-            return _suspended(service, arn, args, out)
+            return _suspended(service, arn, args, out, err)
         used = service.usage(arn)
     except KeyboardInterrupt:
         if progress is not None:
             progress.clear()
         resume = "" if arn is None else f"; resume with --execution-name {arn.rsplit('/', 2)[1]}"
-        print(f"interrupted{resume}", file=sys.stderr)
+        print(f"interrupted{resume}", file=err)
         return EXIT_INTERRUPTED
     finally:
         if progress is not None:
             remove_progress_hook(progress.on_batch)
         service.close()
-    _report(final, service.events(arn), args, out, used)
+        undo_logs()
+    _report(final, service.events(arn), args, out, err, used)
     return EXIT_OK if final["Status"] == "SUCCEEDED" else EXIT_FAILED
+
+
+def _check_resume_input(store: Any, function: str, name: str | None, payload: str | None) -> None:
+    """An --input that differs from the one an existing execution of that name started with is an error
+    (the recorded input is what the execution replays with), raised before anything runs."""
+    if name is None or payload is None:
+        return
+    arn = store.find(function, name)
+    found = store.load(arn) if arn is not None else None
+    if found is None:
+        return
+    recorded = found.input_payload
+    if _same_json(recorded, payload):
+        return
+    raise UsageError(
+        f"execution {name} already exists with input {recorded or 'null'}; --input {payload} differs "
+        "(leave --input out to resume it, or choose another --execution-name)"
+    )
+
+
+def _same_json(a: str | None, b: str | None) -> bool:
+    def load(text: str | None) -> Any:
+        if text is None or text == "":
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    return bool(load(a) == load(b))
 
 
 def _wait(service: Any, arn: str, progress: Progress | None) -> dict[str, Any] | None:
@@ -145,22 +223,23 @@ def _waits_for_callback(service: Any, arn: str) -> bool:
     return open_callback
 
 
-def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO) -> int:
+def _suspended(service: Any, arn: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     name = service.get_durable_execution(DurableExecutionArn=arn)["DurableExecutionName"]
     callbacks = [
         op for op in service.operations(arn) if op["Type"] == "CALLBACK" and op["Status"] == "STARTED"
     ]
-    print(f"Execution {name} is waiting for {len(callbacks)} callback(s):", file=out)
+    print(f"Execution {name} is waiting for {len(callbacks)} callback(s):", file=err)
     for op in callbacks:
         label = f" ({op['Name']})" if op.get("Name") else ""
-        print(f"  {op['CallbackDetails']['CallbackId']}{label}", file=out)
+        print(f"  {op['CallbackDetails']['CallbackId']}{label}", file=err)
+        print(op["CallbackDetails"]["CallbackId"], file=out)
     if store_path(args.store) is None:
-        print("With --store memory nothing is kept, so nobody can send them: use the SQLite store.", file=out)
+        print("With --store memory nothing is kept, so nobody can send them: use the SQLite store.", file=err)
         return EXIT_CALLBACK
     store = "" if args.store is None else f" --store {args.store}"
     cid = callbacks[0]["CallbackDetails"]["CallbackId"]
-    print(f"Complete one with:  durable-mp callback succeed --result '<json>'{store} -- {cid}", file=out)
-    print(f"then resume with:   durable-mp run {args.target} --execution-name {name}{store}", file=out)
+    print(f"Complete one with:  durable-mp callback succeed --result '<json>'{store} -- {cid}", file=err)
+    print(f"then resume with:   durable-mp run {args.target} --execution-name {name}{store}", file=err)
     return EXIT_CALLBACK
 
 
@@ -169,14 +248,15 @@ def _report(
     events: list[dict[str, Any]],
     args: argparse.Namespace,
     out: TextIO,
+    err: TextIO,
     used: dict[str, int],
 ) -> None:
     status = final["Status"]
+    if status == "SUCCEEDED":
+        print(result_text(final.get("Result")), file=out)
     if args.quiet:
-        print(
-            result_text(final.get("Result")) if status == "SUCCEEDED" else f"{status}: {_error_line(final)}",
-            file=out,
-        )
+        if status != "SUCCEEDED":
+            print(f"{status}: {_error_line(final)}", file=err)
         return
     rows = args.history_rows
     head = None if rows <= 0 else max(rows * 2 // 3, 1)
@@ -186,7 +266,7 @@ def _report(
         if store_path(args.store) is None
         else f"All events: durable-mp history '{final['DurableExecutionArn']}'{store}"
     )
-    print(history_table(events, head=head, tail=max(rows - (head or 0), 1), more_hint=hint), file=out)
+    print(history_table(events, head=head, tail=max(rows - (head or 0), 1), more_hint=hint), file=err)
     took = (
         (final["EndTimestamp"] - final["StartTimestamp"]).total_seconds()
         if final.get("EndTimestamp")
@@ -195,13 +275,17 @@ def _report(
     print(
         f"\nExecution {final['DurableExecutionName']} {status} ({took:.3f} s of execution time, "
         f"{len(events)} history events)",
-        file=out,
+        file=err,
     )
-    print(usage_line(used), file=out)
-    if status == "SUCCEEDED":
-        print(f"Result: {result_text(final.get('Result'))}", file=out)
-    else:
-        print(f"Error: {_error_line(final)}", file=out)
+    print(usage_line(used), file=err)
+    if status != "SUCCEEDED":
+        error = final.get("Error") or {}
+        print(f"Error: {_error_line(final)}", file=err)
+        origin = failing_operation(events, error)
+        if origin is not None:
+            print(f"Raised in: {origin}", file=err)
+        for line in error_lines(error)[1:]:
+            print(line, file=err)
 
 
 def _error_line(final: dict[str, Any]) -> str:

@@ -7,7 +7,8 @@ import signal
 import sys
 from typing import Any
 
-from durable_mp.cli.loading import UsageError, function_name, load_handler, open_store
+from durable_mp.cli.inputs import function_specs
+from durable_mp.cli.loading import UsageError, open_store
 from durable_mp.cli.service_flags import add_service_flags, service_options
 
 
@@ -50,18 +51,7 @@ def add_parser(sub: Any) -> None:
 def _functions(specs: list[str]) -> list[tuple[str, Any]]:
     if not specs:
         raise UsageError("give at least one --function NAME=module:attr")
-    out = []
-    for spec in specs:
-        name, sep, target = spec.partition("=")
-        if not sep or not name or not target:
-            raise UsageError(f"--function {spec!r}: expected NAME=module:attr")
-        if function_name(name) != name:
-            raise UsageError(
-                f"--function {spec!r}: {name!r} is not a valid function name ([a-zA-Z0-9_-], 1-64)"
-            )
-        handler, _ = load_handler(target)
-        out.append((name, handler))
-    return out
+    return function_specs(specs)
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -1,10 +1,14 @@
-"""Plain-text tables for history events and executions (timestamps in epoch ms or datetime)."""
+"""Plain-text tables: history events and executions (timestamps in epoch ms or datetime), and `render_rows`,
+the aligned-text renderer the load-test report uses too."""
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
+
+from durable_mp.cli.payloads import display
 
 _WIDTH = 48
 
@@ -20,17 +24,17 @@ def _short(text: str, width: int = _WIDTH) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _payload(wrapper: dict[str, Any] | None) -> str:
+def _payload(wrapper: dict[str, Any] | None, decode: bool = True) -> str:
     if not wrapper or "Payload" not in wrapper:
         return ""
     payload = wrapper["Payload"]
     if isinstance(payload, dict):  # an ErrorObject
         kind = payload.get("ErrorType") or "Error"
         return f"{kind}: {payload.get('ErrorMessage', '')}"
-    return str(payload)
+    return display(str(payload)) if decode else str(payload)
 
 
-def event_detail(event: dict[str, Any]) -> str:
+def event_detail(event: dict[str, Any], decode: bool = True) -> str:
     """A short description of what the event carries (result, error, duration, callback id ...)."""
     details = event.get(f"{event['EventType']}Details") or {}
     etype = event["EventType"]
@@ -46,7 +50,7 @@ def event_detail(event: dict[str, Any]) -> str:
         return _payload(details.get("Input"))
     parts = []
     if "Result" in details:
-        parts.append(_payload(details["Result"]))
+        parts.append(_payload(details["Result"], decode))
     if "Error" in details:
         parts.append(_payload(details["Error"]))
     retry = details.get("RetryDetails")
@@ -63,7 +67,12 @@ def event_detail(event: dict[str, Any]) -> str:
 
 
 def history_table(
-    events: list[dict[str, Any]], *, head: int | None = None, tail: int = 10, more_hint: str | None = None
+    events: list[dict[str, Any]],
+    *,
+    head: int | None = None,
+    tail: int = 10,
+    more_hint: str | None = None,
+    decode: bool = True,
 ) -> str:
     """The events as aligned rows; with `head`, only the first `head` and last `tail` (then `more_hint`)."""
     if not events:
@@ -89,7 +98,7 @@ def history_table(
                 f"+{offset:.3f}s",
                 kind,
                 _short(event.get("Name") or "", 28),
-                _short(event_detail(event)),
+                _short(event_detail(event, decode)),
             )
         )
     table = _align(rows)
@@ -122,10 +131,29 @@ def executions_table(items: list[dict[str, Any]]) -> str:
     return _align(rows)
 
 
-def _align(rows: list[tuple[str, ...]]) -> str:
+def render_rows(
+    rows: Sequence[Sequence[str]], *, right_from: int | None = None, header_rule: bool = False
+) -> str:
+    """Rows of cells as aligned text, two spaces apart: the one table renderer of the command line (history,
+    executions, the load-test report). Columns from `right_from` on are right-aligned (numbers); with
+    `header_rule`, a line of dashes follows the first row."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [
+            cell.rjust(widths[i]) if right_from is not None and i >= right_from else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        return "  ".join(cells).rstrip()
+
+    lines = [line(row) for row in rows]
+    if header_rule:
+        lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _align(rows: Sequence[Sequence[str]]) -> str:
+    return render_rows(rows)
 
 
 def result_text(result: str | None) -> str:

@@ -78,7 +78,9 @@ _progress_hooks: list[ProgressHook] = []
 
 
 def add_progress_hook(hook: ProgressHook) -> None:
-    """Call `hook({"batch_id", "name", "started", "succeeded", "failed", "total"})` as items progress."""
+    """Call `hook({"batch_id", "name", "started", "succeeded", "failed", "total", "executor", "workers",
+    "time"})` as items progress (`executor`: processes, threads or inline; `workers`: the pool size, or the
+    thread cap, or 1)."""
     _progress_hooks.append(hook)
 
 
@@ -107,7 +109,7 @@ def run_batch(
     started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
-    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total)
+    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total, _executor_label(executor))
 
     deferred: dict[int, Outcome] = {}  # batches that all succeeded: their envelopes are read at the end
 
@@ -298,11 +300,23 @@ def _result(
     return BatchResult(items, reason)
 
 
-class _Progress:
-    __slots__ = ("batch_id", "failed", "n_started", "name", "succeeded", "total")
+def _executor_label(executor: Any) -> tuple[str, int]:
+    """(kind, workers) of an executor for progress hooks: processes and the pool size, threads, inline."""
+    pool = getattr(executor, "pool", None)
+    if pool is not None:
+        return "processes", int(pool.size)
+    threads = getattr(executor, "max_threads", None)
+    if threads is not None:
+        return "threads", int(threads)
+    return "inline", 1
 
-    def __init__(self, batch_id: str, name: str | None, total: int) -> None:
+
+class _Progress:
+    __slots__ = ("batch_id", "executor", "failed", "n_started", "name", "succeeded", "total", "workers")
+
+    def __init__(self, batch_id: str, name: str | None, total: int, label: tuple[str, int]) -> None:
         self.batch_id, self.name, self.total = batch_id, name, total
+        self.executor, self.workers = label
         self.n_started = self.succeeded = self.failed = 0
 
     def started(self, count: int = 1) -> None:
@@ -324,6 +338,8 @@ class _Progress:
             "succeeded": self.succeeded,
             "failed": self.failed,
             "total": self.total,
+            "executor": self.executor,
+            "workers": self.workers,
             "time": time.time(),
         }
         for hook in _progress_hooks:

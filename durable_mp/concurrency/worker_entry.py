@@ -17,6 +17,7 @@ from typing import Any
 import cloudpickle
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.log_level import apply_from_environment
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import check_payload
 from durable_mp.state.replay import ReplayState
@@ -96,6 +97,7 @@ def run_job(
     key: str, spec: BranchSpec, ops: list[Operation], arn: str, log_during_replay: bool
 ) -> tuple[list[dict[str, Any]], Outcome]:
     """Run one branch; return the updates still buffered (the parent submits them first) and the outcome."""
+    apply_from_environment()  # DURABLE_MP_LOG_LEVEL: this process's log records to stderr
     batch = _batch(key)
     replay = ReplayState(arn, ops)
     sink = ChannelSink(replay, spec.op_id)

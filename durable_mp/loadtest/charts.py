@@ -1,7 +1,10 @@
-"""The report's three charts as data, and as one self-contained HTML page with inline SVG (no JS, no CDN).
+"""The report's charts as data, and as one self-contained HTML page with inline SVG (no JS, no CDN).
 
-Charts: throughput (items/s) vs workers, one line per policy; completion reasons per policy (stacked
-runs); wasted CPU seconds per policy, one bar per worker count. `chart_data` is shared with `png`.
+Charts, one per question a policy tuner asks: what each configuration (policy x workers) completed, cut off
+and never started (stacked items, its completion reason written above: a chart of reasons alone would be
+bars of equal height, one reason per run); when it decided (time to decision, median with the min-max
+range over repetitions); throughput vs workers; wasted CPU per policy. `chart_data` is shared with `png`.
+The page also carries the table and its column legend.
 """
 
 from __future__ import annotations
@@ -10,30 +13,35 @@ import html
 import math
 from typing import Any
 
-from durable_mp.loadtest.report import HEADERS, render_table, table_rows
+from durable_mp.loadtest.report import COLUMNS, HEADERS, headline, short_reasons, table_rows
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
-REASON_ORDER = (
-    "ALL_COMPLETED",
-    "MIN_SUCCESSFUL_REACHED",
-    "CUSTOM_COMPLETION_SUCCEEDED",
-    "CUSTOM_COMPLETION_FAILED",
-    "FAILURE_TOLERANCE_EXCEEDED",
+W, H, LEFT, RIGHT, TOP, BOTTOM = 660, 380, 90, 170, 40, 100
+
+
+OUTCOMES = (
+    ("succeeded", "ok"),
+    ("failed", "failed"),
+    ("started_unfinished", "unfinished (cut off)"),
+    ("never_started", "never started"),
 )
-W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 60, 170, 30, 50
+
+
+def config_label(c: dict[str, Any]) -> str:
+    return f"{c['policy']} ({c['workers']} wk)"
 
 
 def chart_data(report: dict[str, Any]) -> dict[str, Any]:
-    """{"policies", "workers", "throughput": {policy: [items/s per worker count]},
-    "reasons": {policy: {reason: runs}}, "wasted": {policy: [CPU s per worker count]}} (None where not run)."""
+    """Everything the charts draw (shared with `png`), None where a configuration did not run:
+
+    {"policies", "workers", "throughput": {policy: [items/s per worker count]},
+     "wasted": {policy: [CPU s per worker count]}, "configs": [label per configuration],
+     "outcomes": {outcome label: [mean items per configuration]}, "reasons": [short reasons per configuration],
+     "decision": [median s per configuration], "decision_range": [(min, max) per configuration]}."""
     configs = report["configurations"]
     policies = list(dict.fromkeys(c["policy"] for c in configs))
     workers = sorted({c["workers"] for c in configs})
     by = {(c["policy"], c["workers"]): c for c in configs}
-    reasons: dict[str, dict[str, int]] = {p: {} for p in policies}
-    for c in configs:
-        for reason, n in c["reasons"].items():
-            reasons[c["policy"]][reason] = reasons[c["policy"]].get(reason, 0) + n
 
     def series(field: Any) -> dict[str, list[float | None]]:
         return {p: [field(by[(p, w)]) if (p, w) in by else None for w in workers] for p in policies}
@@ -41,9 +49,15 @@ def chart_data(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "policies": policies,
         "workers": workers,
-        "reasons": reasons,
         "throughput": series(lambda c: c["throughput_items_per_s"]),
         "wasted": series(lambda c: c["wasted"]["cpu_seconds"]),
+        "configs": [config_label(c) for c in configs],
+        "outcomes": {label: [float(c["items"][key]) for c in configs] for key, label in OUTCOMES},
+        "reasons": [short_reasons(c["reasons"]) for c in configs],
+        "decision": [c["decision_seconds"] for c in configs],
+        "decision_range": [
+            (c["spread"]["decision_seconds"]["min"], c["spread"]["decision_seconds"]["max"]) for c in configs
+        ],
     }
 
 
@@ -75,10 +89,14 @@ def _frame(title: str, y_label: str, y_max: float, x_labels: list[str]) -> list[
     )
     slot = plot_w / max(1, len(x_labels))
     for i, label in enumerate(x_labels):
-        out.append(
-            f'<text x="{LEFT + slot * (i + 0.5):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
-            f"{html.escape(label)}</text>"
-        )
+        x, y = LEFT + slot * (i + 0.5), TOP + plot_h + 16
+        if len(x_labels) > 3:  # long labels in narrow slots: slanted, ending under their bar
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" transform="rotate(-35 {x:.1f} {y})">'
+                f"{html.escape(label)}</text>"
+            )
+        else:
+            out.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{html.escape(label)}</text>')
     out.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#333"/>')
     out.append(
         f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" stroke="#333"/>'
@@ -120,14 +138,23 @@ def line_chart(title: str, y_label: str, x_labels: list[str], series: dict[str, 
 
 
 def bar_chart(
-    title: str, y_label: str, groups: list[str], series: dict[str, list[float | None]], stacked: bool = False
+    title: str,
+    y_label: str,
+    groups: list[str],
+    series: dict[str, list[float | None]],
+    stacked: bool = False,
+    labels: list[str] | None = None,
+    whiskers: list[tuple[float | None, float | None]] | None = None,
 ) -> str:
-    """Bars per group, one per series (side by side, or stacked when `stacked`)."""
+    """Bars per group, one per series (side by side, or stacked when `stacked`); `labels` are written above
+    each group's bars, `whiskers` (one series only) draw each bar's min-max range."""
     if stacked:
         totals = [sum(vs[g] or 0 for vs in series.values()) for g in range(len(groups))]
         y_max = _nice_max(max(totals, default=0.0))
     else:
-        y_max = _nice_max(max((v for vs in series.values() for v in vs if v is not None), default=0.0))
+        tops = [v for vs in series.values() for v in vs if v is not None]
+        tops += [high for _, high in whiskers or [] if high is not None]
+        y_max = _nice_max(max(tops, default=0.0))
     out = _frame(title, y_label, y_max, groups)
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     slot = plot_w / max(1, len(groups))
@@ -148,20 +175,47 @@ def bar_chart(
             )
             if stacked:
                 base += value
+        centre = LEFT + slot * g + slot / 2
+        if whiskers is not None and whiskers[g][0] is not None and whiskers[g][1] is not None:
+            low, high = (TOP + plot_h - plot_h * v / y_max for v in whiskers[g])  # type: ignore[operator]
+            out.append(
+                f'<line x1="{centre:.1f}" x2="{centre:.1f}" y1="{low:.1f}" y2="{high:.1f}" stroke="#222"/>'
+            )
+            for y in (low, high):
+                out.append(
+                    f'<line x1="{centre - 5:.1f}" x2="{centre + 5:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#222"/>'
+                )
+        if labels is not None:
+            out.append(
+                f'<text x="{centre:.1f}" y="{TOP - 4}" text-anchor="middle" font-size="9">{html.escape(labels[g])}</text>'
+            )
     out.extend(_legend(list(series)))
     return "\n".join([*out, "</svg>"])
 
 
 def svg_charts(report: dict[str, Any]) -> list[str]:
-    """The three charts as SVG documents."""
+    """The four charts as SVG documents: outcomes, time to decision, throughput, wasted work."""
     d = chart_data(report)
     workers = [f"{w} worker{'s' if w != 1 else ''}" for w in d["workers"]]
-    reasons = [r for r in REASON_ORDER if any(r in d["reasons"][p] for p in d["policies"])]
-    reason_series = {r: [float(d["reasons"][p].get(r, 0)) for p in d["policies"]] for r in reasons}
-    wasted = {f"{w} workers": [d["wasted"][p][j] for p in d["policies"]] for j, w in enumerate(d["workers"])}
+    wasted = {workers[j]: [d["wasted"][p][j] for p in d["policies"]] for j in range(len(d["workers"]))}
     return [
+        bar_chart(
+            "Items per policy: what it completed, cut and never started",
+            "items (mean)",
+            d["configs"],
+            d["outcomes"],
+            stacked=True,
+            labels=d["reasons"],
+        ),
+        bar_chart(
+            "Time to decision (median, min-max over repetitions)",
+            "seconds",
+            d["configs"],
+            {"time to decision": d["decision"]},
+            labels=d["reasons"],
+            whiskers=d["decision_range"],
+        ),
         line_chart("Throughput vs workers", "items / s", workers, d["throughput"]),
-        bar_chart("Completion reasons per policy", "runs", d["policies"], reason_series, stacked=True),
         bar_chart("Wasted work per policy", "CPU seconds", d["policies"], wasted),
     ]
 
@@ -173,18 +227,26 @@ def render_html(report: dict[str, Any]) -> str:
         for row in table_rows(report)
     )
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
-    summary = html.escape(render_table(report).splitlines()[0])
+    summary = html.escape(headline(report))
     charts = "\n".join(f'<div class="chart">{svg}</div>' for svg in svg_charts(report))
+    legend = "\n".join(
+        f"<dt>{html.escape(name)}</dt><dd>{html.escape(meaning)}</dd>" for name, meaning in COLUMNS
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>durable-mp load test</title>
 <style>body{{font-family:sans-serif;margin:24px;color:#222}} table{{border-collapse:collapse;font-size:12px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}} td:nth-child(-n+4),th{{text-align:left}}
-.chart{{display:inline-block;margin:8px}}</style></head>
+.chart{{display:inline-block;margin:8px}} dl.legend{{font-size:12px;display:grid;grid-template-columns:max-content auto;gap:2px 12px}}
+dl.legend dd{{margin:0}}</style></head>
 <body><h1>durable-mp load test</h1><p>{summary}</p><p>Created {html.escape(report["created"])};
 {report["total_wall_seconds"]:.1f} s in total.</p>
 <table><tr>{head}</tr>
 {rows}
 </table>
+<h2>Columns</h2>
+<dl class="legend">
+{legend}
+</dl>
 {charts}
 </body></html>
 """

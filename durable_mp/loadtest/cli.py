@@ -4,7 +4,7 @@
         --policy first_successful,all_completed,all_successful --workers 1,2 --seed 0 --out loadtest-out
     python -m durable_mp.loadtest --soak
 
-Every (policy, worker count) pair is one configuration, run `--repetitions` times on a fresh local
+Every (policy, worker count) pair is one configuration, run `--repeat` times on a fresh local
 service. Each worker count's pool is warmed by a small unmeasured map first, as a warm Lambda
 environment would be. Exit status: 0 done (soak: passed), 1 soak failed or a sequential run disagreed
 with the policy model, 2 bad arguments.
@@ -17,15 +17,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from durable_mp.loadtest.items import load_item_function
 from durable_mp.loadtest.outputs import write_outputs
 from durable_mp.loadtest.policies import Policy, parse_policies
 from durable_mp.loadtest.progress import ProgressLine
 from durable_mp.loadtest.report import aggregate, build_report, render_table
 from durable_mp.loadtest.runner import RunSettings, run_once
 from durable_mp.loadtest.spec import SpecError, Workload, build_workload, parse_cost, parse_failures
+from durable_mp.loadtest.units import parse_fraction
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_POLICIES = "first_successful,all_completed,all_successful"
@@ -63,7 +66,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "KIND:exp:MEAN (default cpu:0.005; soak cpu:0)",
     )
     g.add_argument(
-        "--fail-rate", type=float, default=0.05, help="share of items that fail, 0..1 (default 0.05)"
+        "--fail-rate",
+        default=None,
+        help="share of items that fail: a fraction 0..1 (0.05) or a percent with %% (5%%); "
+        "default 0.05, or 0 with --workload",
+    )
+    g.add_argument(
+        "--workload",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="run your own map item function, FUNCTION(ctx, item, index, items) with item = the index, "
+        "instead of the built-in CPU/sleep work (--cost is then unused)",
     )
     g.add_argument(
         "--fail-pattern",
@@ -78,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="completion policy, repeatable or comma separated: first_successful, all_completed, "
         "all_successful, fail_fast, min_successful=N, tolerated_count=N, tolerated_pct=P "
-        "(join with +), custom, custom:quorum=P, custom=module:attr "
+        "(join with +), custom, custom:quorum=P, custom=module:attr; P is a percent, 0-100 or N%% "
         f"(default {DEFAULT_POLICIES})",
     )
     g.add_argument(
@@ -88,7 +101,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--max-concurrency", type=_positive_int, default=None, help="items in flight (default unbounded)"
     )
-    g.add_argument("--repetitions", type=_positive_int, default=1, help="runs per configuration (default 1)")
+    g.add_argument(
+        "--repeat",
+        "--repetitions",
+        dest="repetitions",
+        type=_positive_int,
+        default=1,
+        help="runs per configuration (default 1); the report shows the spread (min-max) across them",
+    )
     g = parser.add_argument_group("output")
     g.add_argument(
         "--out", type=Path, default=Path("loadtest-out"), help="output folder (default ./loadtest-out)"
@@ -115,17 +135,31 @@ def _policies(args: argparse.Namespace, items: int) -> list[Policy]:
     return policies
 
 
+def fail_rate(args: argparse.Namespace) -> float:
+    """--fail-rate as a fraction (default 0.05; 0 with --workload)."""
+    if args.fail_rate is None:
+        return 0.0 if getattr(args, "workload", None) else 0.05
+    return parse_fraction(args.fail_rate, "--fail-rate")
+
+
 def _workload(args: argparse.Namespace, default_items: int, default_cost: str) -> tuple[Workload, str]:
     cost = args.cost or default_cost
-    failures = parse_failures(args.fail_rate, args.fail_pattern)
-    return build_workload(args.items or default_items, parse_cost(cost), failures, args.seed), cost
+    failures = parse_failures(fail_rate(args), args.fail_pattern)
+    workload = build_workload(args.items or default_items, parse_cost(cost), failures, args.seed)
+    if getattr(args, "workload", None):
+        try:
+            load_item_function(args.workload)
+        except (ValueError, TypeError) as exc:
+            raise SpecError(str(exc)) from None
+        workload = replace(workload, kind="call", function=args.workload)
+    return workload, cost
 
 
 def _warm(executor: str, workers: int) -> None:
     """Start (or resize) the pool for `workers` with a tiny unmeasured map."""
     from durable_mp.loadtest.policies import parse_policy
 
-    tiny = Workload("sleep", (0.0,) * workers, (False,) * workers)
+    tiny = Workload("sleep", (0.0,) * workers, (False,) * workers)  # the built-in work: no user code
     run_once(RunSettings(tiny, parse_policy("all_completed"), executor, workers, None))
 
 
@@ -188,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     settings = {
         "items": workload.size,
         "cost": cost,
-        "fail_rate": args.fail_rate,
+        "fail_rate": fail_rate(args),
         "fail_pattern": args.fail_pattern,
         "seed": args.seed,
         "policies": [p.name for p in policies],
@@ -196,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
         "executor": args.executor,
         "max_concurrency": args.max_concurrency,
         "repetitions": args.repetitions,
+        "workload_function": args.workload,
     }
     failing = sum(workload.fails)
     report = build_report(

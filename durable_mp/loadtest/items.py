@@ -2,7 +2,8 @@
 
 `run_item` is importable at module level, so the process executor can ship it to workers. Each item runs
 one step named "work" (no retries) that burns pure-Python CPU or sleeps for its cost, then fails if the
-workload says so. Every run of an item writes a small fixed-size record file in the channel folder:
+workload says so; with `--workload module:function` it runs your map item function instead
+(`function(ctx, item, index, items)`, item = the index; its CPU is the thread time of the whole call). Every run of an item writes a small fixed-size record file in the channel folder:
 
     <state> <start wall time> <end wall time> <CPU seconds> <pid>
 
@@ -14,9 +15,12 @@ tool knows the CPU and time spent on every item, including the ones whose result
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +87,50 @@ def _work(record: _Record, kind: str, cost: float, fail: bool, index: int) -> in
     return index
 
 
-def run_item(ctx: DurableContext, item: tuple[str, float, bool, str], index: int, items: Any) -> int:
-    """One map item: `item` is (kind, cost seconds, fails, channel folder)."""
-    kind, cost, fail, channel = item
+def load_item_function(spec: str) -> Callable[..., Any]:
+    """`module:function` -> the function (imported from the current folder too); ValueError (TypeError when
+    not callable) names the problem."""
+    module, sep, attr = spec.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"workload {spec!r}: expected module:function")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        fn: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            fn = getattr(fn, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"workload {spec!r}: cannot load it ({type(exc).__name__}: {exc})") from None
+    if not callable(fn):
+        raise TypeError(f"workload {spec!r}: {module}:{attr} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def _call_user(ctx: DurableContext, record: _Record, spec: str, fail: bool, index: int, items: Any) -> Any:
+    """The user's map item function `fn(ctx, item, index, items)` with item = the index, timed."""
+    fn = load_item_function(spec)
+    t0 = time.thread_time()
+    try:
+        result = fn(ctx, index, index, items)
+    finally:
+        record.cpu = time.thread_time() - t0
+    if fail:
+        raise InjectedFailure(f"item {index}: injected failure")
+    return result
+
+
+def run_item(ctx: DurableContext, item: tuple[str, float, bool, str, str], index: int, items: Any) -> Any:
+    """One map item: `item` is (kind, cost seconds, fails, channel folder, workload function spec).
+
+    Kind `call` runs the user's item function (`--workload module:function`) instead of the built-in work."""
+    kind, cost, fail, channel, spec = item
     record = _Record(channel, index)
     state = "X"
     try:
-        result = ctx.step(lambda _: _work(record, kind, cost, fail, index), name="work", config=_NO_RETRY)
+        if kind == "call":
+            result = _call_user(ctx, record, spec, fail, index, items)
+        else:
+            result = ctx.step(lambda _: _work(record, kind, cost, fail, index), name="work", config=_NO_RETRY)
         state = "S"
         return result
     except Exception:

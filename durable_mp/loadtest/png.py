@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from durable_mp.loadtest.charts import REASON_ORDER, chart_data
+from durable_mp.loadtest.charts import chart_data
 
 MISSING = "matplotlib is not installed (pip install 'durable-mp[plot]'): PNG charts skipped"
 
@@ -19,15 +19,42 @@ def matplotlib_available() -> bool:
 
 
 def write_pngs(report: dict[str, Any], out: Path) -> list[str]:
-    """Write the three PNGs into `out`; returns their file names. Requires matplotlib."""
+    """Write the four PNGs into `out`; returns their file names. Requires matplotlib."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     d = chart_data(report)
-    policies, workers = d["policies"], d["workers"]
+    policies, workers, configs = d["policies"], d["workers"], d["configs"]
+    positions = list(range(len(configs)))
     names = []
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    bottom = [0.0] * len(configs)
+    for label, values in d["outcomes"].items():
+        ax.bar(positions, values, bottom=bottom, label=label)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    for x, (top, reason) in enumerate(zip(bottom, d["reasons"])):
+        ax.text(x, top, reason, ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(positions, configs, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, max(bottom, default=1.0) * 1.1 or 1.0)  # room for the reason labels
+    ax.set(title="Items per policy: completed, cut off, never started", ylabel="items (mean)")
+    ax.legend(fontsize=8)
+    names.append(_save(fig, out / "outcomes.png"))
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    medians = [v or 0.0 for v in d["decision"]]
+    errors = [
+        [m - (low if low is not None else m) for m, (low, _) in zip(medians, d["decision_range"])],
+        [(high if high is not None else m) - m for m, (_, high) in zip(medians, d["decision_range"])],
+    ]
+    ax.bar(positions, medians, yerr=errors, capsize=4)
+    for x, (top, reason) in enumerate(zip(medians, d["reasons"])):
+        ax.text(x, top, reason, ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(positions, configs, rotation=20, ha="right", fontsize=8)
+    ax.set(title="Time to decision (median, min-max over repetitions)", ylabel="seconds")
+    names.append(_save(fig, out / "time_to_decision.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for policy, values in d["throughput"].items():
@@ -36,18 +63,6 @@ def write_pngs(report: dict[str, Any], out: Path) -> list[str]:
     ax.set(title="Throughput vs workers", xlabel="workers", ylabel="items / s", xticks=workers)
     ax.legend(fontsize=8)
     names.append(_save(fig, out / "throughput_vs_workers.png"))
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    bottom = [0.0] * len(policies)
-    for reason in REASON_ORDER:
-        counts = [float(d["reasons"][p].get(reason, 0)) for p in policies]
-        if any(counts):
-            ax.bar(policies, counts, bottom=bottom, label=reason)
-            bottom = [b + c for b, c in zip(bottom, counts)]
-    ax.set(title="Completion reasons per policy", ylabel="runs")
-    ax.legend(fontsize=8)
-    ax.tick_params(axis="x", labelrotation=20)
-    names.append(_save(fig, out / "completion_reasons.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.8 / max(1, len(workers))

@@ -9,9 +9,17 @@ Specs (`--policy`, repeatable or comma separated):
   of all items succeeded (default 50), fail as soon as that can no longer happen;
 - `custom=module:attr`: your own `should_complete` predicate, imported.
 
-`predict_sequential` is the tool's own model of the completion rules (FACTS.md section 5), written
-independently of durable_mp's CompletionPolicy. With max_concurrency=1, items run one at a time in index
-order, so the outcome is fully determined by which items fail; the tool checks each such run against it.
+Percents (`quorum=P`, `tolerated_pct=P`) are 0-100, with or without `%`; a bare 0.6 is refused as
+ambiguous (see `units`).
+
+`predict_sequential` is the tool's own model of the completion rules, written independently of
+durable_mp's CompletionPolicy. After each finished item, in this order: without a custom predicate,
+failures above tolerated_failure_count, or a failed share of all items above tolerated_failure_percentage,
+or with no criterion at all any failure, end the batch (FAILURE_TOLERANCE_EXCEEDED); a custom
+`should_complete` that says complete ends it (CUSTOM_COMPLETION_SUCCEEDED or _FAILED); all items finished
+is ALL_COMPLETED; successes reaching min_successful is MIN_SUCCESSFUL_REACHED. With max_concurrency=1,
+items run one at a time in index order, so the outcome is fully determined by which items fail; the tool
+checks each such run against it.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from durable_mp.config import (
 )
 from durable_mp.exceptions import ValidationError
 from durable_mp.loadtest.spec import SpecError
+from durable_mp.loadtest.units import parse_percent
 
 PRESETS: dict[str, Callable[[], CompletionConfig]] = {
     "first_successful": CompletionConfig.first_successful,
@@ -77,13 +86,7 @@ def _custom(arg: str, text: str) -> CompletionConfig:
     if not arg:
         return CompletionConfig(should_complete=Quorum())
     if arg.startswith("quorum="):
-        percent = arg.removeprefix("quorum=")
-        try:
-            value = float(percent)
-        except ValueError:
-            raise SpecError(f"policy {text!r}: quorum must be a number, got {percent!r}") from None
-        if not 0 < value <= 100:
-            raise SpecError(f"policy {text!r}: quorum must be in (0, 100], got {value:g}")
+        value = parse_percent(arg.removeprefix("quorum="), f"policy {text!r}: quorum", allow_zero=False)
         return CompletionConfig(should_complete=Quorum(value))
     module, _, attr = arg.partition(":")
     if not module or not attr:
@@ -106,13 +109,16 @@ def _thresholds(text: str) -> CompletionConfig:
                 f"policy {text!r}: {part!r} is not one of "
                 f"{', '.join(k + '=N' for k in THRESHOLDS)} or a preset ({', '.join(PRESETS)})"
             )
+        if key == "tolerated_pct":
+            fields[THRESHOLDS[key]] = parse_percent(value, f"policy {text!r}: {key}")
+            continue
         try:
             number = float(value)
         except ValueError:
             raise SpecError(f"policy {text!r}: {key} needs a number, got {value!r}") from None
-        if key != "tolerated_pct" and not number.is_integer():
+        if not number.is_integer():
             raise SpecError(f"policy {text!r}: {key} needs a whole number, got {value!r}")
-        fields[THRESHOLDS[key]] = number if key == "tolerated_pct" else int(number)
+        fields[THRESHOLDS[key]] = int(number)
     try:
         return CompletionConfig(**fields)  # type: ignore[arg-type]
     except (ValueError, ValidationError) as exc:

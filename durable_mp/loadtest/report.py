@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from durable_mp.cli.tables import render_rows
 from durable_mp.loadtest.stats import latency_summary, mean, median
 
-SCHEMA_ID = "durable-mp-loadtest/1"
+SCHEMA_ID = "durable-mp-loadtest/2"
 ITEM_KEYS = ("succeeded", "failed", "started", "started_unfinished", "never_started")
 MEMORY_KEYS = ("parent_peak_mib", "parent_growth_mib", "workers_total_peak_mib", "worker_peak_mib")
 RUN_KEYS = (
@@ -27,6 +28,7 @@ RUN_KEYS = (
     *ITEM_KEYS,
     "fingerprint",
     "wall_seconds",
+    "decision_seconds",
     "throughput_items_per_s",
     "invocations",
     "memory",
@@ -37,6 +39,8 @@ RUN_KEYS = (
     "matches_prediction",
 )
 FAILED_ITEMS_KEPT = 50
+# The figures whose spread across repetitions the report keeps (min and max over the runs).
+SPREAD_KEYS = ("wall_seconds", "decision_seconds", "throughput_items_per_s", "cpu_wasted_seconds")
 
 
 def machine() -> dict[str, Any]:
@@ -73,6 +77,10 @@ def aggregate(key: dict[str, Any], runs: Sequence[dict[str, Any]]) -> dict[str, 
         "cpu_used_seconds": mean([r["cpu_used_seconds"] for r in runs]),
         "throughput_items_per_s": median([r["throughput_items_per_s"] for r in runs]),
         "wall_seconds": median([r["wall_seconds"] for r in runs]),
+        "decision_seconds": median(
+            [r["decision_seconds"] for r in runs if r["decision_seconds"] is not None]
+        ),
+        "spread": {k: _spread([r[k] for r in runs if r[k] is not None]) for k in SPREAD_KEYS},
         "latency_seconds": latency_summary(latencies),
         "memory": {k: max(r["memory"][k] for r in runs) for k in MEMORY_KEYS},
         "invocations": max(r["invocations"] for r in runs),
@@ -80,6 +88,10 @@ def aggregate(key: dict[str, Any], runs: Sequence[dict[str, Any]]) -> dict[str, 
         "matches_prediction": None if checks[0] is None else all(checks),
         "runs": kept,
     }
+
+
+def _spread(values: list[float]) -> dict[str, float | None]:
+    return {"min": min(values) if values else None, "max": max(values) if values else None}
 
 
 def build_report(
@@ -120,6 +132,7 @@ SETTINGS = {
     "executor": str,
     "max_concurrency": (int, type(None)),
     "repetitions": int,
+    "workload_function": (str, type(None)),
 }
 CONFIG = {
     "policy": str,
@@ -134,6 +147,8 @@ CONFIG = {
     "cpu_used_seconds": _NUM,
     "throughput_items_per_s": _NUM,
     "wall_seconds": _NUM,
+    "decision_seconds": _OPT_NUM,
+    "spread": dict,
     "latency_seconds": dict,
     "memory": dict,
     "invocations": int,
@@ -146,6 +161,7 @@ NESTED = {
     "wasted": {"cpu_seconds": _NUM, "item_seconds": _NUM, "extra_item_runs": _NUM},
     "latency_seconds": dict.fromkeys(("p50", "p95", "p99", "max", "mean"), _OPT_NUM),
     "memory": dict.fromkeys(MEMORY_KEYS, _NUM),
+    "spread": dict.fromkeys(SPREAD_KEYS, dict),
 }
 
 
@@ -191,7 +207,8 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.1f}"
 
 
-def _reasons(reasons: dict[str, int]) -> str:
+def short_reasons(reasons: dict[str, int]) -> str:
+    """`min_ok`, or `allx2 tol_exceededx1` when the repetitions ended differently."""
     short = {
         "ALL_COMPLETED": "all",
         "MIN_SUCCESSFUL_REACHED": "min_ok",
@@ -212,30 +229,44 @@ def _check_mark(config: dict[str, Any]) -> str:
     return ", ".join(marks)
 
 
-HEADERS = (
-    "policy",
-    "exec",
-    "wk",
-    "reason",
-    "ok",
-    "fail",
-    "unfin",
-    "never",
-    "waste cpu s",
-    "items/s",
-    "p50 ms",
-    "p95 ms",
-    "p99 ms",
-    "wall s",
-    "rss parent",
-    "rss workers",
-    "inv",
-    "check",
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("policy", "the completion policy"),
+    ("exec", "executor: proc (worker processes) or thre (threads)"),
+    ("wk", "worker processes"),
+    (
+        "reason",
+        "completion reason (xN: in N of the runs): all, min_ok, tol_exceeded, custom_ok, custom_failed",
+    ),
+    ("ok", "items succeeded (mean over the repetitions)"),
+    ("fail", "items failed"),
+    ("unfin", "items started but unfinished when the batch completed (cut off)"),
+    ("never", "items never started"),
+    ("decide ms", "time to decision: from the map's start to its result checkpoint (median)"),
+    ("waste cpu s", "CPU seconds of item runs whose result was not used (cut off, orphaned, rerun)"),
+    ("items/s", "throughput: (ok + fail) / wall time (median)"),
+    ("p50 ms", "item latency, start to end inside the item (all counted items of all runs)"),
+    ("p95 ms", "item latency, 95th percentile"),
+    ("p99 ms", "item latency, 99th percentile"),
+    ("wall s", "execution wall time, end to end (median)"),
+    ("wall range", "smallest and largest wall time over the repetitions (the spread)"),
+    ("rss parent", "peak RSS of this process (MiB)"),
+    ("rss workers", "peak summed RSS of the worker processes (MiB)"),
+    ("inv", "invocations the execution used"),
+    (
+        "check",
+        "repro: every repetition ended the same (VARIES otherwise); model ok: matches the sequential model",
+    ),
 )
+HEADERS = tuple(name for name, _ in COLUMNS)
+
+
+def _range(spread: dict[str, float | None], digits: int = 2) -> str:
+    low, high = spread["min"], spread["max"]
+    return "-" if low is None or high is None else f"{low:.{digits}f}-{high:.{digits}f}"
 
 
 def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for c in report["configurations"]:
         items, lat, mem = c["items"], c["latency_seconds"], c["memory"]
         rows.append(
@@ -243,17 +274,19 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
                 c["policy"],
                 c["executor"][:4],
                 str(c["workers"]),
-                _reasons(c["reasons"]),
+                short_reasons(c["reasons"]),
                 f"{items['succeeded']:g}",
                 f"{items['failed']:g}",
                 f"{items['started_unfinished']:g}",
                 f"{items['never_started']:g}",
+                _ms(c["decision_seconds"]),
                 f"{c['wasted']['cpu_seconds']:.3f}",
                 f"{c['throughput_items_per_s']:.0f}",
                 _ms(lat["p50"]),
                 _ms(lat["p95"]),
                 _ms(lat["p99"]),
                 f"{c['wall_seconds']:.2f}",
+                _range(c["spread"]["wall_seconds"]),
                 f"{mem['parent_peak_mib']:.0f}M",
                 f"{mem['workers_total_peak_mib']:.0f}M",
                 str(c["invocations"]),
@@ -263,28 +296,19 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
-def render_table(report: dict[str, Any]) -> str:
-    """The report as a fixed-width text table, with a header naming the workload."""
+def headline(report: dict[str, Any]) -> str:
+    """The line naming the workload and the machine."""
     s = report["settings"]
-    rows = [HEADERS, *table_rows(report)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
-    lines = [
-        (
-            f"{s['items']} items, cost {s['cost']}, failures {s['fail_pattern']} {s['fail_rate']:g}, seed {s['seed']}, "
-            f"max_concurrency {s['max_concurrency'] or 'unbounded'}, {s['repetitions']} repetition(s); "
-            f"{report['machine']['cpus']} cores, Python {report['machine']['python']}"
-        )
-    ]
-    for n, row in enumerate(rows):
-        lines.append(
-            "  ".join(
-                cell.rjust(w) if i >= 4 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))
-            )
-        )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    lines.append(
-        "ok/fail/unfin/never: items succeeded / failed / started but unfinished at completion / never "
-        "started (means); waste: CPU of item runs whose result was not used; latency: item start to end."
+    work = f"workload {s['workload_function']}" if s.get("workload_function") else f"cost {s['cost']}"
+    return (
+        f"{s['items']} items, {work}, failures {s['fail_pattern']} {s['fail_rate']:g} "
+        f"({s['fail_rate'] * 100:g} %), seed {s['seed']}, max_concurrency {s['max_concurrency'] or 'unbounded'}, "
+        f"{s['repetitions']} repetition(s); {report['machine']['cpus']} cores, Python {report['machine']['python']}"
     )
-    return "\n".join(lines)
+
+
+def render_table(report: dict[str, Any]) -> str:
+    """The report as a fixed-width text table, with a header naming the workload and the column legend."""
+    table = render_rows([HEADERS, *table_rows(report)], right_from=4, header_rule=True)
+    legend = "\n".join(f"  {name}: {meaning}" for name, meaning in COLUMNS)
+    return f"{headline(report)}\n{table}\ncolumns:\n{legend}"

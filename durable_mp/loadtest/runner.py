@@ -25,6 +25,7 @@ from durable_mp.loadtest.spec import Workload
 from durable_mp.testing import DurableFunctionTestRunner, ServiceLimits
 
 SETTLE_POLL_SECONDS = 0.02
+MAP_NAME = "loadtest"
 
 # A load test measures the map machinery, not Lambda's quotas: a map of N items costs 1 + 2N operations,
 # so anything over ~1,500 items would stop at the 3,000 operations per execution a Lambda allows.
@@ -46,7 +47,7 @@ class RunSettings:
 def make_handler(settings: RunSettings, channel: str) -> Any:
     """A durable handler mapping `run_item` over the workload; it returns the batch outcome as a dict."""
     w = settings.workload
-    items = [(w.kind, cost, fail, channel) for cost, fail in zip(w.costs, w.fails)]
+    items = [(w.kind, cost, fail, channel, w.function) for cost, fail in zip(w.costs, w.fails)]
     config = MapConfig(
         max_concurrency=settings.max_concurrency,
         completion_config=settings.policy.config,
@@ -56,7 +57,7 @@ def make_handler(settings: RunSettings, channel: str) -> Any:
 
     @durable_execution
     def loadtest_handler(event: Any, context: DurableContext) -> dict[str, Any]:
-        batch = context.map(items, run_item, name="loadtest", config=config)
+        batch = context.map(items, run_item, name=MAP_NAME, config=config)
         return {
             "reason": batch.completion_reason.value,
             "status": batch.status.value,
@@ -77,6 +78,24 @@ def _settle(channel: str, deadline: float) -> list[ItemRun]:
         if time.monotonic() >= deadline or not any(r.pid == me and not r.finished for r in runs):
             return runs
         time.sleep(SETTLE_POLL_SECONDS)
+
+
+def _ms(value: Any) -> float:
+    return value.timestamp() * 1000.0 if hasattr(value, "timestamp") else float(value)
+
+
+def decision_seconds(events: list[dict[str, Any]], name: str = MAP_NAME) -> float | None:
+    """Time to decision: from the map's ContextStarted to its result checkpoint (ContextSucceeded/Failed),
+    i.e. how long the completion policy took to decide, from the history's timestamps."""
+    started: dict[str, float] = {}
+    for event in events:
+        if event.get("Name") != name:
+            continue
+        if event["EventType"] == "ContextStarted":
+            started[event["Id"]] = _ms(event["EventTimestamp"])
+        elif event["EventType"] in ("ContextSucceeded", "ContextFailed") and event["Id"] in started:
+            return (_ms(event["EventTimestamp"]) - started[event["Id"]]) / 1000.0
+    return None
 
 
 def _fingerprint(outcome: dict[str, Any]) -> str:
@@ -141,12 +160,13 @@ def run_once(settings: RunSettings, sampler_interval: float = 0.02) -> dict[str,
         "failed_items": outcome["failed"],
         "fingerprint": _fingerprint(outcome),
         "wall_seconds": wall,
+        "decision_seconds": decision_seconds(events),
         "throughput_items_per_s": done / wall if wall > 0 else 0.0,
         "invocations": sum(1 for e in events if e["EventType"] == "InvocationCompleted"),
         "memory": sampler.peaks.as_mib(),
         **_work_split(runs, counted, ended),
     }
-    if settings.max_concurrency == 1:
+    if settings.max_concurrency == 1 and settings.workload.kind != "call":  # user code fails as it will
         predicted = predict_sequential(settings.policy.config, settings.workload.fails)
         record["matches_prediction"] = (
             predicted.reason,

@@ -134,6 +134,7 @@ class Workload:
     kind: str
     costs: tuple[float, ...]
     fails: tuple[bool, ...]
+    function: str = ""  # kind "call": the user's item function, module:function
 
     @property
     def size(self) -> int:

@@ -14,10 +14,12 @@ from durable_mp.exceptions import (
     ChildContextError,
     ExecutionError,
     InvocationError,
+    SerDesError,
     SuspendExecution,
     error_object_from_exception,
     operation_error_from_error_object,
 )
+from durable_mp.operations.serdes_errors import naming_operation
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.wire import (
     CONTEXT,
@@ -67,7 +69,10 @@ def run_context_body(
     child = ctx._child(ref.id)
     try:
         raw = func(child)
-        payload = serialize(serdes, raw, ref.id, arn)
+        try:
+            payload = serialize(serdes, raw, ref.id, arn)
+        except SerDesError as exc:
+            raise naming_operation(exc, "child context", ref.name, ref.id, raw) from exc
     except (SuspendExecution, ExecutionError):
         raise
     except Exception as exc:

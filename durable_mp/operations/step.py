@@ -18,12 +18,14 @@ from durable_mp.config import StepConfig, StepSemantics
 from durable_mp.exceptions import (
     ExecutionError,
     PayloadTooLargeError,
+    SerDesError,
     StepError,
     StepInterruptedError,
     error_object_from_exception,
     operation_error_from_error_object,
 )
 from durable_mp.operations.step_timeout import call_with_timeout, timeout_error
+from durable_mp.operations.serdes_errors import naming_operation
 from durable_mp.operations.suspend import suspend, suspend_until
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
@@ -103,7 +105,10 @@ def _process(
         finally:
             if termination is not None:
                 termination.observe(time.monotonic() - started)
-        payload = serialize(config.serdes, raw, ref.id, arn)
+        try:
+            payload = serialize(config.serdes, raw, ref.id, arn)
+        except SerDesError as exc:
+            raise naming_operation(exc, "step", ref.name, ref.id, raw) from exc
         update = ref.update(SUCCEED, payload=payload)
         check_payload(update)
     except ExecutionError:

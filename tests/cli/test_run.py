@@ -12,16 +12,20 @@ import pytest
 
 from durable_mp.cli import run as run_module
 from durable_mp.cli.progress import Progress
-from tests.cli.conftest import Cli, target
+from tests.cli.conftest import WORKFLOWS, Cli, target
+
+BOOM_LINE = 23  # the raise in workflows.boom
 
 
-def test_success_prints_history_and_result(cli: Cli) -> None:
+def test_success_prints_the_result_on_stdout_and_the_rest_on_stderr(cli: Cli) -> None:
     code, out, err = cli("run", target("greet"), "--input", '{"name": "Ada"}', "--execution-name", "hello")
     assert code == 0, err
+    assert out == '"Hello, Ada!"\n'  # `run ... > out.txt` keeps only the result
     lines = [
-        line for line in out.splitlines() if not line.startswith("progress ")
+        line for line in err.splitlines() if not line.startswith("progress ")
     ]  # under load, progress shows
-    assert lines[0].split() == ["#", "time", "event", "name", "detail"]
+    assert lines[0] == "Execution hello of workflows (resume it with --execution-name hello)"
+    assert lines[1].split() == ["#", "time", "event", "name", "detail"]
     kinds = [line.split()[2] for line in lines[1:] if line[:1].isdigit()]
     assert kinds == [
         "ExecutionStarted",
@@ -35,16 +39,20 @@ def test_success_prints_history_and_result(cli: Cli) -> None:
         "InvocationCompleted",
         "ExecutionSucceeded",
     ]
-    assert "+7200." in out  # the two-hour wait was skipped, not slept
-    assert "Execution hello SUCCEEDED" in out
-    assert lines[-1] == 'Result: "Hello, Ada!"'
+    assert "+7200." in err  # the two-hour wait was skipped, not slept
+    assert "Execution hello SUCCEEDED" in lines[-1]
 
 
 def test_failure_exits_1_with_the_error(cli: Cli) -> None:
-    code, out, _ = cli("run", target("boom"))
-    assert code == 1
-    assert out.splitlines()[-1] == "Error: ValueError: bad input: no widgets"
-    assert cli("run", target("boom"), "-q")[1].strip() == "FAILED: ValueError: bad input: no widgets"
+    code, out, err = cli("run", target("boom"))
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    at = lines.index("Error: ValueError: bad input: no widgets")
+    assert lines[at + 1 :] == [
+        "Stack trace (innermost last):",
+        f'  File "{WORKFLOWS}", line {BOOM_LINE}, in boom: raise ValueError("bad input: no widgets")',
+    ]
+    assert cli("run", target("boom"), "-q")[2].strip() == "FAILED: ValueError: bad input: no widgets"
 
 
 def test_quiet_prints_only_the_result(cli: Cli) -> None:
@@ -54,13 +62,13 @@ def test_quiet_prints_only_the_result(cli: Cli) -> None:
 
 def test_long_history_is_cut_with_a_hint(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    code, out, _ = cli(
+    code, out, err = cli(
         "run", target("counting"), "--input", json.dumps({"n": 40, "log": str(log)}), "--history-rows", "12"
     )
     assert code == 0
-    assert "more events" in out and "All events: durable-mp history 'arn:aws:lambda:" in out
-    assert sum(1 for line in out.splitlines() if line[:1].isdigit()) == 12
-    assert out.splitlines()[-1] == f"Result: {sum(range(40))}"
+    assert "more events" in err and "All events: durable-mp history 'arn:aws:lambda:" in err
+    assert sum(1 for line in err.splitlines() if line[:1].isdigit()) == 12
+    assert out == f"{sum(range(40))}\n"
 
 
 def test_default_store_is_under_dot_durable_mp(cli: Cli, tmp_path: Path, monkeypatch: Any) -> None:
@@ -87,35 +95,37 @@ def test_rerun_of_a_finished_name_shows_its_result_without_running_steps(cli: Cl
     assert len(log.read_text().splitlines()) == 10
 
 
-def callback_ids(out: str) -> list[str]:
-    return [line.split()[0] for line in out.splitlines() if line.endswith("(approve)")]
+def callback_ids(err: str) -> list[str]:
+    return [line.split()[0] for line in err.splitlines() if line.endswith("(approve)")]
 
 
 def test_callback_suspends_then_resumes_after_callback_succeed(cli: Cli) -> None:
-    code, out, _ = cli("run", target("approval"), "--execution-name", "ask")
+    code, out, err = cli("run", target("approval"), "--execution-name", "ask")
     assert code == 3
-    [cid] = callback_ids(out)
-    assert f"durable-mp callback succeed --result '<json>' --store {cli.store} -- {cid}" in out
-    assert f"--execution-name ask --store {cli.store}" in out
+    [cid] = callback_ids(err)
+    assert out == f"{cid}\n"  # stdout: the callback ids, for scripts
+    assert f"durable-mp callback succeed --result '<json>' --store {cli.store} -- {cid}" in err
+    assert f"--execution-name ask --store {cli.store}" in err
     assert cli("callback", "heartbeat", cid) == (0, f"callback {cid}: heartbeat sent\n", "")
     assert cli("callback", "succeed", cid, "--result", '{"ok": true}')[0] == 0
-    code, out, _ = cli("run", target("approval"), "--execution-name", "ask")
+    code, out, err = cli("run", target("approval"), "--execution-name", "ask")
     assert code == 0
-    assert out.splitlines()[-1] == 'Result: {"answer": {"ok": true}}'
-    assert "CallbackSucceeded" in out
+    assert out == '{"answer": {"ok": true}}\n'
+    assert "CallbackSucceeded" in err
 
 
 def test_callback_fail_fails_the_execution(cli: Cli) -> None:
-    code, out, _ = cli("run", target("approval"), "--execution-name", "deny")
-    [cid] = callback_ids(out)
+    code, _, err = cli("run", target("approval"), "--execution-name", "deny")
+    [cid] = callback_ids(err)
     assert cli("callback", "fail", cid, "--error", "not approved", "--error-type", "Denied")[0] == 0
-    code, out, _ = cli("run", target("approval"), "--execution-name", "deny")
-    assert code == 1 and "not approved" in out.splitlines()[-1]
+    code, _, err = cli("run", target("approval"), "--execution-name", "deny")
+    assert code == 1
+    assert "not approved" in next(line for line in err.splitlines() if line.startswith("Error: "))
 
 
 def test_callback_with_memory_store_explains_why_nobody_can_answer(cli: Cli) -> None:
-    code, out, _ = cli("run", target("approval"), "--store", "memory", store=False)
-    assert code == 3 and "With --store memory nothing is kept" in out
+    code, _, err = cli("run", target("approval"), "--store", "memory", store=False)
+    assert code == 3 and "With --store memory nothing is kept" in err
 
 
 def test_history_and_executions_commands(cli: Cli) -> None:
@@ -143,13 +153,14 @@ def test_history_and_executions_commands(cli: Cli) -> None:
 def test_plain_progress_lines_show_map_items(cli: Cli, monkeypatch: Any) -> None:
     monkeypatch.setattr(run_module, "_TICK_PLAIN", 0.02)
     monkeypatch.setattr(run_module, "_PLAIN_INTERVAL", 0.0)
-    code, out, _ = cli(
+    code, out, err = cli(
         "run", target("mapper"), "--input", '{"items": 8, "pause": 0.06}', "--store", "memory", store=False
     )
     assert code == 0
-    progress = [line for line in out.splitlines() if line.startswith("progress ")]
-    assert any("squares: " in line and "/8 items" in line for line in progress), progress
-    assert out.splitlines()[-1] == "Result: [0, 1, 4, 9, 16, 25, 36, 49]"
+    assert "batch squares: 8 items on inline x1" in err.splitlines()  # the executor and workers it got
+    progress = [line for line in err.splitlines() if line.startswith("progress ")]
+    assert any("squares (inline x1): " in line and "/8 items" in line for line in progress), progress
+    assert out == "[0, 1, 4, 9, 16, 25, 36, 49]\n"
 
 
 def test_progress_counts_operations_and_draws_a_bar_on_a_terminal(monkeypatch: Any) -> None:
@@ -192,3 +203,13 @@ def test_plain_progress_prints_only_changes() -> None:
 def test_exit_status_matches_the_execution(cli: Cli, status: str) -> None:
     code = cli("run", target("greet" if status == "SUCCEEDED" else "boom"), "-q")[0]
     assert code == (0 if status == "SUCCEEDED" else 1)
+
+
+def test_a_failed_step_is_named_with_its_users_frames(cli: Cli) -> None:
+    code, out, err = cli("run", target("bad_step"))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    at = lines.index("Error: durable_mp.exceptions.StepError: 'no price for lamp'")
+    assert lines[at + 1].startswith("Raised in: step 'price' (event #")
+    assert lines[at + 2] == "Stack trace (innermost last):"
+    assert lines[-1].endswith('in _lookup: raise KeyError(f"no price for {key}")')

@@ -64,3 +64,57 @@ def mapper(event: dict[str, Any], context: DurableContext) -> list[int]:
 
 def not_durable(event: Any, context: Any) -> None:
     return None
+
+
+@durable_execution
+def doubler(event: dict[str, Any], context: DurableContext) -> int:
+    return context.step(lambda _: event["x"] * 2, name="double")
+
+
+@durable_execution
+def invoker(event: dict[str, Any], context: DurableContext) -> Any:
+    return context.invoke("doubler", {"x": event.get("x", 21)}, name="ask-doubler")
+
+
+@durable_execution
+def slow_steps(event: dict[str, Any], context: DurableContext) -> int:
+    total = 0
+    for i in range(event.get("steps", 6)):
+        total += context.step(lambda _, i=i: (time.sleep(event.get("pause", 0.25)), i)[1], name=f"slow-{i}")
+    return total
+
+
+@durable_execution
+def chatty(event: dict[str, Any], context: DurableContext) -> str:
+    context.logger.info("hello from the handler", extra={"order": "o-9"})
+    return context.step(lambda _: "done", name="work")
+
+
+@durable_execution
+def record(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    return context.step(lambda _: {"id": 7, "tags": ("a", "b")}, name="make-record")
+
+
+def _lookup(key: str) -> int:
+    raise KeyError(f"no price for {key}")
+
+
+@durable_execution
+def bad_step(event: dict[str, Any], context: DurableContext) -> int:
+    from durable_mp.config import StepConfig
+    from durable_mp.retries import RetryPresets
+
+    return context.step(
+        lambda _: _lookup("lamp"), name="price", config=StepConfig(retry_strategy=RetryPresets.none())
+    )
+
+
+def _chatty_item(ctx: DurableContext, item: int, index: int, items: list[int]) -> int:
+    ctx.logger.info(f"item {item} from a worker")
+    return item
+
+
+@durable_execution
+def chatty_map(event: dict[str, Any], context: DurableContext) -> list[int]:
+    batch = context.map([0, 1], _chatty_item, name="talk", config=MapConfig(executor="processes", workers=1))
+    return batch.get_results()

@@ -203,11 +203,12 @@ def test_user_exception_gives_failed_output_with_error_object_shape() -> None:
     def custom(event: Any, context: DurableContext) -> Any:
         raise OrderRejected("order 7 rejected")
 
-    assert builtin.durable_invoke(event([execution_op()]), Ctx(), FakeClient()) == {
-        "Status": "FAILED",
-        "Error": {"ErrorMessage": "bad value", "ErrorType": "ValueError"},
-    }
+    out = builtin.durable_invoke(event([execution_op()]), Ctx(), FakeClient())
+    trace = out["Error"].pop("StackTrace")  # the user's frames (tests/unit/test_stack_trace.py)
+    assert out == {"Status": "FAILED", "Error": {"ErrorMessage": "bad value", "ErrorType": "ValueError"}}
+    assert trace[-1].endswith('in builtin: raise ValueError("bad value")')
     out = custom.durable_invoke(event([execution_op()]), Ctx(), FakeClient())
+    out["Error"].pop("StackTrace")
     assert out == {
         "Status": "FAILED",
         "Error": {"ErrorMessage": "order 7 rejected", "ErrorType": f"{__name__}.OrderRejected"},

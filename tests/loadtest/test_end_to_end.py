@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ def test_measures_cpu_latency_and_memory(tiny_run: Tiny) -> None:
     assert c["memory"]["worker_peak_mib"] > 5  # the worker process was sampled
 
 
-def test_writes_html_with_three_svg_charts_and_says_png_skipped(tiny_run: Tiny) -> None:
+def test_writes_html_with_four_svg_charts_a_legend_and_says_png_skipped(tiny_run: Tiny) -> None:
     _, out, report, _ = tiny_run
     page = (out / "report.html").read_text()
     assert (
@@ -58,7 +59,21 @@ def test_writes_html_with_three_svg_charts_and_says_png_skipped(tiny_run: Tiny) 
     )
     svgs = [page[i : page.index("</svg>", i) + 6] for i in range(len(page)) if page.startswith("<svg", i)]
     titles = [ET.fromstring(svg).find("{http://www.w3.org/2000/svg}text").text for svg in svgs]
-    assert titles == ["Throughput vs workers", "Completion reasons per policy", "Wasted work per policy"]
+    assert titles == [
+        "Items per policy: what it completed, cut and never started",
+        "Time to decision (median, min-max over repetitions)",
+        "Throughput vs workers",
+        "Wasted work per policy",
+    ]
+    # the outcome chart: the "ok" segments differ per policy (1 for first_successful, 9 for all_completed),
+    # and each bar is labelled with its completion reason
+    ok_color = 'fill="#4e79a7"'
+    ok_heights = [
+        float(r.split('height="')[1].split('"')[0]) for r in svgs[0].split("<rect")[1:] if ok_color in r
+    ]
+    assert len(set(ok_heights[:4])) > 1
+    assert ">min_ok</text>" in svgs[0] and ">tol_exceeded</text>" in svgs[0] and ">all</text>" in svgs[0]
+    assert "<dt>unfin</dt><dd>items started but unfinished when the batch completed (cut off)</dd>" in page
     assert report["files"]["png"] == [] and "matplotlib is not installed" in report["files"]["png_skipped"]
     assert not list(out.glob("*.png"))
 
@@ -80,3 +95,45 @@ def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, capsys: Any) 
     assert main(["--cost", "cpu:fast", "--out", str(tmp_path)]) == 2
     assert "'fast' is not a number" in capsys.readouterr().err
     assert not (tmp_path / "report.json").exists()
+
+
+def test_units_cannot_be_confused(tmp_path: Path, capsys: Any) -> None:
+    code, report = run_tool(tmp_path / "pct", "--no-png", "--fail-rate", "25%")
+    assert code == 0 and report["settings"]["fail_rate"] == 0.25
+    assert main(["--fail-rate", "5", "--out", str(tmp_path)]) == 2
+    assert "--fail-rate 5: a share of items is a fraction from 0 to 1 (0.05) or a percent with % (5%)" in (
+        capsys.readouterr().err
+    )
+    assert main(["--policy", "custom:quorum=0.6", "--out", str(tmp_path)]) == 2
+    assert "quorum=0.6 is a percent, not a fraction: write 60 for 60 %" in capsys.readouterr().err
+
+
+def _run_one_policy(out: Path, policy: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    base = ["--items", "12", "--cost", "cpu:0.001", "--workers", "1", "--max-concurrency", "1", "--no-png"]
+    code = main([*base, "--policy", policy, "--out", str(out), *extra])
+    return code, json.loads((out / "report.json").read_text())
+
+
+def test_repeat_gives_the_spread_and_time_to_decision(tmp_path: Path) -> None:
+    code, report = _run_one_policy(tmp_path, "all_completed", "--repeat", "2")
+    assert code == 0
+    [c] = report["configurations"]
+    assert c["repetitions"] == 2 and len(c["runs"]) == 2
+    for key in ("wall_seconds", "decision_seconds", "throughput_items_per_s"):
+        low, high = c["spread"][key]["min"], c["spread"][key]["max"]
+        assert low is not None and high is not None and low <= c[key] <= high, key
+    assert 0 < c["decision_seconds"] <= c["wall_seconds"]
+    assert all(0 < r["decision_seconds"] <= r["wall_seconds"] for r in c["runs"])
+
+
+def test_workload_runs_the_users_item_function(tmp_path: Path, capsys: Any) -> None:
+    code, report = _run_one_policy(
+        tmp_path, "all_completed", "--workload", "tests.loadtest.user_items:odd_fails"
+    )
+    assert code == 0 and report["settings"]["workload_function"] == "tests.loadtest.user_items:odd_fails"
+    [c] = report["configurations"]
+    assert (c["items"]["succeeded"], c["items"]["failed"]) == (6, 6)  # items 1, 3, ... 11 raise
+    assert c["runs"][0]["failed_items"] == [1, 3, 5, 7, 9, 11]
+    assert "workload tests.loadtest.user_items:odd_fails" in (tmp_path / "report.txt").read_text()
+    assert main(["--workload", "tests.loadtest.user_items:nope", "--out", str(tmp_path / "x")]) == 2
+    assert "workload 'tests.loadtest.user_items:nope': cannot load it" in capsys.readouterr().err

@@ -32,6 +32,9 @@ def test_presets_and_thresholds() -> None:
 def test_custom_policies() -> None:
     assert parse_policy("custom").config.should_complete == Quorum(50.0)
     assert parse_policy("custom:quorum=80").config.should_complete == Quorum(80.0)
+    assert parse_policy("custom:quorum=80%").config.should_complete == Quorum(80.0)
+    assert parse_policy("custom:quorum=0.5%").config.should_complete == Quorum(0.5)
+    assert parse_policy("tolerated_pct=5%").config.tolerated_failure_percentage == 5.0
     loaded = parse_policy("custom=durable_mp.loadtest.policies:Quorum").config.should_complete
     assert loaded is Quorum
 
@@ -42,9 +45,11 @@ def test_custom_policies() -> None:
         ("most_successful", "is not one of"),
         ("min_successful=x", "needs a number"),
         ("tolerated_count=1.5", "whole number"),
-        ("tolerated_pct=150", "between 0 and 100"),
+        ("tolerated_pct=150", "a percent must be from 0 to 100"),
+        ("tolerated_pct=0.5", "is a percent, not a fraction: write 50 for 50 %, or 0.5% for 0.5 %"),
         ("min_successful=0", "at least 1"),
-        ("custom:quorum=0", "quorum must be in"),
+        ("custom:quorum=0", "a percent must be above 0 and at most 100"),
+        ("custom:quorum=0.6", "quorum=0.6 is a percent, not a fraction: write 60 for 60 %"),
         ("custom=nosuchmodule_xyz:f", "cannot load"),
         ("custom=oops", "expected custom"),
     ],

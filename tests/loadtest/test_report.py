@@ -56,6 +56,7 @@ def _run(
         "never_started": 10 - ok - bad,
         "fingerprint": fingerprint,
         "wall_seconds": wall,
+        "decision_seconds": wall / 2,
         "throughput_items_per_s": (ok + bad) / wall,
         "invocations": 1,
         "memory": {
@@ -88,6 +89,8 @@ def test_aggregate_over_repetitions() -> None:
         5 / 3
     )
     assert c["wall_seconds"] == 2.0  # median
+    assert c["spread"]["wall_seconds"] == {"min": 1.0, "max": 4.0}  # across the repetitions
+    assert c["decision_seconds"] == 1.0 and c["spread"]["decision_seconds"] == {"min": 0.5, "max": 2.0}
     assert c["latency_seconds"]["p50"] == 0.25 and c["latency_seconds"]["max"] == 0.4
     assert c["wasted"]["extra_item_runs"] == 1.0
     assert c["reproducible"] is False and c["matches_prediction"] is None
@@ -98,7 +101,7 @@ def test_table_has_a_row_per_configuration(tiny_run: Tiny) -> None:
     _, _, report, text = tiny_run
     assert text.strip() == render_table(report)
     lines = text.splitlines()
-    assert lines[0].startswith("12 items, cost cpu:0.001, failures every 0.25, seed 3")
+    assert lines[0].startswith("12 items, cost cpu:0.001, failures every 0.25 (25 %), seed 3")
     assert lines[1].split()[:4] == ["policy", "exec", "wk", "reason"]
     rows = {line.split()[0]: line for line in lines[3:7]}
     assert set(rows) == {"first_successful", "all_completed", "all_successful", "custom"}
@@ -113,3 +116,12 @@ def test_soak_growth_ignores_the_warm_up_plateau_but_not_a_climb() -> None:
     assert base == 107.9 and growth == pytest.approx(4.1)
     leak = [100.0 + 3 * i for i in range(20)]
     assert _growth(leak)[1] == pytest.approx(30.0)
+
+
+def test_pngs_with_matplotlib(tiny_run: Tiny, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    from durable_mp.loadtest.png import write_pngs
+
+    names = write_pngs(tiny_run[2], tmp_path)
+    assert names == ["outcomes.png", "time_to_decision.png", "throughput_vs_workers.png", "wasted_work.png"]
+    assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
