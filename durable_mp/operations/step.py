@@ -24,8 +24,8 @@ from durable_mp.exceptions import (
     error_object_from_exception,
     operation_error_from_error_object,
 )
-from durable_mp.operations.step_timeout import call_with_timeout, timeout_error
 from durable_mp.operations.serdes_errors import naming_operation
+from durable_mp.operations.step_timeout import call_with_timeout, timeout_error
 from durable_mp.operations.suspend import suspend, suspend_until
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize

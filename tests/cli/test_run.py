@@ -40,7 +40,8 @@ def test_success_prints_the_result_on_stdout_and_the_rest_on_stderr(cli: Cli) ->
         "ExecutionSucceeded",
     ]
     assert "+7200." in err  # the two-hour wait was skipped, not slept
-    assert "Execution hello SUCCEEDED" in lines[-1]
+    assert "Execution hello SUCCEEDED" in lines[-2]
+    assert lines[-1].startswith("Used 4 of 3,000 operations")
 
 
 def test_failure_exits_1_with_the_error(cli: Cli) -> None:

@@ -13,16 +13,16 @@ from tests.cli.conftest import Cli, target
 
 
 def test_run_prints_what_the_execution_used(cli: Cli) -> None:
-    code, out, _ = cli("run", target("greet"), "--latency", "1ms")
+    code, _, err = cli("run", target("greet"), "--latency", "1ms")
     assert code == 0
-    assert "Used 4 of 3,000 operations (4 metered)" in out and "of 104,857,600 payload bytes written" in out
+    assert "Used 4 of 3,000 operations (4 metered)" in err and "of 104,857,600 payload bytes written" in err
 
 
 def test_run_with_a_lowered_operation_limit_fails_at_it(cli: Cli) -> None:
-    code, out, _ = cli("run", target("mapper"), "--max-operations", "3")
+    code, _, err = cli("run", target("mapper"), "--max-operations", "3")
     assert code == 1
-    assert "execution would have 4 operations; the limit is 3 per execution" in out.splitlines()[-1]
-    assert "Used 3 of 3 operations" in out
+    assert "Error: " in err and "execution would have 4 operations; the limit is 3 per execution" in err
+    assert "Used 3 of 3 operations" in err
 
 
 def test_bad_flags_are_usage_errors(cli: Cli) -> None:

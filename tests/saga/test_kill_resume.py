@@ -86,7 +86,7 @@ def test_the_booking_example_runs_as_printed_in_its_docstring(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert (
-        'Result: {"trip": "T-1", "status": "cancelled", "reason": "no car available for trip T-1", '
+        '{"trip": "T-1", "status": "cancelled", "reason": "no car available for trip T-1", '
         '"compensated": ["compensate-hotel", "compensate-flight"], "compensations_failed": []}'
     ) in result.stdout
     assert "compensate-hotel" in result.stdout.split("compensate-flight")[0]  # hotel first, then flight
