@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from durable_mp.cli.loading import UsageError, open_store, parse_json, store_path
+from durable_mp.cli.serve import TOKEN_ENV
 from durable_mp.cli.tables import executions_table, history_table
 
 
@@ -199,7 +201,7 @@ def _client(endpoint: str) -> Any:
         "lambda",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="durable-mp",
+        aws_access_key_id=os.environ.get(TOKEN_ENV) or "durable-mp",  # the token of `serve`, if any
         aws_secret_access_key="durable-mp",
         config=Config(retries={"max_attempts": 1}),
     )

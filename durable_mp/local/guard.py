@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-TOKEN_ENV = "DURABLE_MP_SERVE_TOKEN"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _SIGV4 = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/")
 
@@ -95,4 +94,4 @@ def _presented(headers: Mapping[str, str]) -> bytes:
     return found.group(1).encode() if found else b""
 
 
-__all__ = ["LOOPBACK_NAMES", "TOKEN_ENV", "Guard", "bind_address", "check_token", "is_loopback"]
+__all__ = ["LOOPBACK_NAMES", "Guard", "bind_address", "check_token", "is_loopback"]
