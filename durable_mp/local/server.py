@@ -22,7 +22,9 @@ Every error the server makes is typed as botocore parses it (status, `x-amzn-Err
 over MAX_BODY_BYTES (413), a body not received within `request_timeout` seconds (408), bad JSON or JSON
 nested too deeply (400), an unknown path (404) or method (405), a refused request (403, see `guard`).
 Unexpected exceptions in a route answer 500 ServiceException and are logged to stderr. A request that is not
-HTTP at all gets aiohttp's plain 400 and a close.
+HTTP at all gets aiohttp's plain 400 and a close; a connection idle (or stuck in a request head) for
+`idle_timeout` seconds is closed. Pipelined requests are answered in order, and a client that does not read
+its answers stops being read (aiohttp's flow control), so memory stays bounded per connection.
 """
 
 from __future__ import annotations
