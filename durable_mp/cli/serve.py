@@ -102,7 +102,13 @@ def _address_and_token(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def serve_command(args: argparse.Namespace) -> int:
     from durable_mp.local import LocalDurableService
-    from durable_mp.local.server import DurableHttpServer, new_event_loop
+
+    try:
+        from durable_mp.local.server import DurableHttpServer, new_event_loop
+    except ModuleNotFoundError as exc:
+        if exc.name != "aiohttp":
+            raise
+        raise UsageError("serve needs aiohttp: pip install 'durable-mp[local]'") from None
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")

@@ -133,3 +133,12 @@ def test_cli_endpoint_commands_send_the_token_from_the_environment(
     assert "UnrecognizedClientException" in capsys.readouterr().err
     monkeypatch.setenv("DURABLE_MP_SERVE_TOKEN", TOKEN)
     assert main(["executions", "--function", "quick", "--endpoint", guarded.url]) == 0
+
+
+def test_serve_without_aiohttp_says_which_extra_to_install(capsys: Any, monkeypatch: Any) -> None:
+    import sys
+
+    monkeypatch.delitem(sys.modules, "durable_mp.local.server")  # imported afresh, as if aiohttp were absent
+    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    assert main(["serve", "--function", "q=tests/server/handlers.py:quick"]) == 2
+    assert "pip install 'durable-mp[local]'" in capsys.readouterr().err
