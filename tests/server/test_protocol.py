@@ -259,3 +259,32 @@ def test_route_crash_is_a_500_service_exception_not_a_traceback(
     assert json.loads(body) == {"Type": "Service", "Message": "internal error: RuntimeError: disk on fire"}
     assert b"Traceback" not in body
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_clients_that_pipeline_without_reading_cannot_grow_memory(server: DurableHttpServer) -> None:
+    """8 clients pipeline 7.5 MB of requests each and never read: the server stops reading them (flow
+    control) instead of buffering their answers (the hand-written server grew by ~57 MB here)."""
+    import psutil
+
+    data = get(server, "/2025-12-01/durable-executions/nope") * 100_000
+    process = psutil.Process()
+    before = peak = process.memory_info().rss
+    socks = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(8)]
+    sent = [0] * len(socks)
+    for sock in socks:
+        sock.setblocking(False)
+    deadline = time.monotonic() + 2.5
+    try:
+        while time.monotonic() < deadline:
+            for i, sock in enumerate(socks):
+                try:
+                    sent[i] += sock.send(data[sent[i] : sent[i] + 65536])
+                except BlockingIOError:
+                    pass
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(0.005)
+    finally:
+        for sock in socks:
+            sock.close()
+    assert (peak - before) / 2**20 < 25
+    assert exchange(server, get(server, "/2025-12-01/durable-executions/nope"))[0] == 404  # still serving
