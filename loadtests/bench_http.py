@@ -7,7 +7,8 @@ prints:
 - the latency of one small call (GetDurableExecution; median and p99 over --calls sequential calls) and of a
   synchronous Invoke of a one-step durable function (median over 100 calls);
 - the throughput of --calls GetDurableExecution calls from one boto3 client, and from --threads threads
-  with a client each;
+  with a client each, and the server's CPU time per call (user + system: steadier than wall time on a
+  shared machine);
 - the server's resident memory before and at the peak while --pipeliners raw connections each pipeline
   --depth requests without reading the answers for a while, then read them all (none may be lost).
 Set DURABLE_MP_SERVE_TOKEN to run against a server that requires a token (the clients then send it).
@@ -65,21 +66,29 @@ def client(url: str) -> Any:
     )
 
 
-def latency(url: str, arn: str, calls: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def latency(url: str, arn: str, calls: int, pid: int) -> None:
     c = client(url)
     for _ in range(100):
         c.get_durable_execution(DurableExecutionArn=arn)
+    cpu = cpu_seconds(pid)
     times = []
     for _ in range(calls):
         start = time.perf_counter()
         c.get_durable_execution(DurableExecutionArn=arn)
         times.append(time.perf_counter() - start)
+    cpu = cpu_seconds(pid) - cpu
     times.sort()
     p99 = times[int(len(times) * 0.99) - 1]
     print(
         f"GetDurableExecution latency: median {statistics.median(times) * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
     )
     print(f"GetDurableExecution x{calls}, 1 client: {calls / sum(times):,.0f} calls/s")
+    print(f"server CPU per GetDurableExecution: {cpu / calls * 1e6:.0f} us (user + system)")
     invokes = []
     for _ in range(100):
         start = time.perf_counter()
@@ -170,7 +179,7 @@ def main() -> None:
     proc, url = start_server()
     try:
         arn = client(url).invoke(FunctionName="quick", Payload=b"{}")["DurableExecutionArn"]
-        latency(url, arn, args.calls)
+        latency(url, arn, args.calls, proc.pid)
         throughput(url, arn, args.calls, args.threads)
         pipelining(url, arn, proc.pid, args.pipeliners, args.depth)
     finally:

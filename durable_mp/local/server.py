@@ -349,6 +349,8 @@ class DurableHttpServer:
         return endpoint
 
     async def _read_body(self, request: web.Request) -> bytes | web.Response:
+        if not request.body_exists:
+            return b""
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _error(
                 "RequestTooLargeException",
