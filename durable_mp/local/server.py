@@ -9,7 +9,7 @@
                  _serve_route: body (bounded, timed) ─> routes.<op>(service, Request) on the thread pool ─> Reply
                                     │ synchronous Invoke of a durable function returns AwaitExecution
                                     v
-                 _CompletionWatcher (one thread, blocked in service.wait_until) resolves a future
+                 completions.CompletionWatcher (one thread in service.wait_until) resolves a future
                                     when the execution ends ──> routes.invoke_reply on the pool
 ```
 
@@ -44,6 +44,7 @@ from typing import Any
 from aiohttp import web
 
 from durable_mp.local import routes
+from durable_mp.local.completions import CompletionWatcher
 from durable_mp.local.guard import Guard, bind_address
 from durable_mp.local.routes import AwaitExecution, Reply, Request
 from durable_mp.service.client import ServiceError
@@ -100,57 +101,6 @@ class _Refuse(asyncio.Protocol):
         pass
 
 
-class _CompletionWatcher:
-    """Resolves asyncio futures when executions end, from one thread blocked in `service.wait_until`."""
-
-    def __init__(self, service: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._service = service
-        self._loop = loop
-        self._guard = threading.Lock()
-        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
-        self._thread: threading.Thread | None = None
-
-    def wait(self, arn: str) -> asyncio.Future[None]:
-        """A future (of the loop) done once execution `arn` is no longer RUNNING. Call on the loop thread."""
-        future: asyncio.Future[None] = self._loop.create_future()
-        with self._guard:
-            self._waiting.setdefault(arn, []).append(future)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="durable-mp-http-watcher", daemon=True)
-                self._thread.start()
-        if self._service.status(arn) != "RUNNING":  # ended before we were registered: no wake-up will come
-            self._resolve([arn])
-        return future
-
-    def _run(self) -> None:
-        ended: list[str] = []
-
-        def any_ended() -> bool:
-            with self._guard:
-                ended.extend(arn for arn in self._waiting if self._service.status(arn) != "RUNNING")
-            return bool(ended)
-
-        while True:
-            try:
-                self._service.wait_until(any_ended)
-            except ServiceError:  # the service closed
-                return
-            self._resolve(ended)
-            ended.clear()
-
-    def _resolve(self, arns: list[str]) -> None:
-        with self._guard:
-            futures = [f for arn in arns for f in self._waiting.pop(arn, ())]
-        if futures:
-            self._loop.call_soon_threadsafe(self._set, futures)
-
-    @staticmethod
-    def _set(futures: list[asyncio.Future[None]]) -> None:
-        for future in futures:
-            if not future.done():
-                future.set_result(None)
-
-
 class _HttpTransportHandler:
     """A registered handler invoked through its plain Lambda entry, `handler(event, context)`: the SDK then
     talks to this server through its real boto3 client (AWS_ENDPOINT_URL_LAMBDA)."""
@@ -192,7 +142,7 @@ class DurableHttpServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._server: asyncio.base_events.Server | None = None
-        self._watcher: _CompletionWatcher | None = None
+        self._watcher: CompletionWatcher | None = None
         self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None
 
@@ -235,7 +185,7 @@ class DurableHttpServer:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stopped = asyncio.Event()
-        self._watcher = _CompletionWatcher(self.service, loop)
+        self._watcher = CompletionWatcher(self.service, loop)
         self._runner = web.AppRunner(
             self._app(),
             handle_signals=False,
