@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from durable_mp.cli.errors import stack_traces
 from durable_mp.cli.inputs import read_json_arg
 from durable_mp.cli.loading import UsageError, open_store, store_path
 from durable_mp.cli.payloads import decode_events
+from durable_mp.cli.serve import TOKEN_ENV
 from durable_mp.cli.tables import executions_table, history_table
 
 
@@ -241,7 +243,7 @@ def _client(endpoint: str) -> Any:
         "lambda",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="durable-mp",
+        aws_access_key_id=os.environ.get(TOKEN_ENV) or "durable-mp",  # the token of `serve`, if any
         aws_secret_access_key="durable-mp",
         config=Config(retries={"max_attempts": 1}),
     )

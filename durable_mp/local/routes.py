@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from durable_mp.local import ids
 from durable_mp.local.errors import invalid
@@ -114,14 +114,26 @@ def _ok(payload: dict[str, Any]) -> Reply:
 # ---------------------------------------------------------------------------------------- request parsing
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def strict_json(data: bytes | str) -> Any:
+    """Parse JSON as RFC 8259 has it: no NaN / Infinity; too deep a nesting is a ValueError too."""
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
 def _json_body(req: Request, *, optional: bool = False) -> dict[str, Any]:
     if not req.body.strip():
         if optional:
             return {}
         raise bad_content("Could not parse request body into json: the body is empty")
     try:
-        value = json.loads(req.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = strict_json(req.body)
+    except ValueError as exc:  # UnicodeDecodeError is one
         raise bad_content(f"Could not parse request body into json: {exc}") from None
     if not isinstance(value, dict):
         raise bad_content(
@@ -188,7 +200,7 @@ class _Query:
             except (ValueError, OverflowError):
                 raise invalid(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
         try:
-            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
             raise invalid(f"{name} is not a valid timestamp: {value!r}") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
@@ -299,8 +311,8 @@ def make_invoke(durable: Callable[[str], bool]) -> Handler:
         kind = req.headers.get("x-amz-invocation-type", "RequestResponse")
         if req.body.strip():
             try:
-                json.loads(req.body)
-            except (ValueError, UnicodeDecodeError) as exc:
+                strict_json(req.body)
+            except ValueError as exc:
                 raise bad_content(f"Could not parse request payload into json: {exc}") from None
         kwargs = _kwargs(
             FunctionName=args[0],
@@ -339,6 +351,15 @@ def invoke_reply(service: Any, arn: str) -> Reply:
 
 
 def _invoke_reply(out: dict[str, Any]) -> Reply:
+    payload = out.get("Payload") or b""
+    if payload.strip():
+        try:
+            strict_json(payload)
+        except ValueError as exc:  # e.g. a result holding NaN: the answer is always JSON
+            out = {**out, "FunctionError": "Unhandled"}
+            payload = json.dumps(
+                {"errorType": "Runtime.MarshalError", "errorMessage": f"Unable to marshal response: {exc}"}
+            ).encode()
     headers: list[tuple[str, str]] = []
     for key, header in (
         ("ExecutedVersion", "X-Amz-Executed-Version"),
@@ -347,49 +368,29 @@ def _invoke_reply(out: dict[str, Any]) -> Reply:
     ):
         if out.get(key):
             headers.append((header, out[key]))
-    return Reply(out["StatusCode"], out.get("Payload") or b"", headers)
+    return Reply(out["StatusCode"], payload, headers)
 
 
-# (method, fixed prefix segments, number of parameters, fixed suffix) -> handler
-Route = tuple[str, tuple[str, ...], str | None, Handler]
+# (method, aiohttp path pattern with one `{param}`, handler)
+Route = tuple[str, str, Handler]
 
 
 def route_table(durable: Callable[[str], bool]) -> list[Route]:
-    executions = (DURABLE_API, "durable-executions")
-    callbacks = (DURABLE_API, "durable-execution-callbacks")
+    """Every operation's method and path (botocore's `lambda` model); the parameter is percent-decoded."""
+    executions = f"/{DURABLE_API}/durable-executions/{{param}}"
+    callbacks = f"/{DURABLE_API}/durable-execution-callbacks/{{param}}"
     return [
-        ("GET", executions, None, get_execution),
-        ("GET", executions, "history", get_history),
-        ("GET", executions, "state", get_state),
-        ("POST", executions, "checkpoint", checkpoint),
-        ("POST", executions, "stop", stop),
-        ("GET", (DURABLE_API, "functions"), "durable-executions", list_executions),
-        ("POST", callbacks, "succeed", callback_succeed),
-        ("POST", callbacks, "fail", callback_fail),
-        ("POST", callbacks, "heartbeat", callback_heartbeat),
-        ("POST", (LAMBDA_API, "functions"), "invocations", make_invoke(durable)),
+        ("GET", executions, get_execution),
+        ("GET", f"{executions}/history", get_history),
+        ("GET", f"{executions}/state", get_state),
+        ("POST", f"{executions}/checkpoint", checkpoint),
+        ("POST", f"{executions}/stop", stop),
+        ("GET", f"/{DURABLE_API}/functions/{{param}}/durable-executions", list_executions),
+        ("POST", f"{callbacks}/succeed", callback_succeed),
+        ("POST", f"{callbacks}/fail", callback_fail),
+        ("POST", f"{callbacks}/heartbeat", callback_heartbeat),
+        ("POST", f"/{LAMBDA_API}/functions/{{param}}/invocations", make_invoke(durable)),
     ]
-
-
-def match(routes: list[Route], method: str, path: str) -> tuple[Handler, list[str]] | None:
-    """The handler and percent-decoded URI parameter for `method path`, or None."""
-    segments = path.split("/")
-    if len(segments) < 4 or segments[0] != "":
-        return None
-    segments = segments[1:]
-    for verb, prefix, suffix, handler in routes:
-        size = len(prefix) + 1 + (suffix is not None)
-        if len(segments) != size or tuple(segments[: len(prefix)]) != prefix:
-            continue
-        if suffix is not None and segments[-1] != suffix:
-            continue
-        if verb != method:
-            continue
-        param = unquote(segments[len(prefix)], errors="strict")
-        if not param:
-            return None
-        return handler, [param]
-    return None
 
 
 __all__ = [
@@ -398,7 +399,7 @@ __all__ = [
     "Request",
     "error_reply",
     "invoke_reply",
-    "match",
     "route_table",
     "service_error_reply",
+    "strict_json",
 ]

@@ -1,49 +1,62 @@
 """The HTTP emulator: the Lambda durable execution API (and Invoke) over HTTP/1.1, on the local service.
 
 ```
- client ──TCP──> _Connection (asyncio.Protocol, event loop thread)
-                   │ parse request line, headers, Content-Length body (keep-alive, pipelining in order)
+ client ──TCP──> aiohttp (HTTP/1.1 parsing, keep-alive, pipelining in order, flow control)
+                   │ at most `max_connections` at once: more get 429 TooManyRequestsException and a close
                    v
-                 routes.match ──> route(service, request) on the thread pool ──> Reply ──> bytes out
+                 _guarded: guard.Guard (Host, Origin, token) ─> 403; unknown path 404, wrong method 405
+                   v
+                 _serve_route: body (bounded, timed) ─> routes.<op>(service, Request) on the thread pool ─> Reply
                                     │ synchronous Invoke of a durable function returns AwaitExecution
                                     v
-                 _CompletionWatcher (one thread, blocked in service.wait_until) resolves a future
+                 completions.CompletionWatcher (one thread in service.wait_until) resolves a future
                                     when the execution ends ──> routes.invoke_reply on the pool
 ```
 
-The loop thread only parses and writes; every facade call runs on the pool, and no pool thread waits
-for an execution to end, so hundreds of connections and executions can be in flight at once (a handler
-using the `http` transport checkpoints through this same server while its Invoke is pending).
+aiohttp does the HTTP; `routes` maps each operation to a service call. The event loop only moves bytes;
+every service call runs on the pool, and no pool thread waits for an execution to end, so hundreds of
+connections and executions can be in flight at once (a handler using the `http` transport checkpoints
+through this same server while its Invoke is pending).
 
-Malformed input never gets a traceback or a silent hang: a broken request line or header, an unsupported
-`Transfer-Encoding`, an oversized head or body, a request not finished within `request_timeout` seconds,
-each get a typed 4xx error (`x-amzn-ErrorType`) naming the problem, and the connection is closed.
-Unexpected exceptions in a route answer 500 ServiceException and are logged to stderr.
+Every error the server makes is typed as botocore parses it (status, `x-amzn-ErrorType`, JSON body): a body
+over MAX_BODY_BYTES (413), a body not received within `request_timeout` seconds (408), bad JSON or JSON
+nested too deeply (400), an unknown path (404) or method (405), a refused request (403, see `guard`).
+Unexpected exceptions in a route answer 500 ServiceException and are logged to stderr. A request that is not
+HTTP at all gets aiohttp's plain 400 and a close; a connection idle (or stuck in a request head) for
+`idle_timeout` seconds is closed. Pipelined requests are answered in order, and a client that does not read
+its answers stops being read (aiohttp's flow control), so memory stays bounded per connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import http
 import json
+import logging
 import os
 import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import web
+
 from durable_mp.local import routes
+from durable_mp.local.completions import CompletionWatcher
+from durable_mp.local.guard import Guard, bind_address
 from durable_mp.local.routes import AwaitExecution, Reply, Request
 from durable_mp.service.client import ServiceError
 
-MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 6 * 1024 * 1024 + 64 * 1024
+MAX_FIELD_BYTES = 16 * 1024
+MAX_CONNECTIONS = 256
 TRANSPORTS = ("inprocess", "http")
-_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
-_METHOD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# aiohttp logs a traceback for every request that is not HTTP; the client already got its 400.
+_PROTOCOL_LOG = logging.getLogger("durable_mp.local.server.protocol")
+_PROTOCOL_LOG.propagate = False
+_PROTOCOL_LOG.addHandler(logging.NullHandler())
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -55,272 +68,37 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.reply = routes.error_reply(code, message, status)
+def _response(reply: Reply, *, close: bool = False) -> web.Response:
+    headers = {"x-amzn-RequestId": str(uuid.uuid4()), **dict(reply.headers)}
+    response = web.Response(status=reply.status, body=reply.body, headers=headers)
+    response.content_type = reply.content_type
+    if close:
+        response.force_close()
+    return response
 
 
-def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str], bool]:
-    """(method, path, query, headers, keep_alive) of a request head (without the blank line)."""
-    try:
-        text = head.decode("latin-1")
-    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
-        raise _BadRequest(400, "BadRequestException", "the request head is not latin-1 text") from None
-    lines = text.split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[0] or not set(parts[0]) <= _METHOD_CHARS or not parts[1]:
-        raise _BadRequest(400, "BadRequestException", f"malformed request line: {lines[0][:200]!r}")
-    method, target, version = parts
-    if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise _BadRequest(
-            505,
-            "HttpVersionNotSupportedException",
-            f"unsupported HTTP version {version[:20]!r}; use HTTP/1.1",
-        )
-    if not target.startswith("/"):
-        raise _BadRequest(
-            400, "BadRequestException", f"the request target must be a path, got {target[:200]!r}"
-        )
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip() or " " in name:
-            raise _BadRequest(400, "BadRequestException", f"malformed header line: {line[:200]!r}")
-        key = name.lower()
-        value = value.strip()
-        if key == "content-length" and key in headers and headers[key] != value:
-            raise _BadRequest(400, "BadRequestException", "conflicting Content-Length headers")
-        headers[key] = value
-    connection = headers.get("connection", "").lower()
-    keep_alive = ("close" not in connection) if version == "HTTP/1.1" else ("keep-alive" in connection)
-    path, _, query = target.partition("?")
-    return method, path, query, headers, keep_alive
+def _error(code: str, message: str, status: int, *, close: bool = False) -> web.Response:
+    return _response(routes.error_reply(code, message, status), close=close)
 
 
-def _content_length(headers: dict[str, str]) -> int:
-    if "transfer-encoding" in headers:
-        raise _BadRequest(
-            411,
-            "LengthRequiredException",
-            f"Transfer-Encoding {headers['transfer-encoding'][:40]!r} is not supported; send Content-Length",
-        )
-    raw = headers.get("content-length")
-    if raw is None:
-        return 0
-    if not raw.isdigit() or len(raw) > 12:
-        raise _BadRequest(
-            400, "BadRequestException", f"Content-Length must be a non-negative integer, got {raw[:40]!r}"
-        )
-    length = int(raw)
-    if length > MAX_BODY_BYTES:
-        raise _BadRequest(
-            413,
-            "RequestTooLargeException",
-            f"the request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes",
-        )
-    return length
-
-
-def _encode_reply(reply: Reply, keep_alive: bool) -> bytes:
-    lines = [
-        f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Unknown')}",
-        f"Content-Type: {reply.content_type}",
-        f"Content-Length: {len(reply.body)}",
-        f"x-amzn-RequestId: {uuid.uuid4()}",
-        "Connection: keep-alive" if keep_alive else "Connection: close",
-    ]
-    lines.extend(f"{name}: {value}" for name, value in reply.headers)
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + reply.body
-
-
-class _Connection(asyncio.Protocol):
-    """One client connection: requests are parsed from the buffer and answered one at a time, in order."""
-
-    def __init__(self, server: DurableHttpServer) -> None:
-        self._server = server
-        self._transport: asyncio.Transport | None = None
-        self._buf = bytearray()
-        self._head: tuple[str, str, str, dict[str, str], bool] | None = None
-        self._body_at = 0
-        self._length = 0
-        self._busy = False
-        self._closing = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._paused = False
-
-    # ------------------------------------------------------------------ transport events
+class _Refuse(asyncio.Protocol):
+    """A connection over the limit: one typed 429 answer (botocore backs off and retries), then a close."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
-        self._server._connections.add(self)
-        self._arm(self._server.idle_timeout, self._idle_expired)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._closing = True
-        self._server._connections.discard(self)
-        self._cancel_timer()
+        reply = routes.error_reply("TooManyRequestsException", "too many open connections; retry later", 429)
+        head = (
+            f"HTTP/1.1 429 Too Many Requests\r\nContent-Type: {reply.content_type}\r\n"
+            f"Content-Length: {len(reply.body)}\r\nx-amzn-ErrorType: TooManyRequestsException\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        transport.write(head.encode() + reply.body)  # type: ignore[attr-defined]
+        # Half-close, and drain what the client sends for a moment: closing now could reset the connection
+        # before the client has read the answer.
+        transport.write_eof()  # type: ignore[attr-defined]
+        asyncio.get_running_loop().call_later(1.0, transport.close)
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
-            return
-        if not self._buf and not self._busy:
-            self._arm(self._server.request_timeout, self._request_expired)
-        self._buf += data
-        if not self._busy:
-            self._advance()
-        elif len(self._buf) > MAX_HEAD_BYTES + MAX_BODY_BYTES and not self._paused:
-            self._paused = True
-            self._transport.pause_reading()  # type: ignore[union-attr]
-
-    # ------------------------------------------------------------------ parsing
-
-    def _advance(self) -> None:
-        """Parse the next request from the buffer and dispatch it once it is complete."""
-        try:
-            if self._head is None:
-                end = self._buf.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(self._buf) > MAX_HEAD_BYTES:
-                        raise _BadRequest(
-                            431,
-                            "RequestHeaderFieldsTooLargeException",
-                            f"the request head exceeds {MAX_HEAD_BYTES:,} bytes",
-                        )
-                    return
-                if end > MAX_HEAD_BYTES:
-                    raise _BadRequest(
-                        431,
-                        "RequestHeaderFieldsTooLargeException",
-                        f"the request head exceeds {MAX_HEAD_BYTES:,} bytes",
-                    )
-                self._head = _parse_head(bytes(self._buf[:end]))
-                self._length = _content_length(self._head[3])
-                self._body_at = end + 4
-                if (
-                    self._length
-                    and self._head[3].get("expect", "").lower() == "100-continue"
-                    and len(self._buf) < self._body_at + self._length
-                ):
-                    self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
-        except _BadRequest as exc:
-            self._fail(exc.reply)
-            return
-        end = self._body_at + self._length
-        if len(self._buf) < end:
-            return
-        method, path, query, headers, keep_alive = self._head
-        request = Request(method, path, query, headers, bytes(self._buf[self._body_at : end]))
-        del self._buf[:end]
-        self._head = None
-        self._busy = True
-        self._cancel_timer()
-        self._server._spawn(self._serve(request, keep_alive))
-
-    async def _serve(self, request: Request, keep_alive: bool) -> None:
-        reply = await self._server._dispatch(request)
-        if self._closing:
-            return
-        self._transport.write(_encode_reply(reply, keep_alive))  # type: ignore[union-attr]
-        self._busy = False
-        if not keep_alive:
-            self._close()
-            return
-        if self._paused:
-            self._paused = False
-            self._transport.resume_reading()  # type: ignore[union-attr]
-        if self._buf:
-            self._arm(self._server.request_timeout, self._request_expired)
-            self._advance()
-        else:
-            self._arm(self._server.idle_timeout, self._idle_expired)
-
-    # ------------------------------------------------------------------ endings
-
-    def _fail(self, reply: Reply) -> None:
-        if self._transport is not None and not self._closing:
-            self._transport.write(_encode_reply(reply, False))
-        self._close()
-
-    def _close(self) -> None:
-        self._closing = True
-        self._cancel_timer()
-        if self._transport is not None:
-            self._transport.close()
-
-    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
-        self._cancel_timer()
-        self._timer = asyncio.get_running_loop().call_later(seconds, callback)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _idle_expired(self) -> None:
-        if not self._busy:
-            self._close()
-
-    def _request_expired(self) -> None:
-        if not self._busy:
-            self._fail(
-                routes.error_reply(
-                    "RequestTimeoutException",
-                    f"the request was not complete within {self._server.request_timeout:g} seconds",
-                    408,
-                )
-            )
-
-
-class _CompletionWatcher:
-    """Resolves asyncio futures when executions end, from one thread blocked in `service.wait_until`."""
-
-    def __init__(self, service: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._service = service
-        self._loop = loop
-        self._guard = threading.Lock()
-        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
-        self._thread: threading.Thread | None = None
-
-    def wait(self, arn: str) -> asyncio.Future[None]:
-        """A future (of the loop) done once execution `arn` is no longer RUNNING. Call on the loop thread."""
-        future: asyncio.Future[None] = self._loop.create_future()
-        with self._guard:
-            self._waiting.setdefault(arn, []).append(future)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="durable-mp-http-watcher", daemon=True)
-                self._thread.start()
-        if self._service.status(arn) != "RUNNING":  # ended before we were registered: no wake-up will come
-            self._resolve([arn])
-        return future
-
-    def _run(self) -> None:
-        ended: list[str] = []
-
-        def any_ended() -> bool:
-            with self._guard:
-                ended.extend(arn for arn in self._waiting if self._service.status(arn) != "RUNNING")
-            return bool(ended)
-
-        while True:
-            try:
-                self._service.wait_until(any_ended)
-            except ServiceError:  # the service closed
-                return
-            self._resolve(ended)
-            ended.clear()
-
-    def _resolve(self, arns: list[str]) -> None:
-        with self._guard:
-            futures = [f for arn in arns for f in self._waiting.pop(arn, ())]
-        if futures:
-            self._loop.call_soon_threadsafe(self._set, futures)
-
-    @staticmethod
-    def _set(futures: list[asyncio.Future[None]]) -> None:
-        for future in futures:
-            if not future.done():
-                future.set_result(None)
+        pass
 
 
 class _HttpTransportHandler:
@@ -337,7 +115,9 @@ class _HttpTransportHandler:
 
 
 class DurableHttpServer:
-    """Serves `service` over HTTP. Use `start_background()` (a thread runs the loop) or `serve()` (async)."""
+    """Serves `service` over HTTP. Use `start_background()` (a thread runs the loop) or `serve()` (async).
+
+    `host` must be an IP address (or `localhost`); a non-loopback one requires `token` (see `guard`)."""
 
     def __init__(
         self,
@@ -345,21 +125,24 @@ class DurableHttpServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        token: str | None = None,
         max_workers: int = 64,
+        max_connections: int = MAX_CONNECTIONS,
         request_timeout: float = 30.0,
         idle_timeout: float = 120.0,
     ) -> None:
         self.service = service
-        self.host, self.port = host, port
+        self.host, self.port, self.token = bind_address(host), port, token
+        Guard(self.host, port or 1, token)  # refuse a bad token or an open address before binding
+        self.max_connections = max_connections
         self.request_timeout, self.idle_timeout = request_timeout, idle_timeout
         self._durable: set[str] = set()
-        self._routes = routes.route_table(self._durable.__contains__)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix="durable-mp-http")
-        self._connections: set[_Connection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._guard: Guard | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
         self._server: asyncio.base_events.Server | None = None
-        self._watcher: _CompletionWatcher | None = None
+        self._watcher: CompletionWatcher | None = None
         self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None
 
@@ -384,21 +167,48 @@ class DurableHttpServer:
         """Point this process's boto3 `lambda` clients at this server (for the `http` handler transport)."""
         os.environ.setdefault("AWS_ENDPOINT_URL_LAMBDA", self.url)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        if self.token is not None:  # the SDK's client must present the token as its access key id
+            os.environ["AWS_ACCESS_KEY_ID"] = self.token
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "durable-mp")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "durable-mp")
 
     # ------------------------------------------------------------------ lifecycle
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guarded])
+        for method, path, handler in routes.route_table(self._durable.__contains__):
+            app.router.add_route(method, path, self._endpoint(handler))
+        return app
 
     async def start(self) -> None:
         """Bind and start accepting (on the running loop)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stopped = asyncio.Event()
-        self._watcher = _CompletionWatcher(self.service, loop)
+        self._watcher = CompletionWatcher(self.service, loop)
+        self._runner = web.AppRunner(
+            self._app(),
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=0.5,
+            keepalive_timeout=self.idle_timeout,
+            max_field_size=MAX_FIELD_BYTES,
+            logger=_PROTOCOL_LOG,
+        )
+        await self._runner.setup()
+        web_server = self._runner.server
+        assert web_server is not None
+
+        def connection() -> asyncio.BaseProtocol:
+            if len(web_server.connections) >= self.max_connections:
+                return _Refuse()
+            return web_server()
+
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, backlog=1024, reuse_address=True
+            connection, self.host, self.port, backlog=1024, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._guard = Guard(self.host, self.port, self.token)
 
     async def serve(self) -> None:
         """Start, then serve until `stop()`."""
@@ -414,13 +224,10 @@ class DurableHttpServer:
             self._loop.call_soon_threadsafe(self._stopped.set)
 
     async def _shutdown(self) -> None:
-        assert self._server is not None
+        assert self._server is not None and self._runner is not None
         self._server.close()
-        for conn in list(self._connections):
-            conn._close()
+        await self._runner.cleanup()
         await self._server.wait_closed()
-        for task in list(self._tasks):
-            task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def start_background(self) -> DurableHttpServer:
@@ -459,42 +266,96 @@ class DurableHttpServer:
 
     # ------------------------------------------------------------------ dispatch
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _dispatch(self, request: Request) -> Reply:
+    @web.middleware
+    async def _guarded(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Refused requests get a 403 before anything else; aiohttp's 404 / 405 become typed errors."""
+        assert self._guard is not None
+        refusal = self._guard.refusal(request.headers)
+        if refusal is not None:
+            status, code, message = refusal
+            return _error(code, message, status)
         try:
-            found = routes.match(self._routes, request.method, request.path)
-        except UnicodeDecodeError:
-            return routes.error_reply(
-                "BadRequestException", "the request path has an invalid percent-encoding", 400
+            return await handler(request)
+        except web.HTTPMethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.allowed_methods))
+            reply = routes.error_reply(
+                "MethodNotAllowedException",
+                f"{request.method} is not allowed on this path; use {allowed}",
+                405,
             )
-        if found is None:
-            return routes.error_reply(
+            reply.headers.append(("Allow", allowed))
+            return _response(reply)
+        except web.HTTPNotFound:
+            return _error(
                 "UnknownOperationException", f"no operation for {request.method} {request.path[:300]}", 404
             )
-        handler, args = found
+
+    def _endpoint(self, handler: routes.Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def endpoint(request: web.Request) -> web.Response:
+            return await self._serve_route(handler, request)
+
+        return endpoint
+
+    async def _read_body(self, request: web.Request) -> bytes | web.Response:
+        if not request.body_exists:
+            return b""
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _error(
+                "RequestTooLargeException",
+                f"the request body is {request.content_length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes",
+                413,
+                close=True,
+            )
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await request.read()
+        except TimeoutError:
+            return _error(
+                "RequestTimeoutException",
+                f"the request was not complete within {self.request_timeout:g} seconds",
+                408,
+                close=True,
+            )
+        except web.HTTPRequestEntityTooLarge:
+            return _error(
+                "RequestTooLargeException",
+                f"the request body exceeds {MAX_BODY_BYTES:,} bytes",
+                413,
+                close=True,
+            )
+
+    async def _serve_route(self, handler: routes.Handler, request: web.Request) -> web.Response:
+        body = await self._read_body(request)
+        if isinstance(body, web.Response):
+            return body
+        param = request.match_info["param"]
+        if "%" in param or "\ufffd" in param:  # left encoded: not UTF-8 (no id holds a '%')
+            return _error("BadRequestException", "the request path has an invalid percent-encoding", 400)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        req = Request(request.method, request.path, request.query_string, headers, body)
         loop = asyncio.get_running_loop()
         try:
-            outcome = await loop.run_in_executor(self._pool, handler, self.service, request, args)
+            outcome = await loop.run_in_executor(self._pool, handler, self.service, req, [param])
             if isinstance(outcome, AwaitExecution):
                 assert self._watcher is not None
                 await self._watcher.wait(outcome.arn)
                 outcome = await loop.run_in_executor(
                     self._pool, routes.invoke_reply, self.service, outcome.arn
                 )
-            return outcome
+            return _response(outcome)
         except ServiceError as exc:
-            return routes.service_error_reply(exc)
+            return _response(routes.service_error_reply(exc))
+        except RecursionError:
+            return _error("InvalidRequestContentException", "the request is nested too deeply", 400)
         except Exception as exc:  # noqa: BLE001 - never a traceback to the client
             print(
                 f"durable-mp serve: internal error on {request.method} {request.path}:\n"
                 f"{traceback.format_exc()}",
                 file=sys.stderr,
             )
-            return routes.error_reply("ServiceException", f"internal error: {type(exc).__name__}: {exc}", 500)
+            return _error("ServiceException", f"internal error: {type(exc).__name__}: {exc}", 500)
 
 
-__all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "TRANSPORTS", "DurableHttpServer", "new_event_loop"]
+__all__ = ["MAX_BODY_BYTES", "MAX_CONNECTIONS", "TRANSPORTS", "DurableHttpServer", "new_event_loop"]

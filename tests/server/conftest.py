@@ -33,12 +33,13 @@ def server(gate: handlers.Gate) -> Iterator[DurableHttpServer]:
     assert service.timer_errors == []
 
 
-def make_client(url: str, **config: Any) -> Any:
+def make_client(url: str, *, key: str = "x", **config: Any) -> Any:
+    """A stock boto3 `lambda` client for `url`; `key` (the access key id) carries a server's token."""
     return boto3.client(
         "lambda",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="x",
+        aws_access_key_id=key,
         aws_secret_access_key="x",
         config=Config(retries={"max_attempts": 1}, **config),
     )

@@ -25,21 +25,23 @@ async def _request(port: int, raw: bytes) -> tuple[int, bytes]:
         writer.close()
 
 
-def _invoke(i: int) -> bytes:
+def _invoke(i: int, port: int) -> bytes:
     body = json.dumps({"i": i}).encode()
     return (
-        f"POST /2015-03-31/functions/napper/invocations HTTP/1.1\r\nHost: x\r\n"
+        f"POST /2015-03-31/functions/napper/invocations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 
-LIST = b"GET /2025-12-01/functions/napper/durable-executions?MaxItems=5 HTTP/1.1\r\nHost: x\r\n\r\n"
+def _list(port: int) -> bytes:
+    path = "/2025-12-01/functions/napper/durable-executions?MaxItems=5"
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
 def test_200_concurrent_requests(server: DurableHttpServer) -> None:
     async def main() -> list[tuple[int, bytes]]:
-        calls = [_request(server.port, _invoke(i)) for i in range(120)]
-        calls += [_request(server.port, LIST) for _ in range(80)]
+        calls = [_request(server.port, _invoke(i, server.port)) for i in range(120)]
+        calls += [_request(server.port, _list(server.port)) for _ in range(80)]
         return await asyncio.wait_for(asyncio.gather(*calls), timeout=30)
 
     start = time.monotonic()
