@@ -25,7 +25,8 @@ Step by step:
    after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected. Each death
    is recorded durably (an internal STEP "durable-mp:interrupted" under the item, failed with the
    reason), so the count survives invocations; so is each deadline kill of an item that made no
-   progress, so that an item that can never fit in an invocation fails instead of looping forever.
+   progress although it started with a whole invocation's budget (a yield the SDK chose is not the
+   item's fault), so that an item that can never fit in an invocation fails, saying how long it ran.
 6. The TerminationManager: no item starts that could not finish before the yield point (judged by the
    longest item seen so far); at the yield point running items are stopped and the invocation yields
    (see durable_mp.termination).
@@ -176,26 +177,44 @@ def run_batch(
                 else:
                     finish(r)
     except TerminationYield:
-        for i in in_flight:  # killed at the yield: a run that made no progress counts as an interruption
-            if i in executor.progressed:
-                continue
-            spec = specs[i]
-            error = _interrupt(
-                state,
-                spec,
-                DEADLINE,
-                lambda n, s=spec: StepInterruptedError(
-                    f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times without "
-                    f"checkpointing any progress: each step must fit in one invocation, less its safety margin"
-                ),
-                max_crashes,
-            )
-            if error is not None:
-                _give_up(state, spec, error)
+        _count_deadline_stops(state, specs, in_flight, started_at, executor.progressed, max_crashes)
         raise
     finally:
         executor.close()
     return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def _count_deadline_stops(
+    state: ExecutionState,
+    specs: list[BranchSpec],
+    in_flight: set[int],
+    started_at: dict[int, float],
+    progressed: set[int],
+    limit: int,
+) -> None:
+    """Items stopped at the yield point: only one that made no progress although it started with a
+    whole invocation's budget counts as interrupted (a yield the SDK chose is not the item's fault);
+    after `limit` such stops it fails with how long it ran and what an invocation allows."""
+    termination = state.termination
+    now = time.monotonic()
+    for i in sorted(in_flight):
+        started = started_at.get(i)
+        if i in progressed or started is None or not termination.started_with_full_budget(started):
+            continue
+        spec, ran = specs[i], now - started
+
+        def error(n: int, s: BranchSpec = spec, ran: float = ran) -> StepInterruptedError:
+            return StepInterruptedError(
+                f"item {s.index} ({s.name or s.op_id}) cannot fit in one invocation: it was stopped at the "
+                f"invocation deadline {n} times without checkpointing any progress, the last time after "
+                f"running {ran:.2f} s from the start of the invocation, so it needs more than {ran:.2f} s; "
+                f"an invocation allows {termination.budget:.2f} s ({termination.total:.2f} s less a "
+                f"{termination.margin:.2f} s yield margin). Each step of an item must fit in one invocation"
+            )
+
+        given_up = _interrupt(state, spec, DEADLINE, error, limit)
+        if given_up is not None:
+            _give_up(state, spec, given_up)
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
