@@ -19,6 +19,7 @@ from durable_mp.concurrency.executors import InlineExecutor, ProcessExecutor, Th
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import MapConfig, NestingType, ParallelBranch, ParallelConfig
 from durable_mp.exceptions import ValidationError
+from durable_mp.names import validate_operation_name
 from durable_mp.operations.child import run_context_body
 from durable_mp.wire import CONTEXT
 
@@ -36,6 +37,8 @@ def run_map(
     name = name or getattr(func, "_original_name", None)
     namer = config.item_namer
     names = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
+    for i, item_name in enumerate(names):
+        validate_operation_name(item_name, f"map item {i} (from item_namer)")
     work = MapWork(func, inputs, config.item_serdes or config.serdes)
     return _run(ctx, "Map", "MapIteration", name, names, work, config)
 
@@ -56,6 +59,8 @@ def run_parallel(
             names.append(f"parallel-branch-{i}")
         else:
             raise ValidationError(f"parallel branch {i} is not callable: {f!r}")
+    for i, branch_name in enumerate(names):
+        validate_operation_name(branch_name, f"parallel branch {i}")
     return _run(
         ctx,
         "Parallel",

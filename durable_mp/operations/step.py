@@ -3,7 +3,10 @@
 AT_LEAST_ONCE_PER_RETRY sends START without waiting and SUCCEED/FAIL after the function.
 AT_MOST_ONCE_PER_RETRY waits for START to be acknowledged first; a STARTED step found on replay was
 interrupted and goes through the retry strategy instead of running again. A failure asks the retry
-strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError.
+strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError. What can only fail again
+is never retried (`durable_mp.errors_classify`): a non-callable func fails before any attempt, a result
+that cannot be serialized (a generator, a set) or is over the payload limit fails the first attempt, and a
+retry strategy that raises fails the step with an error naming both its own error and the step's.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_mp.config import StepConfig, StepSemantics
+from durable_mp.errors_classify import permanent_step_error
 from durable_mp.exceptions import (
     ExecutionError,
     PayloadTooLargeError,
     StepError,
     StepInterruptedError,
+    ValidationError,
     error_object_from_exception,
     operation_error_from_error_object,
 )
@@ -47,6 +52,11 @@ if TYPE_CHECKING:
 def run_step(
     ctx: DurableContext, func: Callable[[StepContext], Any], name: str | None, config: StepConfig
 ) -> Any:
+    if not callable(func):  # can never succeed: fail before any attempt, id or checkpoint
+        what = f"step {name!r}" if name else "a step"
+        raise ValidationError(
+            f"{what} needs a callable func(step_context), got {type(func).__name__} {func!r}"
+        )
     ref = ctx._allocate(STEP, config.sub_type or "Step", name)
     op = ctx._begin(ref)
     try:
@@ -91,9 +101,11 @@ def _process(
         state.checkpointer.submit(ref.update(START), sync=at_most_once, required=at_most_once)
     attempt = (op.attempt if op is not None else 0) + 1
     step_context = StepContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
+    body_returned = False
     try:
         try:
             raw = func(step_context)
+            body_returned = True
         finally:
             if termination is not None:
                 termination.observe(time.monotonic() - started)
@@ -105,6 +117,8 @@ def _process(
     except PayloadTooLargeError as exc:  # can only fail again: no retry
         _fail(ctx, ref, exc)
     except Exception as exc:  # noqa: BLE001 - user code: every failure goes to the retry strategy
+        if body_returned and permanent_step_error(exc):  # its result can never be checkpointed: no retry
+            _fail(ctx, ref, exc)
         _retry_or_fail(ctx, ref, op, config, exc)
     state.checkpointer.submit(update, sync=True)
     return None if payload is None else deserialize(config.serdes, payload, ref.id, arn)
@@ -115,9 +129,13 @@ def _retry_or_fail(
 ) -> NoReturn:
     strategy = config.retry_strategy or RetryPresets.default()
     attempts_made = (op.attempt if op is not None else 0) + 1
-    decision = strategy(error, attempts_made)
-    if decision.should_retry:
-        delay = max(1, int(decision.delay_seconds))
+    try:
+        decision = strategy(error, attempts_made)
+        should_retry = bool(decision.should_retry)
+        delay = max(1, int(decision.delay_seconds)) if should_retry else 0
+    except Exception as strategy_error:  # noqa: BLE001 - a broken strategy fails the step, hiding nothing
+        _fail(ctx, ref, _strategy_failed(ref, error, strategy_error))
+    if should_retry:
         ctx.state.checkpointer.submit(
             ref.update(
                 RETRY,
@@ -128,6 +146,17 @@ def _retry_or_fail(
         )
         suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay, ref.id)
     _fail(ctx, ref, error)
+
+
+def _strategy_failed(ref: OpRef, error: Exception, strategy_error: Exception) -> ValidationError:
+    """The error a step fails with when its retry strategy raised: names both errors, chains both."""
+    failed = ValidationError(
+        f"the retry strategy of step {ref.name or ref.id} raised {type(strategy_error).__name__}: "
+        f"{strategy_error} while deciding on the step's error {type(error).__name__}: {error}"
+    )
+    failed.__cause__ = strategy_error
+    strategy_error.__context__ = error
+    return failed
 
 
 def _fail(ctx: DurableContext, ref: OpRef, error: Exception) -> NoReturn:
