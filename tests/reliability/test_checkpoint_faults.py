@@ -22,7 +22,9 @@ from .handlers import EXPECTED, steps_and_map
 class FaultyClient:
     """Wraps a service client: the `fault_at`-th checkpoint call raises `make()` instead (once)."""
 
-    def __init__(self, inner: Any, fault_at: int = 0, make: Callable[[], BaseException] | None = None) -> None:
+    def __init__(
+        self, inner: Any, fault_at: int = 0, make: Callable[[], BaseException] | None = None
+    ) -> None:
         self.inner, self.fault_at, self.make = inner, fault_at, make
         self.calls = 0
         self.fired = False
@@ -67,7 +69,10 @@ def fault_free_calls() -> int:
 
 def throttled() -> BaseException:
     return bce.ClientError(
-        {"Error": {"Code": "ThrottlingException", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}},
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        },
         "CheckpointDurableExecution",
     )
 
@@ -84,7 +89,9 @@ UNEXPECTED = {
 }
 PERMANENT = {
     "NoCredentialsError": lambda: bce.NoCredentialsError(),
-    "ParamValidationError": lambda: bce.ParamValidationError(report="Invalid length for parameter Updates[0].Name"),
+    "ParamValidationError": lambda: bce.ParamValidationError(
+        report="Invalid length for parameter Updates[0].Name"
+    ),
 }
 
 
