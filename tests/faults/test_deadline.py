@@ -90,7 +90,7 @@ def test_item_longer_than_an_invocation_keeps_its_checkpointed_steps(
 
 @pytest.mark.slow
 def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path: Path) -> None:
-    """One 1.5 s step; each invocation has 1 s (it yields at 0.5 s). It can never finish, so the item must
+    """One 1.5 s step; each invocation has 1 s (it yields a measured margin before). It can never finish, so the item must
     fail with an error within a few invocations, as Lambda's own retry limit would end it without the
     yield (Sandbox.Timedout, retried a bounded number of times) - not run on until its execution timeout."""
     items = [{"dir": str(tmp_path), "seconds": 1.5}]
@@ -107,10 +107,10 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
     # the interrupted attempts were counted durably; after the limit the item fails with a clear reason
     (item,) = result.result_value["all"]
     assert item["status"] == "FAILED"
-    assert (
-        "stopped at the invocation deadline 3 times without checkpointing any progress"
-        in item["error"]["ErrorMessage"]
-    )
+    message = item["error"]["ErrorMessage"]
+    assert "cannot fit in one invocation" in message
+    assert "stopped at the invocation deadline 3 times without checkpointing any progress" in message
+    assert "an invocation allows" in message and "needs more than" in message
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from durable_mp import DurableContext, durable_execution
@@ -24,3 +25,34 @@ def steps_and_map(event: Any, ctx: DurableContext) -> dict[str, Any]:
 
 
 EXPECTED = {"first": "first", "squares": [i * i for i in range(ITEMS)], "last": "last"}
+
+
+def sleep_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """One step of item["seconds"] of wall time (sleeping: the same length under any machine load)."""
+
+    def work(_: Any) -> int:
+        time.sleep(item["seconds"])
+        return index * 10
+
+    return ctx.step(work, name="work")
+
+
+def cpu_item(ctx: DurableContext, item: dict[str, Any], index: int, items: Any) -> int:
+    """One step of item["seconds"] of pure-Python CPU."""
+
+    def work(_: Any) -> int:
+        end = time.process_time() + item["seconds"]
+        while time.process_time() < end:
+            sum(range(1000))
+        return index * 10
+
+    return ctx.step(work, name="work")
+
+
+@durable_execution
+def deadline_map(event: dict[str, Any], ctx: DurableContext) -> list[Any]:
+    """event: {"func": "sleep_item" | "cpu_item", "items": [{"seconds": s}, ...], "workers": n}."""
+    func = globals()[event["func"]]
+    config = MapConfig(executor="processes", workers=event.get("workers", 2))
+    result = ctx.map(event["items"], func, name="deadline", config=config)
+    return [[item.status.value, item.result, item.error and item.error.message] for item in result.all]
