@@ -177,7 +177,8 @@ def run_batch(
                 else:
                     finish(r)
     except TerminationYield:
-        _count_deadline_stops(state, specs, in_flight, started_at, executor.progressed, max_crashes)
+        began = {**started_at, **getattr(executor, "began", {})}
+        _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
         executor.close()
