@@ -71,10 +71,12 @@ def _load_operations(
     ops = [Operation.from_dict(d) for d in initial.get("Operations") or ()]
     marker = initial.get("NextMarker")
     while marker:
+
+        def get_page(m: str = marker) -> dict[str, Any]:
+            return client.get_execution_state(arn, token, m, 1000)
+
         try:
-            page = call_with_backoff(
-                lambda m=marker: client.get_execution_state(arn, token, m, 1000), time_left
-            )
+            page = call_with_backoff(get_page, time_left)
         except Exception as exc:  # every failure is a classified ServiceError (durable_mp.errors_classify)
             raise GetExecutionStateError.from_service_error(as_service_error(exc)) from exc
         ops.extend(Operation.from_dict(d) for d in page.get("Operations") or ())

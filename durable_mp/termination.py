@@ -11,7 +11,7 @@ the invocation and keeps a *yield point* a margin before the deadline. From that
 - the invocation flushes every checkpoint, records a short internal wait (so the service re-invokes,
   ~1 s later) and returns PENDING. The next invocation replays what completed and goes on.
 
-The margin is what yielding really costs, measured: the largest of MARGIN_FLOOR (0.1 s), twice the
+The margin is what yielding really costs, measured: the largest of MARGIN_FLOOR (0.2 s), twice the
 longest yield seen in this process (from the yield decision to the PENDING return: stopping workers,
 the final flush, the internal wait) and YIELD_REQUESTS times the slowest checkpoint request of this
 invocation; never more than half the invocation nor MARGIN_CAP. A fixed margin can be set with
@@ -33,7 +33,7 @@ from typing import Any
 from durable_mp.exceptions import SuspendExecution
 
 YIELD_WAIT_SECONDS = 1
-MARGIN_FLOOR = 0.1
+MARGIN_FLOOR = 0.2
 MARGIN_CAP = 10.0
 YIELD_REQUESTS = 4  # the requests a yield may need: final flush, interruption records, the internal wait
 FULL_BUDGET_SLACK = 0.25  # an item started this soon after the invocation had its full budget

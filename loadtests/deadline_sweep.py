@@ -6,7 +6,8 @@ Run: python -m loadtests.deadline_sweep [--mode repro|random|both] [--runs 10] [
 - repro: `--runs` runs at invocation timeouts spread over 2.0-2.5 s, items of 1.45 s (the issue's case:
   with a fixed 0.5 s margin such items were stopped three times and failed).
 - random: `--runs` runs at random invocation timeouts from 1.5 to 6 s, items of 5-90 % of the timeout
-  (one item of 90 % in every run).
+  (one item of 90 % in every run), at most the timeout less 0.3 s (the yield margin's 0.2 s floor and the
+  invocation's start-up: a 1.35 s item cannot fit in a 1.5 s invocation).
 
 Items are one step that burns pure-Python CPU for its length of wall time (`--func cpu`, as the issue's
 reproduction did; on a loaded machine it gets less CPU but still ends on time) or sleeps (`--func sleep`). Prints one line per run and a
@@ -75,8 +76,9 @@ def cases(mode: str, runs: int, items: int, rng: random.Random) -> list[tuple[fl
     out = []
     for _ in range(runs):
         timeout = round(rng.uniform(1.5, 6.0), 2)
-        seconds = [round(rng.uniform(0.05, 0.9) * timeout, 2) for _ in range(items)]
-        seconds[rng.randrange(items)] = round(0.9 * timeout, 2)
+        longest = round(min(0.9 * timeout, timeout - 0.3), 2)  # the margin's 0.2 s floor + start-up
+        seconds = [round(rng.uniform(0.05, 1.0) * longest, 2) for _ in range(items)]
+        seconds[rng.randrange(items)] = longest
         out.append((timeout, seconds))
     return out
 
