@@ -5,7 +5,7 @@ safe in a parent that runs threads), holding one end of an AF_UNIX socketpair. T
 end, non-blocking and non-inheritable (so nothing the parent's own code starts holds it), and a pidfd of the
 worker process (Linux), which becomes readable when the process exits: the pool notices a worker's death
 from the process itself, even if a descendant holds a copy of the channel. The first frame the parent sends
-is the worker's configuration (`sys.path`, parent pid).
+is the worker's configuration (`sys.path`, parent pid, modules to import at once: `preload`).
 
 Workers ask the kernel to kill them when their parent dies (PR_SET_PDEATHSIG). Linux counts as the parent
 the *thread* that started the process, so a worker started from a short-lived thread would die with it:
@@ -79,6 +79,15 @@ class WorkerProcess:
         self.sock.close()
 
 
+_preload: set[str] = set()
+
+
+def preload(*modules: str) -> None:
+    """Have workers started from now on import `modules` as soon as they boot, while idle, rather than
+    during their first task (a worker started at an invocation's yield is then ready for the next one)."""
+    _preload.update(modules)
+
+
 def _open_pidfd(pid: int) -> int | None:
     """A pidfd for `pid` (Linux 5.3+; non-inheritable), so the pool sees the process exit itself rather
     than only its channel's EOF, which a leaked copy of the channel could delay indefinitely."""
@@ -98,7 +107,7 @@ def start_workers(count: int) -> list[WorkerProcess]:
     env = dict(os.environ)
     path = env.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{_PACKAGE_ROOT}{os.pathsep}{path}" if path else _PACKAGE_ROOT
-    config = protocol.dumps((sys.path, os.getpid()))
+    config = protocol.dumps((sys.path, os.getpid(), sorted(_preload)))
     return _on_lasting_thread(lambda: [_start_one(env, config) for _ in range(count)])
 
 

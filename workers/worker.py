@@ -31,9 +31,10 @@ def main(fd: int) -> None:
     _keep_channel_private(fd)
     chan = BlockingChannel(fd)
     try:
-        sys.path[:], parent_pid = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
+        sys.path[:], parent_pid, preload = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
         _die_with_parent(parent_pid)
         channel.attach(chan)
+        _import_now(preload)
         while True:
             body = chan.recv()
             task_id = int.from_bytes(body[1 : protocol.HEAD], "little")
@@ -83,6 +84,17 @@ def _name(obj: object) -> str:
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None) or repr(obj)
     return f"{module}.{qualname}" if module not in (None, "builtins") else qualname
+
+
+def _import_now(modules: list[str]) -> None:
+    """Import what the pool asked to preload (a failure is left for the task that needs it to report)."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the first task that imports it raises the real error
+            pass
 
 
 def _keep_channel_private(fd: int) -> None:

@@ -45,7 +45,9 @@ from durable_mp.concurrency.branch import (
     DEADLINE,
     INTERRUPT_NAME,
     MAX_INTERRUPTS,
+    MAX_YIELD_STOPS,
     SUSPENDED,
+    YIELDED,
     BranchSpec,
     Outcome,
     interrupt_id,
@@ -193,16 +195,32 @@ def _count_deadline_stops(
     progressed: set[int],
     limit: int,
 ) -> None:
-    """Items stopped at the yield point: only one that made no progress although it started with a
-    whole invocation's budget counts as interrupted (a yield the SDK chose is not the item's fault);
-    after `limit` such stops it fails with how long it ran and what an invocation allows."""
+    """Items stopped at the yield point without progress. One that began with a whole invocation's budget
+    is to blame: after `limit` such stops it fails with how long it ran and what an invocation allows. One
+    that began late is not (a yield the SDK chose is not the item's fault); its stops are only counted so
+    that an item that never gets to begin early still ends, after MAX_YIELD_STOPS of them."""
     termination = state.termination
     now = time.monotonic()
     for i in sorted(in_flight):
         started = started_at.get(i)
-        if i in progressed or started is None or not termination.started_with_full_budget(started):
+        if i in progressed or started is None:
             continue
         spec, ran = specs[i], now - started
+        if not termination.started_with_full_budget(started):
+            late = started - termination.started
+
+            def not_blamed(n: int, s: BranchSpec = spec, late: float = late) -> StepInterruptedError:
+                return StepInterruptedError(
+                    f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times "
+                    f"without checkpointing any progress, each time having begun late (the last time "
+                    f"{late:.2f} s into the invocation, e.g. while its worker process started): it never "
+                    f"got a whole invocation of {termination.budget:.2f} s"
+                )
+
+            given_up = _interrupt(state, spec, YIELDED, not_blamed, MAX_YIELD_STOPS, sync=False)
+            if given_up is not None:
+                _give_up(state, spec, given_up)
+            continue
 
         def error(n: int, s: BranchSpec = spec, ran: float = ran) -> StepInterruptedError:
             return StepInterruptedError(
@@ -247,11 +265,19 @@ def _crash_error(spec: BranchSpec, crash: Crash, count: int) -> WorkerCrashed:
 
 
 def _interrupt(
-    state: ExecutionState, spec: BranchSpec, kind: str, error: Callable[[int], Exception], limit: int
+    state: ExecutionState,
+    spec: BranchSpec,
+    kind: str,
+    error: Callable[[int], Exception],
+    limit: int,
+    *,
+    sync: bool = True,
 ) -> dict[str, Any] | None:
     """Record the n-th interruption of `kind` of a branch durably (an internal STEP, started and failed
-    with the reason), so that counting survives invocations. Return the error object once `limit` is reached."""
-    state.checkpointer.flush()
+    with the reason), so that counting survives invocations. Return the error object once `limit` is reached.
+    sync=False: queue the record for the invocation's final flush (at the yield, where time is short)."""
+    if sync:
+        state.checkpointer.flush()
     n = interruptions(state, spec.op_id, kind) + 1
     parent = spec.batch_id if spec.flat else spec.op_id
     if not spec.flat and state.replay.get(spec.op_id) is None:  # its START died with the worker
@@ -259,7 +285,7 @@ def _interrupt(
     ref = OpRef(interrupt_id(spec.op_id, kind, n), STEP, "Step", INTERRUPT_NAME, parent)
     error_object = error_object_from_exception(error(n))
     state.checkpointer.submit(ref.update(START))
-    state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
+    state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=sync or n >= limit)
     return error_object if n >= limit else None
 
 

@@ -287,6 +287,8 @@ _shared_lease = threading.Lock()
 def _lease_pool(size: int) -> tuple[Any, bool]:
     import durable_mp_workers as workers
 
+    workers.preload("durable_mp.concurrency.worker_entry")  # fresh workers are ready before their task
+
     if _shared_lease.acquire(blocking=False):
         try:
             return workers.shared_pool(size), False

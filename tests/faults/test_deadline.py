@@ -108,9 +108,12 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
     (item,) = result.result_value["all"]
     assert item["status"] == "FAILED"
     message = item["error"]["ErrorMessage"]
-    assert "cannot fit in one invocation" in message
-    assert "stopped at the invocation deadline 3 times without checkpointing any progress" in message
-    assert "an invocation allows" in message and "needs more than" in message
+    if "cannot fit in one invocation" in message:  # it began early: 3 stops are its own fault
+        assert "stopped at the invocation deadline 3 times without checkpointing any progress" in message
+        assert "an invocation allows" in message and "needs more than" in message
+    else:  # on a loaded machine its fresh worker may start too late every time: 6 stops not its fault
+        assert "stopped at the invocation deadline 6 times without checkpointing any progress" in message
+        assert "never got a whole invocation" in message
 
 
 @pytest.mark.slow
