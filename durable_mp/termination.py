@@ -96,6 +96,10 @@ class TerminationManager:
         """Seconds until the yield point (negative once past it; inf without a deadline)."""
         return self.yield_at - time.monotonic()
 
+    def begin_yield(self) -> None:
+        """The invocation yields now (also when nothing more could start in time)."""
+        self._mark_yield()
+
     def _mark_yield(self) -> None:
         if not self.yielded:
             self.yielded = True

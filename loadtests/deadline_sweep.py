@@ -55,7 +55,8 @@ def sweep_map(event: dict[str, Any], ctx: DurableContext) -> list[Any]:
 def one_run(timeout: float, seconds: list[float], func: str, workers: int) -> dict[str, Any]:
     items = [{"seconds": s} for s in seconds]
     started = time.monotonic()
-    with DurableFunctionTestRunner(sweep_map, invocation_timeout=timeout) as runner:
+    # real time, as on Lambda: the 1 s wait of a yield lets replacement workers boot before the next invocation
+    with DurableFunctionTestRunner(sweep_map, invocation_timeout=timeout, skip_time=False) as runner:
         result = runner.run(input={"func": func, "items": items, "workers": workers}, timeout=600)
         events = runner.get_execution_history(result.execution_arn)["Events"]
     done = [e["InvocationCompletedDetails"] for e in events if e["EventType"] == "InvocationCompleted"]

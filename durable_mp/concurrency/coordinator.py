@@ -139,6 +139,7 @@ def run_batch(
                 break
             if not in_flight:
                 if out_of_time:
+                    termination.begin_yield()
                     raise TerminationYield()
                 ready = _unblocked(state, waiting_on)
                 if ready:  # what a suspended item waited for completed during this invocation (cancel_wait)

@@ -39,7 +39,8 @@ def test_cpu_map_longer_than_an_invocation_finishes_over_several(
     assert [(i["status"], i["result"]) for i in done.value["all"]] == [
         ("SUCCEEDED", i * i) for i in range(20)
     ]
-    assert done.invocations() >= 3, "20 x 0.5 s on 2 workers cannot fit in one 3 s invocation"
+    # 5 s of work on 2 workers cannot fit in one 3 s invocation (2.8 s after the 0.2 s margin floor)
+    assert done.invocations() >= 2, "20 x 0.5 s on 2 workers cannot fit in one 3 s invocation"
     assert done.invocation_errors() == [], "an invocation was cut off instead of yielding"
     assert done.ran_twice() == []
     assert sorted(done.effects) == sorted(str(i) for i in range(20))

@@ -27,9 +27,14 @@ def longest_item(timeout: float) -> float:
     return round(min(0.9 * timeout, timeout - 0.3), 2)
 
 
-def run_sweep_case(timeout: float, seconds: list[float], workers: int = 2) -> tuple[Any, int, list[Any]]:
+def run_sweep_case(
+    timeout: float, seconds: list[float], workers: int = 2, skip_time: bool = False
+) -> tuple[Any, int, list[Any]]:
+    """Run one map in real time: the 1 s wait a yield records lets the workers that replace the stopped
+    ones boot before the next invocation, as on Lambda (with time skipped, a loaded machine may not have
+    booted them yet, and an item that begins late every time fails after 6 stops)."""
     items = [{"seconds": s} for s in seconds]
-    with DurableFunctionTestRunner(deadline_map, invocation_timeout=timeout) as runner:
+    with DurableFunctionTestRunner(deadline_map, invocation_timeout=timeout, skip_time=skip_time) as runner:
         result = runner.run(input={"func": "sleep_item", "items": items, "workers": workers}, timeout=120)
         events = runner.get_execution_history(result.execution_arn)["Events"]
     invocations = [e for e in events if e["EventType"] == "InvocationCompleted"]
@@ -60,7 +65,7 @@ def test_ten_runs_at_2_0_to_2_5_s_timeouts_with_1_45_s_items_all_complete() -> N
 @pytest.mark.slow
 def test_random_deadlines_with_items_up_to_90_percent_of_the_timeout_complete() -> None:
     rng = random.Random(11)
-    for k in range(4):
+    for k in range(3):
         timeout = round(rng.uniform(1.5, 2.5), 2)
         longest = longest_item(timeout)
         seconds = [round(rng.uniform(0.05, 1.0) * longest, 2) for _ in range(3)]
