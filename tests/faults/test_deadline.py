@@ -104,7 +104,9 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
             e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
         )
     assert result is not None, f"still running after 8 s and {invocations} invocations"
-    assert invocations <= 8
+    # at most 2 stops it is blamed for and 5 it is not, then the one that fails it; a loaded machine may
+    # add an invocation cut off before it could yield (the service retries it)
+    assert invocations <= 12
     # the interrupted attempts were counted durably; after the limit the item fails with a clear reason
     (item,) = result.result_value["all"]
     assert item["status"] == "FAILED"
