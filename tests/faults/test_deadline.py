@@ -99,11 +99,11 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
         arn = runner.run_async(
             input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120
         )
-        result = result_within(runner, arn, 8)
+        result = result_within(runner, arn, 15)
         invocations = sum(
             e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
         )
-    assert result is not None, f"still running after 8 s and {invocations} invocations"
+    assert result is not None, f"still running after 15 s and {invocations} invocations"
     # at most 2 stops it is blamed for and 5 it is not, then the one that fails it; a loaded machine may
     # add an invocation cut off before it could yield (the service retries it)
     assert invocations <= 12
