@@ -30,6 +30,7 @@ from durable_mp.config import (
 )
 from durable_mp.exceptions import NonDeterministicExecutionError, ValidationError
 from durable_mp.logger import Logger, LogInfo
+from durable_mp.names import validate_operation_name
 from durable_mp.operations.batch import run_map, run_parallel
 from durable_mp.operations.callback import create_callback
 from durable_mp.operations.child import run_child
@@ -75,6 +76,7 @@ class DurableContext:
     # -- ids and replay -------------------------------------------------------------------------------
 
     def _allocate(self, op_type: str, sub_type: str | None, name: str | None) -> OpRef:
+        validate_operation_name(name, f"a {sub_type or op_type} operation")
         with self._lock:
             self._n += 1
             n = self._n

@@ -19,8 +19,8 @@ over the 262,144-byte limit are not.
 `ErrorObject` is a checkpointed error; `error_object_from_exception` writes the wire ErrorObject for an
 exception exactly like the official SDK; `DurableOperationError.from_error_object` reads one back.
 
-This module sits at the bottom of the import graph: it imports only the standard library and the
-tiny `durable_mp.service.client`.
+This module sits at the bottom of the import graph: it imports only the standard library, the
+tiny `durable_mp.service.client` and `durable_mp.errors_classify` (where errors are classified).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypedDict
 
+from durable_mp.errors_classify import NON_RETRYABLE_CUSTOMER_ERROR_CODES, api_error_category  # noqa: F401
 from durable_mp.service.client import ServiceError
 from durable_mp.stack_trace import stack_trace_of
 
@@ -44,10 +45,6 @@ INVALID_PARAMETER_VALUE_EXCEPTION: str = "InvalidParameterValueException"
 INVALID_CHECKPOINT_TOKEN_PREFIX: str = "Invalid checkpoint token"
 PAYLOAD_SIZE_LIMIT_BYTES: int = 262_144
 
-# Error codes that come back as a 5xx but need the customer to fix something (a KMS key): never retried.
-NON_RETRYABLE_CUSTOMER_ERROR_CODES: frozenset[str] = frozenset(
-    {"KMSAccessDeniedException", "KMSDisabledException", "KMSInvalidStateException", "KMSNotFoundException"}
-)
 
 # Where the official SDK defines its operation errors: ErrorType strings it wrote read back as our classes.
 _OFFICIAL_MODULE = "aws_durable_execution_sdk_python.exceptions"
@@ -160,26 +157,8 @@ CheckpointErrorCategory = DurableApiErrorCategory
 
 
 def classify_api_error(code: str | None, message: str | None, status: int | None) -> DurableApiErrorCategory:
-    """Classify a service API error the way the official SDK does.
-
-    KMS misconfiguration codes fail the execution; so does any 4xx except 429 (throttling) and an
-    `InvalidParameterValueException` whose message starts with "Invalid checkpoint token" (a stale
-    token: the next invocation gets a fresh one). 5xx and connection errors retry the invocation.
-    """
-    if code and code in NON_RETRYABLE_CUSTOMER_ERROR_CODES:
-        return DurableApiErrorCategory.EXECUTION
-    if (
-        status
-        and BAD_REQUEST_ERROR <= status < SERVICE_ERROR
-        and status != TOO_MANY_REQUESTS_ERROR
-        and code is not None
-        and not (
-            code == INVALID_PARAMETER_VALUE_EXCEPTION
-            and (message or "").startswith(INVALID_CHECKPOINT_TOKEN_PREFIX)
-        )
-    ):
-        return DurableApiErrorCategory.EXECUTION
-    return DurableApiErrorCategory.INVOCATION
+    """Classify a service API error the way the official SDK does (see `durable_mp.errors_classify`)."""
+    return DurableApiErrorCategory(api_error_category(code, message, status))
 
 
 class BotoClientError(InvocationError):

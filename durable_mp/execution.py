@@ -26,7 +26,7 @@ from durable_mp.exceptions import (
     SuspendExecution,
     error_object_from_exception,
 )
-from durable_mp.service.client import DurableServiceClient, ServiceError
+from durable_mp.service.client import DurableServiceClient, as_service_error, call_with_backoff
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
@@ -63,15 +63,23 @@ def _required(event: Any, key: str) -> Any:
 
 
 def _load_operations(
-    client: DurableServiceClient, arn: str, token: str, initial: dict[str, Any]
+    client: DurableServiceClient,
+    arn: str,
+    token: str,
+    initial: dict[str, Any],
+    time_left: Callable[[], float],
 ) -> list[Operation]:
     ops = [Operation.from_dict(d) for d in initial.get("Operations") or ()]
     marker = initial.get("NextMarker")
     while marker:
+
+        def get_page(m: str = marker) -> dict[str, Any]:
+            return client.get_execution_state(arn, token, m, 1000)
+
         try:
-            page = client.get_execution_state(arn, token, marker, 1000)
-        except ServiceError as exc:
-            raise GetExecutionStateError.from_service_error(exc) from exc
+            page = call_with_backoff(get_page, time_left)
+        except Exception as exc:  # every failure is a classified ServiceError (durable_mp.errors_classify)
+            raise GetExecutionStateError.from_service_error(as_service_error(exc)) from exc
         ops.extend(Operation.from_dict(d) for d in page.get("Operations") or ())
         marker = page.get("NextMarker")
     return ops
@@ -100,19 +108,29 @@ def run_invocation(
     """Run one invocation of a durable handler; return the invocation output dict."""
     arn = _required(event, "DurableExecutionArn")
     token = _required(event, "CheckpointToken")
+    termination = TerminationManager(lambda_context, settings.termination_margin)
     try:
-        ops = _load_operations(client, arn, token, event.get("InitialExecutionState") or {})
+        ops = _load_operations(
+            client, arn, token, event.get("InitialExecutionState") or {}, termination.seconds_left
+        )
     except GetExecutionStateError as exc:
         if exc.retriable:
             raise
         return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
     replay = ReplayState(arn, ops)
-    checkpointer = Checkpointer(client, replay, token, mode=settings.checkpoint_mode)
+    checkpointer = Checkpointer(
+        client,
+        replay,
+        token,
+        mode=settings.checkpoint_mode,
+        time_left=termination.seconds_left,
+        on_request=termination.observe_checkpoint,
+    )
     state = ExecutionState(
         replay=replay,
         checkpointer=checkpointer,
         lambda_context=lambda_context,
-        termination=TerminationManager(lambda_context, settings.termination_margin),
+        termination=termination,
         executor=settings.executor,
         workers=settings.workers,
         log_during_replay=settings.log_during_replay,
@@ -146,7 +164,10 @@ def _run(
             return {"Status": "SUCCEEDED", "Result": ""}
         return {"Status": "SUCCEEDED", "Result": output}
     except TerminationYield:
-        return _yield(state)
+        try:
+            return _yield(state)
+        except CheckpointError as exc:
+            return _classify(exc, checkpointer.revoked)
     except SuspendExecution:
         return {"Status": "PENDING"}
     except BackgroundThreadError as exc:
@@ -193,6 +214,8 @@ def _yield(state: ExecutionState) -> dict[str, Any]:
         )
     except TokenRevoked:
         pass
+    if state.termination is not None:
+        state.termination.yield_done()
     return {"Status": "PENDING"}
 
 

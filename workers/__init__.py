@@ -25,6 +25,7 @@ _EXPORTS = {
     "RemoteTaskError": "errors",
     "RemoteTraceback": "errors",
     "shared_pool": "shared",
+    "preload": "process",
     "default_worker_count": "sizing",
     "resolve_workers": "sizing",
 }

@@ -59,6 +59,12 @@ def attach(channel: BlockingChannel) -> None:
     _channel = channel
 
 
+def detach() -> None:
+    """Forget the channel (in a process forked by a task: the channel belongs to the worker)."""
+    global _channel, _task_id
+    _channel, _task_id = None, 0
+
+
 def set_task(task_id: int) -> None:
     """Called by the worker main loop around each task (0 when no task runs)."""
     global _task_id

@@ -36,8 +36,9 @@ Coordinator thread (the only thread that touches a pool; nothing in the pool run
 - `poll(timeout)` waits on all worker sockets at once (one `selectors.DefaultSelector`, epoll on Linux),
   writes what the outboxes hold when a socket is writable, reads what arrived, and returns the events:
   `TaskMessage` (the task called `channel.send` / `channel.request`), `TaskDone`, `TaskFailed`, and
-  `TaskCrashed` when a worker's socket hits EOF mid-task (SIGKILL, segfault, OOM; its exit code and signal
-  come from reaping it). It returns `[]` at once when no task is in flight.
+  `TaskCrashed` when a worker dies mid-task (SIGKILL, segfault, OOM), seen from the process itself (its
+  pidfd, also in the selector, becomes readable when it exits) or from its socket's EOF; its exit code and
+  signal come from reaping it. It returns `[]` at once when no task is in flight.
 - `reply(id, obj)` answers a pending `channel.request()`; `cancel(id)` SIGKILLs the task's worker (or drops
   the task from the queue) and no event about that task follows.
 - When a task ends, its worker is recycled (closed, and a new one started) after `max_tasks_per_worker`
@@ -218,9 +219,7 @@ class WorkerPool:
         deadline = None if timeout is None or timeout <= 0 else time.monotonic() + timeout
         while True:
             for key, mask in self._selector.select(timeout):
-                worker: WorkerProcess = key.data
-                if self._workers.get(worker.fd) is worker:
-                    self._serve(worker, mask)
+                self._on_ready(key.data, mask)
             self._reap()
             if self._events or timeout is not None and timeout <= 0:
                 break
@@ -315,6 +314,8 @@ class WorkerPool:
             for worker in start_workers(missing):
                 self._workers[worker.fd] = worker
                 self._selector.register(worker.fd, _READ_WRITE if worker.outbox else _READ, worker)
+                if worker.pidfd is not None:
+                    self._selector.register(worker.pidfd, _READ, _Exited(worker))
                 self._idle.append(worker)
 
     def _dispatch(self) -> None:
@@ -349,9 +350,17 @@ class WorkerPool:
     def _check_idle_workers(self) -> None:
         """Before a batch: notice the workers that died while idle (e.g. killed between invocations)."""
         for key, mask in self._selector.select(0):
-            worker: WorkerProcess = key.data
+            self._on_ready(key.data, mask)
+
+    def _on_ready(self, data: WorkerProcess | _Exited, mask: int) -> None:
+        if isinstance(data, _Exited):  # the process itself has ended: read what it sent, then it is lost
+            worker = data.worker
             if self._workers.get(worker.fd) is worker:
-                self._serve(worker, mask)
+                self._serve(worker, selectors.EVENT_READ)
+            if self._workers.get(worker.fd) is worker:
+                self._lost(worker)
+        elif self._workers.get(data.fd) is data:
+            self._serve(data, mask)
 
     def _serve(self, worker: WorkerProcess, mask: int) -> None:
         """Flush and read one worker's socket, turning the frames that arrived into events."""
@@ -444,12 +453,24 @@ class WorkerPool:
         """Forget a worker that is about to go away."""
         del self._workers[worker.fd]
         self._selector.unregister(worker.fd)
+        if worker.pidfd is not None:
+            self._selector.unregister(worker.pidfd)
+            worker.close_pidfd()
         if worker in self._idle:
             self._idle.remove(worker)
 
     def _reap(self) -> None:
         if self._exiting:
             self._exiting[:] = [worker for worker in self._exiting if worker.proc.poll() is None]
+
+
+class _Exited:
+    """Selector data of a worker's pidfd: readable means the worker process has exited."""
+
+    __slots__ = ("worker",)
+
+    def __init__(self, worker: WorkerProcess) -> None:
+        self.worker = worker
 
 
 def _kill_all(workers: dict[int, WorkerProcess], exiting: list[WorkerProcess]) -> None:

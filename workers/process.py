@@ -2,7 +2,10 @@
 
 A worker is ``python -P -m durable_mp_workers <fd>``: a fresh interpreter, started with `subprocess.Popen` (vfork + exec,
 safe in a parent that runs threads), holding one end of an AF_UNIX socketpair. The parent keeps the other
-end, non-blocking. The first frame the parent sends is the worker's configuration (`sys.path`, parent pid).
+end, non-blocking and non-inheritable (so nothing the parent's own code starts holds it), and a pidfd of the
+worker process (Linux), which becomes readable when the process exits: the pool notices a worker's death
+from the process itself, even if a descendant holds a copy of the channel. The first frame the parent sends
+is the worker's configuration (`sys.path`, parent pid, modules to import at once: `preload`).
 
 Workers ask the kernel to kill them when their parent dies (PR_SET_PDEATHSIG). Linux counts as the parent
 the *thread* that started the process, so a worker started from a short-lived thread would die with it:
@@ -33,12 +36,13 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class WorkerProcess:
     """The parent's handle on one worker: its process, its end of the channel, and what it is doing."""
 
-    __slots__ = ("_ps", "fd", "outbox", "proc", "reader", "sock", "task_id", "tasks_run")
+    __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "reader", "sock", "task_id", "tasks_run")
 
     def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
         self.proc = proc
         self.sock = sock
         self.fd = sock.fileno()
+        self.pidfd = _open_pidfd(proc.pid)  # readable once the process has exited (None if unsupported)
         self.reader = FrameReader(self.fd)
         self.outbox = Outbox(self.fd)
         self.task_id = 0  # the running task, 0 when idle
@@ -61,6 +65,11 @@ class WorkerProcess:
         """Close the parent's end: an idle worker sees EOF and exits by itself."""
         self.sock.close()
 
+    def close_pidfd(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
     def kill(self) -> None:
         """SIGKILL the worker now and close the channel (reap it later with `proc.poll()` / `proc.wait()`)."""
         try:
@@ -70,6 +79,27 @@ class WorkerProcess:
         self.sock.close()
 
 
+_preload: set[str] = set()
+
+
+def preload(*modules: str) -> None:
+    """Have workers started from now on import `modules` as soon as they boot, while idle, rather than
+    during their first task (a worker started at an invocation's yield is then ready for the next one)."""
+    _preload.update(modules)
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A pidfd for `pid` (Linux 5.3+; non-inheritable), so the pool sees the process exit itself rather
+    than only its channel's EOF, which a leaked copy of the channel could delay indefinitely."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        return int(pidfd_open(pid))
+    except OSError:  # an old kernel, or a seccomp filter that forbids it: channel EOF still works
+        return None
+
+
 def start_workers(count: int) -> list[WorkerProcess]:
     """Start `count` workers (without waiting for them to boot: they read their first task when ready)."""
     if not sys.executable:
@@ -77,7 +107,7 @@ def start_workers(count: int) -> list[WorkerProcess]:
     env = dict(os.environ)
     path = env.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{_PACKAGE_ROOT}{os.pathsep}{path}" if path else _PACKAGE_ROOT
-    config = protocol.dumps((sys.path, os.getpid()))
+    config = protocol.dumps((sys.path, os.getpid(), sorted(_preload)))
     return _on_lasting_thread(lambda: [_start_one(env, config) for _ in range(count)])
 
 

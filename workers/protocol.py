@@ -4,7 +4,7 @@ A frame body (see `framing`) is a 9-byte head, the message kind (1 byte) and the
 little-endian), followed by a pickle. The parent routes a message by its head without unpickling it, and a
 large payload is never copied to prepend the head.
 
-Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid)`), then
+Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid, preload)`), then
     TASK   pickle (cloudpickle) of `(fn, args)`
     REPLY  pickle of the reply to the task's pending `channel.request()`
 Worker -> parent:

@@ -6,6 +6,9 @@ task imports whatever the task needs (cloudpickle included, for functions pickle
 
 It exits by itself when the parent goes away: the next read of the channel sees EOF and the loop ends, and
 on Linux the kernel kills it at once (PR_SET_PDEATHSIG), even in the middle of a task.
+
+The channel stays private to this process: non-inheritable (so `os.system` and `subprocess` children of a
+task do not get it) and closed in any child a task forks.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ def main(fd: int) -> None:
     import _signal
 
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is for the parent, which then stops the pool
+    _keep_channel_private(fd)
     chan = BlockingChannel(fd)
     try:
-        sys.path[:], parent_pid = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
+        sys.path[:], parent_pid, preload = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
         _die_with_parent(parent_pid)
         channel.attach(chan)
+        _import_now(preload)
         while True:
             body = chan.recv()
             task_id = int.from_bytes(body[1 : protocol.HEAD], "little")
@@ -79,6 +84,33 @@ def _name(obj: object) -> str:
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None) or repr(obj)
     return f"{module}.{qualname}" if module not in (None, "builtins") else qualname
+
+
+def _import_now(modules: list[str]) -> None:
+    """Import what the pool asked to preload (a failure is left for the task that needs it to report)."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the first task that imports it raises the real error
+            pass
+
+
+def _keep_channel_private(fd: int) -> None:
+    """No child of the task's code gets the channel: it is not inherited across exec (os.system,
+    subprocess with close_fds=False), and a plain fork() child closes its copy at once. A process that
+    held it could keep the channel open after this worker died and write frames the parent unpickles."""
+    os.set_inheritable(fd, False)
+
+    def close_in_child() -> None:
+        channel.detach()
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    os.register_at_fork(after_in_child=close_in_child)
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -45,7 +45,10 @@ INTERRUPT_NAME = "durable-mp:interrupted"
 
 
 CRASH = "crash"  # the worker running the branch died
-DEADLINE = "deadline"  # the branch was stopped at the invocation's yield point without making progress
+DEADLINE = "deadline"  # stopped at the yield point without progress, although it had a whole invocation
+YIELDED = "yielded"  # stopped at the yield point without progress, having begun late (not its fault)
+MAX_YIELD_STOPS = 2 * MAX_INTERRUPTS  # ... but an item that never gets to begin early must end too
+LIMITS = {CRASH: MAX_INTERRUPTS, DEADLINE: MAX_INTERRUPTS, YIELDED: MAX_YIELD_STOPS}
 
 
 def interrupt_id(op_id: str, kind: str, n: int) -> str:
@@ -92,8 +95,8 @@ class Outcome:
 def recorded_outcome(state: ExecutionState, spec: BranchSpec) -> Outcome | None:
     """The outcome of a branch that already finished in an earlier invocation, without running it."""
     if spec.replaying:  # interruptions recorded in an earlier invocation (this one's are handled live)
-        for kind in (CRASH, DEADLINE):
-            given_up = state.replay.get(interrupt_id(spec.op_id, kind, MAX_INTERRUPTS))
+        for kind, limit in LIMITS.items():
+            given_up = state.replay.get(interrupt_id(spec.op_id, kind, limit))
             if given_up is not None:
                 return Outcome(spec.index, FAILED, error=given_up.error)
     if spec.flat:

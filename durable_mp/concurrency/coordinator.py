@@ -28,7 +28,8 @@ Step by step:
    after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected. Each death
    is recorded durably (an internal STEP "durable-mp:interrupted" under the item, failed with the
    reason), so the count survives invocations; so is each deadline kill of an item that made no
-   progress, so that an item that can never fit in an invocation fails instead of looping forever.
+   progress although it started with a whole invocation's budget (a yield the SDK chose is not the
+   item's fault), so that an item that can never fit in an invocation fails, saying how long it ran.
 6. The TerminationManager: no item starts that could not finish before the yield point (judged by the
    longest item seen so far); at the yield point running items are stopped and the invocation yields
    (see durable_mp.termination).
@@ -48,7 +49,9 @@ from durable_mp.concurrency.branch import (
     DEADLINE,
     INTERRUPT_NAME,
     MAX_INTERRUPTS,
+    MAX_YIELD_STOPS,
     SUSPENDED,
+    YIELDED,
     BranchSpec,
     Outcome,
     interrupt_id,
@@ -151,6 +154,7 @@ def run_batch(
                 break
             if not in_flight:
                 if out_of_time:
+                    termination.begin_yield()
                     raise TerminationYield()
                 ready = _unblocked(state, waiting_on)
                 if ready:  # what a suspended item waited for completed during this invocation (cancel_wait)
@@ -191,22 +195,8 @@ def run_batch(
                 else:
                     finish(r)
     except TerminationYield:
-        for i in in_flight:  # killed at the yield: a run that made no progress counts as an interruption
-            if i in executor.progressed:
-                continue
-            spec = specs[i]
-            error = _interrupt(
-                state,
-                spec,
-                DEADLINE,
-                lambda n, s=spec: StepInterruptedError(
-                    f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times without "
-                    f"checkpointing any progress: each step must fit in one invocation, less its safety margin"
-                ),
-                max_crashes,
-            )
-            if error is not None:
-                _give_up(state, spec, error)
+        began = {**started_at, **getattr(executor, "began", {})}
+        _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
         executor.close()
@@ -219,6 +209,55 @@ def run_batch(
 def unit_items(spec: BranchSpec) -> range:
     """The map items a unit stands for: its own index, or a batch's items."""
     return spec.items if spec.items is not None else range(spec.index, spec.index + 1)
+
+
+def _count_deadline_stops(
+    state: ExecutionState,
+    specs: list[BranchSpec],
+    in_flight: set[int],
+    started_at: dict[int, float],
+    progressed: set[int],
+    limit: int,
+) -> None:
+    """Items stopped at the yield point without progress. One that began with a whole invocation's budget
+    is to blame: after `limit` such stops it fails with how long it ran and what an invocation allows. One
+    that began late is not (a yield the SDK chose is not the item's fault); its stops are only counted so
+    that an item that never gets to begin early still ends, after MAX_YIELD_STOPS of them."""
+    termination = state.termination
+    now = time.monotonic()
+    for i in sorted(in_flight):
+        started = started_at.get(i)
+        if i in progressed or started is None:
+            continue
+        spec, ran = specs[i], now - started
+        if not termination.started_with_full_budget(started):
+            late = started - termination.started
+
+            def not_blamed(n: int, s: BranchSpec = spec, late: float = late) -> StepInterruptedError:
+                return StepInterruptedError(
+                    f"item {s.index} ({s.name or s.op_id}) was stopped at the invocation deadline {n} times "
+                    f"without checkpointing any progress, each time having begun late (the last time "
+                    f"{late:.2f} s into the invocation, e.g. while its worker process started): it never "
+                    f"got a whole invocation of {termination.budget:.2f} s"
+                )
+
+            given_up = _interrupt(state, spec, YIELDED, not_blamed, MAX_YIELD_STOPS, sync=False)
+            if given_up is not None:
+                _give_up(state, spec, given_up)
+            continue
+
+        def error(n: int, s: BranchSpec = spec, ran: float = ran) -> StepInterruptedError:
+            return StepInterruptedError(
+                f"item {s.index} ({s.name or s.op_id}) cannot fit in one invocation: it was stopped at the "
+                f"invocation deadline {n} times without checkpointing any progress, the last time after "
+                f"running {ran:.2f} s from the start of the invocation, so it needs more than {ran:.2f} s; "
+                f"an invocation allows {termination.budget:.2f} s ({termination.total:.2f} s less a "
+                f"{termination.margin:.2f} s yield margin). Each step of an item must fit in one invocation"
+            )
+
+        given_up = _interrupt(state, spec, DEADLINE, error, limit)
+        if given_up is not None:
+            _give_up(state, spec, given_up)
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
@@ -250,11 +289,19 @@ def _crash_error(spec: BranchSpec, crash: Crash, count: int) -> WorkerCrashed:
 
 
 def _interrupt(
-    state: ExecutionState, spec: BranchSpec, kind: str, error: Callable[[int], Exception], limit: int
+    state: ExecutionState,
+    spec: BranchSpec,
+    kind: str,
+    error: Callable[[int], Exception],
+    limit: int,
+    *,
+    sync: bool = True,
 ) -> dict[str, Any] | None:
     """Record the n-th interruption of `kind` of a branch durably (an internal STEP, started and failed
-    with the reason), so that counting survives invocations. Return the error object once `limit` is reached."""
-    state.checkpointer.flush()
+    with the reason), so that counting survives invocations. Return the error object once `limit` is reached.
+    sync=False: queue the record for the invocation's final flush (at the yield, where time is short)."""
+    if sync:
+        state.checkpointer.flush()
     n = interruptions(state, spec.op_id, kind) + 1
     parent = spec.batch_id if spec.flat else spec.op_id
     if not spec.flat and state.replay.get(spec.op_id) is None:  # its START died with the worker
@@ -262,7 +309,7 @@ def _interrupt(
     ref = OpRef(interrupt_id(spec.op_id, kind, n), STEP, "Step", INTERRUPT_NAME, parent)
     error_object = error_object_from_exception(error(n))
     state.checkpointer.submit(ref.update(START))
-    state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
+    state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=sync or n >= limit)
     return error_object if n >= limit else None
 
 

@@ -7,6 +7,8 @@ Every executor has the same small surface, used only by the coordinator's thread
     cancel(index)          stop a running branch now; it reports nothing afterwards
     close()                stop everything still running
     progressed             indexes of the running branches that checkpointed progress in their current run
+    began                  (processes) index -> when the branch really began: a fresh worker first boots
+                           and asks for the batch, and that time is the pool's, not the branch's
 
 Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
 `OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced;
@@ -199,6 +201,7 @@ class ProcessExecutor:
         # branch index -> {step id: (monotonic deadline, update to record)}: steps with a timeout running
         self._deadlines: dict[int, dict[str, tuple[float, dict[str, Any]]]] = {}
         self.progressed: set[int] = set()
+        self.began: dict[int, float] = {}
 
     def capacity(self) -> int:
         return self.pool.size - len(self._task_of)
@@ -207,6 +210,7 @@ class ProcessExecutor:
         from durable_mp.concurrency.worker_entry import run_job
 
         self.progressed.discard(spec.index)
+        self.began[spec.index] = time.monotonic()  # a warm worker that has the batch begins at once
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(
@@ -261,7 +265,8 @@ class ProcessExecutor:
             self._disarm(index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
-        elif kind == "blob":
+        elif kind == "blob":  # a worker's first task of this batch: it has booted and begins now
+            self.began[index] = time.monotonic()
             self.pool.reply(ev.task_id, self.blob)
         else:
             raise RuntimeError(f"unknown message from branch {index}: {kind!r}")
@@ -327,6 +332,8 @@ _shared_lease = threading.Lock()
 
 def _lease_pool(size: int) -> tuple[Any, bool]:
     import durable_mp_workers as workers
+
+    workers.preload("durable_mp.concurrency.worker_entry")  # fresh workers are ready before their task
 
     if _shared_lease.acquire(blocking=False):
         try:

@@ -30,6 +30,7 @@ from durable_mp.concurrency.fanout import (
 from durable_mp.concurrency.policy import CompletionPolicy
 from durable_mp.config import MapConfig, NestingType, ParallelBranch, ParallelConfig
 from durable_mp.exceptions import ValidationError
+from durable_mp.names import validate_operation_name
 from durable_mp.operations.child import run_context_body
 from durable_mp.planning import check_batch, item_size, partition
 from durable_mp.wire import CHAINED_INVOKE, CONTEXT
@@ -54,6 +55,9 @@ def run_map(
         if namer is None and batcher is not None  # read only by a should_complete predicate
         else [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(inputs)]
     )
+    if namer is not None:
+        for i, item_name in enumerate(names):
+            validate_operation_name(item_name, f"map item {i} (from item_namer)")
     if batcher is None:
         return _run(ctx, "Map", "MapIteration", name, names, MapWork(func, inputs, value_serdes), config)
     invoke = config.executor == "invoke"
@@ -87,6 +91,8 @@ def run_parallel(
             names.append(f"parallel-branch-{i}")
         else:
             raise ValidationError(f"parallel branch {i} is not callable: {f!r}")
+    for i, branch_name in enumerate(names):
+        validate_operation_name(branch_name, f"parallel branch {i}")
     return _run(
         ctx,
         "Parallel",

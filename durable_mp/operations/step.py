@@ -3,8 +3,11 @@
 AT_LEAST_ONCE_PER_RETRY sends START without waiting and SUCCEED/FAIL after the function.
 AT_MOST_ONCE_PER_RETRY waits for START to be acknowledged first; a STARTED step found on replay was
 interrupted and goes through the retry strategy instead of running again. A failure asks the retry
-strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError; a strategy that raises
-fails the step with its exception. A step with `StepConfig.timeout` runs each attempt under it
+strategy: RETRY (integer delay >= 1 s) and suspend, or FAIL and raise StepError. What can only fail again
+is never retried (`durable_mp.errors_classify`): a non-callable func fails before any attempt, a result
+that cannot be serialized (a generator, a set) or is over the payload limit fails the first attempt, and a
+retry strategy (or its `retry_if` predicate) that raises fails the step with that exception, its message
+also naming the step's own error. A step with `StepConfig.timeout` runs each attempt under it
 (operations/step_timeout.py): an overrun fails the attempt with StepTimeoutError.
 """
 
@@ -15,12 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_mp.config import StepConfig, StepSemantics
+from durable_mp.errors_classify import permanent_step_error
 from durable_mp.exceptions import (
     ExecutionError,
     PayloadTooLargeError,
     SerDesError,
     StepError,
     StepInterruptedError,
+    ValidationError,
     error_object_from_exception,
     operation_error_from_error_object,
 )
@@ -52,6 +57,11 @@ if TYPE_CHECKING:
 def run_step(
     ctx: DurableContext, func: Callable[[StepContext], Any], name: str | None, config: StepConfig
 ) -> Any:
+    if not callable(func):  # can never succeed: fail before any attempt, id or checkpoint
+        what = f"step {name!r}" if name else "a step"
+        raise ValidationError(
+            f"{what} needs a callable func(step_context), got {type(func).__name__} {func!r}"
+        )
     ref = ctx._allocate(STEP, config.sub_type or "Step", name)
     op = ctx._begin(ref)
     try:
@@ -99,9 +109,11 @@ def _process(
         state.checkpointer.submit(ref.update(START), sync=at_most_once, required=at_most_once)
     attempt = (op.attempt if op is not None else 0) + 1
     step_context = StepContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
+    body_returned = False
     try:
         try:
             raw = _attempt(ctx, ref, op, func, step_context, config)
+            body_returned = True
         finally:
             if termination is not None:
                 termination.observe(time.monotonic() - started)
@@ -116,6 +128,8 @@ def _process(
     except PayloadTooLargeError as exc:  # can only fail again: no retry
         _fail(ctx, ref, exc)
     except Exception as exc:  # noqa: BLE001 - user code: every failure goes to the retry strategy
+        if body_returned and permanent_step_error(exc):  # its result can never be checkpointed: no retry
+            _fail(ctx, ref, exc)
         _retry_or_fail(ctx, ref, op, config, exc)
     state.checkpointer.submit(update, sync=True)
     return None if payload is None else deserialize(config.serdes, payload, ref.id, arn)
@@ -147,36 +161,51 @@ def _attempt(
 
 def _failure_update(
     ref: OpRef, op: Operation | None, config: StepConfig, error: Exception
-) -> tuple[dict[str, Any], int | None, Exception]:
-    """What a failed attempt records: (RETRY update, delay, error) or (FAIL update, None, error).
+) -> tuple[dict[str, Any], int | None, dict[str, Any]]:
+    """What a failed attempt records: (RETRY update, delay, error object) or (FAIL update, None, error object).
 
-    A retry strategy (or its `retry_if` predicate) that raises fails the step with that exception."""
+    A retry strategy (or its `retry_if` predicate) that raises fails the step with that exception; its
+    message also names the step's own error, which is chained, so neither is hidden."""
     strategy = config.retry_strategy or RetryPresets.default()
     attempts_made = (op.attempt if op is not None else 0) + 1
     try:
         decision = strategy(error, attempts_made)
+        delay = max(1, int(decision.delay_seconds)) if decision.should_retry else None
     except Exception as strategy_error:  # noqa: BLE001 - user code: the step fails with its error
-        return ref.update(FAIL, error=error_object_from_exception(strategy_error)), None, strategy_error
-    if decision.should_retry:
-        delay = max(1, int(decision.delay_seconds))
-        update = ref.update(
-            RETRY, error=error_object_from_exception(error), StepOptions={"NextAttemptDelaySeconds": delay}
-        )
-        return update, delay, error
-    return ref.update(FAIL, error=error_object_from_exception(error)), None, error
+        strategy_error.__context__ = error
+        failed = _strategy_failed(ref, error, strategy_error)
+        return ref.update(FAIL, error=failed), None, failed
+    error_object = error_object_from_exception(error)
+    if delay is not None:
+        update = ref.update(RETRY, error=error_object, StepOptions={"NextAttemptDelaySeconds": delay})
+        return update, delay, error_object
+    return ref.update(FAIL, error=error_object), None, error_object
 
 
 def _retry_or_fail(
     ctx: DurableContext, ref: OpRef, op: Operation | None, config: StepConfig, error: Exception
 ) -> NoReturn:
-    update, delay, error = _failure_update(ref, op, config, error)
+    update, delay, error_object = _failure_update(ref, op, config, error)
     if delay is not None:
         ctx.state.checkpointer.submit(update, sync=True)
         suspend(f"retry of step {ref.name or ref.id} in {delay} s", delay, ref.id)
-    _fail(ctx, ref, error)
+    _fail_with(ctx, ref, error_object)
+
+
+def _strategy_failed(ref: OpRef, error: Exception, strategy_error: Exception) -> dict[str, Any]:
+    """The error object of a step whose retry strategy raised: the strategy's exception, naming both."""
+    failed = error_object_from_exception(strategy_error)
+    failed["ErrorMessage"] = (
+        f"{strategy_error} (raised by the retry strategy of step {ref.name or ref.id} while deciding on the "
+        f"step's error {type(error).__name__}: {error})"
+    )
+    return failed
 
 
 def _fail(ctx: DurableContext, ref: OpRef, error: Exception) -> NoReturn:
-    error_object = error_object_from_exception(error)
+    _fail_with(ctx, ref, error_object_from_exception(error))
+
+
+def _fail_with(ctx: DurableContext, ref: OpRef, error_object: dict[str, Any]) -> NoReturn:
     ctx.state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
     raise operation_error_from_error_object(error_object, StepError)

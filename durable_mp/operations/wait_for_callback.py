@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable_mp.config import StepConfig, WaitForCallbackConfig
 from durable_mp.exceptions import CallbackError, CallbackSubmitterError, ChildContextError, StepError
+from durable_mp.names import validate_operation_name
 from durable_mp.operations.child import run_context_body
 from durable_mp.types import StepContext, WaitForCallbackContext
 from durable_mp.wire import CONTEXT
@@ -26,6 +27,11 @@ def run_wait_for_callback(
     config: WaitForCallbackConfig | None,
 ) -> Any:
     prefix = f"{name} " if name else ""
+    validate_operation_name(name, "a wait_for_callback")
+    validate_operation_name(
+        f"{prefix}create callback id",
+        "the callback of a wait_for_callback (its name + ' create callback id')",
+    )
 
     def body(child: DurableContext) -> Any:
         callback = child.create_callback(name=f"{prefix}create callback id", config=config)

@@ -2,6 +2,9 @@
 
 boto3 honours `AWS_ENDPOINT_URL_LAMBDA`, so the same client talks to `durable-mp serve` when pointed there.
 boto3 is imported on first use only: worker processes and the local service never pay for it.
+Every exception of a call comes out as a `ServiceError`, classified in `durable_mp.errors_classify`
+(`NoCredentialsError` and `ParamValidationError` are permanent, connection errors transient, anything
+unexpected ends the invocation so that it is retried).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from durable_mp.service.client import ServiceError
+from durable_mp.service.client import as_service_error
 
 _default_client: Any = None
 _lock = threading.Lock()
@@ -29,18 +32,6 @@ def default_lambda_client() -> Any:
                     config=Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True),
                 )
     return _default_client
-
-
-def _service_error(exc: Exception) -> ServiceError:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400
-        return ServiceError(err.get("Code") or "ClientError", err.get("Message") or str(exc), status=status)
-    if isinstance(exc, BotoCoreError):  # connection reset, timeouts, DNS: worth another try
-        return ServiceError(type(exc).__name__, str(exc), status=503, retriable=True)
-    raise exc
 
 
 class BotoServiceClient:
@@ -67,7 +58,7 @@ class BotoServiceClient:
                 DurableExecutionArn=execution_arn, CheckpointToken=checkpoint_token, Updates=updates
             )
         except Exception as exc:
-            raise _service_error(exc) from exc
+            raise as_service_error(exc) from exc
 
     def get_execution_state(
         self, execution_arn: str, checkpoint_token: str, marker: str | None = None, max_items: int = 1000
@@ -82,4 +73,4 @@ class BotoServiceClient:
         try:
             return self.client.get_durable_execution_state(**kwargs)
         except Exception as exc:
-            raise _service_error(exc) from exc
+            raise as_service_error(exc) from exc

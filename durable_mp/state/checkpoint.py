@@ -12,17 +12,25 @@ Three modes, chosen per execution:
 
 Tokens are single use: sends are serialised under one lock and each response's token replaces the last.
 A response without a token means the service revoked it: the invocation must stop and return PENDING.
-Transient service errors are retried in-process with backoff before giving up.
+
+No update is ever dropped silently. Transient service errors (throttling, 5xx, connection errors:
+`durable_mp.errors_classify`) are retried in-process with back-off for as long as the invocation has time
+before its yield point (`time_left`), so an outage of a minute is survived by a long enough invocation.
+Any other failure of a send, whatever the client raised, is kept as a `CheckpointError`: every later
+submit and flush (in particular the handler's final flush) raises it, so the invocation ends with an
+error - the execution fails (a permanent error) or Lambda retries the invocation (anything else) - and the
+updates the service never acknowledged are redone by the retry's replay.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from durable_mp.exceptions import CheckpointError, PayloadTooLargeError, SuspendExecution
-from durable_mp.service.client import DurableServiceClient, ServiceError
+from durable_mp.service.client import DurableServiceClient, as_service_error, call_with_backoff
 from durable_mp.state.replay import ReplayState
 from durable_mp.wire import (
     EXECUTION,
@@ -34,7 +42,6 @@ from durable_mp.wire import (
 )
 
 MODES = ("eager", "batched", "optimistic")
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 class TokenRevoked(SuspendExecution):
@@ -65,7 +72,13 @@ class Checkpointer:
         *,
         mode: str = "batched",
         window: float = 0.005,
+        time_left: Callable[[], float] = lambda: float("inf"),
+        on_request: Callable[[float], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`time_left()`: seconds the invocation may still spend retrying a transient failure;
+        `on_request(seconds)`: told how long each acknowledged request took (the termination margin)."""
         if mode not in MODES:
             raise ValueError(f"checkpoint mode must be one of {MODES}, got {mode!r}")
         self.client = client
@@ -82,6 +95,10 @@ class Checkpointer:
         self._error: BaseException | None = None
         self._flusher: threading.Thread | None = None
         self._closed = False
+        self._time_left = time_left
+        self._on_request = on_request
+        self._sleep = sleep
+        self._clock = clock
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -149,19 +166,29 @@ class Checkpointer:
         return batch
 
     def _send(self, batch: list[dict[str, Any]]) -> None:
-        """Send one request (caller holds the send lock), retrying transient failures."""
-        attempt = 0
-        while True:
-            try:
-                response = self.client.checkpoint(self.replay.execution_arn, self.token, batch)
-                break
-            except ServiceError as exc:
-                if exc.retriable and attempt < len(RETRY_DELAYS):
-                    time.sleep(RETRY_DELAYS[attempt])
-                    attempt += 1
-                    continue
-                self._error = CheckpointError.from_service_error(exc)
-                raise self._error from exc
+        """Send one request (caller holds the send lock), retrying transient failures while time allows.
+        Any failure is kept in `self._error` before it is raised: the batch is never dropped silently."""
+
+        def attempt() -> dict[str, Any]:
+            started = self._clock()
+            response = self.client.checkpoint(self.replay.execution_arn, self.token, batch)
+            if self._on_request is not None:
+                self._on_request(self._clock() - started)
+            return response
+
+        try:
+            response = call_with_backoff(
+                attempt,
+                self._time_left,
+                sleep=self._sleep,
+                clock=self._clock,
+            )
+        except Exception as exc:
+            self._error = CheckpointError.from_service_error(as_service_error(exc))
+            raise self._error from exc
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: the updates were not acknowledged
+            self._error = CheckpointError(f"a checkpoint of {len(batch)} updates was interrupted: {exc!r}")
+            raise
         self.requests += 1
         token = response.get("CheckpointToken")
         state = response.get("NewExecutionState") or {}
@@ -196,5 +223,7 @@ class Checkpointer:
             time.sleep(self.window)
             try:
                 self.flush()
-            except BaseException:  # noqa: BLE001 - kept in self._error, raised to the handler's thread
-                pass
+            except BaseException as exc:  # noqa: BLE001 - raised to the handler's thread by its next flush
+                if self._error is None and not self.revoked:
+                    self._error = CheckpointError(f"the background checkpoint flush failed: {exc!r}")
+                    self._error.__cause__ = exc

@@ -39,7 +39,8 @@ def test_cpu_map_longer_than_an_invocation_finishes_over_several(
     assert [(i["status"], i["result"]) for i in done.value["all"]] == [
         ("SUCCEEDED", i * i) for i in range(20)
     ]
-    assert done.invocations() >= 3, "20 x 0.5 s on 2 workers cannot fit in one 3 s invocation"
+    # 5 s of work on 2 workers cannot fit in one 3 s invocation (2.8 s after the 0.2 s margin floor)
+    assert done.invocations() >= 2, "20 x 0.5 s on 2 workers cannot fit in one 3 s invocation"
     assert done.invocation_errors() == [], "an invocation was cut off instead of yielding"
     assert done.ran_twice() == []
     assert sorted(done.effects) == sorted(str(i) for i in range(20))
@@ -90,7 +91,7 @@ def test_item_longer_than_an_invocation_keeps_its_checkpointed_steps(
 
 @pytest.mark.slow
 def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path: Path) -> None:
-    """One 1.5 s step; each invocation has 1 s (it yields at 0.5 s). It can never finish, so the item must
+    """One 1.5 s step; each invocation has 1 s (it yields a measured margin before). It can never finish, so the item must
     fail with an error within a few invocations, as Lambda's own retry limit would end it without the
     yield (Sandbox.Timedout, retried a bounded number of times) - not run on until its execution timeout."""
     items = [{"dir": str(tmp_path), "seconds": 1.5}]
@@ -98,19 +99,24 @@ def test_item_that_can_never_fit_in_an_invocation_does_not_loop_forever(tmp_path
         arn = runner.run_async(
             input={"func": "cpu_item", "items": items, "workers": 1}, execution_timeout=120
         )
-        result = result_within(runner, arn, 8)
+        result = result_within(runner, arn, 15)
         invocations = sum(
             e["EventType"] == "InvocationCompleted" for e in runner.get_execution_history(arn)["Events"]
         )
-    assert result is not None, f"still running after 8 s and {invocations} invocations"
-    assert invocations <= 8
+    assert result is not None, f"still running after 15 s and {invocations} invocations"
+    # at most 2 stops it is blamed for and 5 it is not, then the one that fails it; a loaded machine may
+    # add an invocation cut off before it could yield (the service retries it)
+    assert invocations <= 12
     # the interrupted attempts were counted durably; after the limit the item fails with a clear reason
     (item,) = result.result_value["all"]
     assert item["status"] == "FAILED"
-    assert (
-        "stopped at the invocation deadline 3 times without checkpointing any progress"
-        in item["error"]["ErrorMessage"]
-    )
+    message = item["error"]["ErrorMessage"]
+    if "cannot fit in one invocation" in message:  # it began early: 3 stops are its own fault
+        assert "stopped at the invocation deadline 3 times without checkpointing any progress" in message
+        assert "an invocation allows" in message and "needs more than" in message
+    else:  # on a loaded machine its fresh worker may start too late every time: 6 stops not its fault
+        assert "stopped at the invocation deadline 6 times without checkpointing any progress" in message
+        assert "never got a whole invocation" in message
 
 
 @pytest.mark.slow
