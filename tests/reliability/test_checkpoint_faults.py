@@ -47,7 +47,7 @@ def run_with_fault(
     whether the fault fired: batching makes the number of calls vary a little from run to run)."""
     with DurableFunctionTestRunner(steps_and_map, skip_time=True) as runner:
         client = FaultyClient(runner.service._client, fault_at, make)
-        runner.service._client = client  # type: ignore[assignment]
+        runner.service._client = runner.service._core.client = client  # type: ignore[assignment]
         result = runner.run(input={}, timeout=30)
         events = runner.get_execution_history(result.execution_arn)["Events"]
         ops = [op for op in runner.service.operations(result.execution_arn) if op["Type"] != "EXECUTION"]
@@ -62,7 +62,7 @@ def run_with_fault(
 def fault_free_calls() -> int:
     with DurableFunctionTestRunner(steps_and_map, skip_time=True) as runner:
         client = FaultyClient(runner.service._client)
-        runner.service._client = client  # type: ignore[assignment]
+        runner.service._client = runner.service._core.client = client  # type: ignore[assignment]
         assert runner.run(input={}, timeout=30).result_value == EXPECTED
     return client.calls
 

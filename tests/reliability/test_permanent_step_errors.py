@@ -74,7 +74,8 @@ def test_a_step_whose_result_cannot_be_serialized_fails_at_the_first_attempt(kin
 def test_a_retry_strategy_that_raises_fails_the_step_naming_both_errors() -> None:
     message, ops = run("strategy")
     assert RUNS == ["ran"]
-    assert "ZeroDivisionError: strategy bug" in message
+    assert message.startswith("StepError: strategy bug"), message
     assert "ValueError: the step's own error" in message
     (op,) = ops
     assert op["Status"] == "FAILED", "the step must not be left STARTED"
+    assert op["StepDetails"]["Error"]["ErrorType"] == "ZeroDivisionError"  # the strategy's own exception
