@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import pytest
 
 from durable_mp import exceptions as ex
@@ -91,7 +93,7 @@ def test_checkpoint_error_from_service_error(code: str, message: str, status: in
 
 def test_get_state_error_from_boto_style_exception() -> None:
     class FakeClientError(Exception):
-        response = {
+        response: ClassVar[dict[str, Any]] = {
             "Error": {"Code": "ThrottlingException", "Message": "x"},
             "ResponseMetadata": {"HTTPStatusCode": 429},
         }
