@@ -6,6 +6,7 @@ deployed function through boto3 (AWS, or `durable-mp serve`). Module layout as o
 `durable_mp.testing.runner`, `durable_mp.testing.exceptions`.
 """
 
+from durable_mp.testing.cloud import DurableFunctionCloudTestRunner
 from durable_mp.testing.exceptions import DurableFunctionsTestError
 from durable_mp.testing.runner import (
     CallbackOperation,
@@ -27,6 +28,7 @@ __all__ = [
     "CallbackOperation",
     "ContextOperation",
     "DurableChildContextTestRunner",
+    "DurableFunctionCloudTestRunner",
     "DurableFunctionTestResult",
     "DurableFunctionTestRunner",
     "DurableFunctionsTestError",
