@@ -74,6 +74,8 @@ class Execution:
     deadline_timer: Timer | None = None
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
     wake_pending: bool = False
+    # pause_execution: checkpoints are answered without a token and no invocation starts until resumed
+    paused: bool = False
 
     @property
     def op_id(self) -> str:

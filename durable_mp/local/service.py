@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from durable_mp.local import history, ids, invoker
 from durable_mp.local.checkpoints import MAX_PAYLOAD_BYTES, apply_batch
@@ -158,7 +159,7 @@ class LocalDurableService:
         self._timers.stop()
         self._store.close()
 
-    def __enter__(self) -> LocalDurableService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -354,7 +355,9 @@ class LocalDurableService:
             execution_changed = False
             if effects:
                 execution_changed = self._apply_effects(ex, effects, now)
-            token = None if ex.token is None else self._mint.token(ex.inflight.token_prefix)  # type: ignore[union-attr]
+            token = (
+                None if ex.token is None or ex.paused else self._mint.token(ex.inflight.token_prefix)  # type: ignore[union-attr]
+            )
             ex.token = token
             self._store.commit(ex, changed, events_from, execution_changed)
             state: dict[str, Any] = {"Operations": changed, "NextMarker": None}
@@ -806,8 +809,8 @@ class LocalDurableService:
         if not ex.running or ex.inflight is not None or self._closed:
             return
         handler = self._durable.get(ex.function_name)
-        if handler is None:
-            ex.wake_pending = True
+        if handler is None or ex.paused:
+            ex.wake_pending = True  # held back until the function is registered / the execution resumed
             return
         backoff = ex.timers.pop("", None)
         if backoff is not None:
@@ -885,6 +888,8 @@ class LocalDurableService:
                 ex, "FAILED", error=output.get("Error") or ex.checkpointed_error, events_from=events_from
             )
         else:
+            if ex.paused:  # a paused invocation may have stopped mid-work: resuming re-invokes it
+                ex.wake_pending = True
             self._drain(ex, events_from)
 
     def _drain(self, ex: Execution, events_from: int, invoke: bool = True) -> None:
@@ -1067,6 +1072,34 @@ class LocalDurableService:
                     now=self._clock.now_ms(),
                 )
                 return
+
+    # ------------------------------------------------------------------ pause / resume (test runner)
+
+    def pause_execution(self, arn: str, timeout: float = 60) -> None:
+        """Pause an execution and wait (up to `timeout` real seconds) until no invocation of it runs.
+
+        A running invocation's next checkpoint is applied and answered without a token, so the SDK ends
+        that invocation with PENDING; its later checkpoints are rejected. No invocation starts while
+        paused. A completed execution is left as it is; a repeated call waits again."""
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < math.inf:
+            raise ValueError(f"timeout must be a finite positive number of seconds, got {timeout!r}")
+        with self._lock:
+            ex = self._get(arn)
+            if ex.running:
+                ex.paused = True
+        if not self.wait_until(lambda: ex.inflight is None or not ex.running, timeout):
+            raise TimeoutError(f"the running invocation of {arn} did not stop within {timeout} s")
+
+    def resume_execution(self, arn: str) -> None:
+        """Undo `pause_execution`: checkpoints get tokens again, and the invocation held back starts."""
+        with self._lock:
+            ex = self._get(arn)
+            if not ex.paused:
+                return
+            ex.paused = False
+            if ex.running and ex.inflight is None and ex.wake_pending:
+                ex.wake_pending = False
+                self._invoke(ex)
 
     def resume(self) -> list[str]:
         """The ARNs of running executions (those adopted from the store are already resumed)."""

@@ -42,6 +42,8 @@ from durable_mp.service.client import ServiceError
 from durable_mp.testing.exceptions import (
     DurableFunctionsTestError,
     InvalidParameterValueException,
+    ResourceNotFoundException,
+    ServiceException,
 )
 from durable_mp.testing.history import operations_from_events
 
@@ -570,6 +572,20 @@ class DurableFunctionTestRunner:
             raise TimeoutError(f"Callback did not become available within {timeout}s")
         return found[-1]
 
+    # pausing (experimental, as officially)
+    def pause_execution(self, execution_arn: str, timeout: float = 60) -> None:
+        """Pause an execution and wait until its running invocation, if any, has stopped.
+
+        The running invocation's next checkpoint is saved and answered without a token, so it ends with
+        PENDING; no invocation starts until `resume_execution`. A running step is not interrupted; a
+        completed execution is unchanged. Raises InvalidParameterValueException (blank ARN),
+        ResourceNotFoundException, ValueError (timeout not finite and positive), TimeoutError."""
+        _api_call(self.service.pause_execution, execution_arn, timeout)
+
+    def resume_execution(self, execution_arn: str) -> None:
+        """Answer the execution's checkpoints with tokens again and start the invocation held back."""
+        _api_call(self.service.resume_execution, execution_arn)
+
     # callbacks
     def send_callback_success(self, callback_id: str, result: bytes | str | None = None) -> None:
         self.service.send_durable_execution_callback_success(CallbackId=callback_id, Result=result)
@@ -632,6 +648,18 @@ class DurableChildContextTestRunner(DurableFunctionTestRunner):
             return context_function(*args, **kwargs)(context)
 
         super().__init__(handler, skip_time=skip_time)
+
+
+def _api_call(call: Callable[..., None], *args: Any) -> None:
+    """A service call whose API errors are raised as the testing SDK's exceptions."""
+    try:
+        call(*args)
+    except ServiceError as exc:
+        error_cls = {
+            "InvalidParameterValueException": InvalidParameterValueException,
+            "ResourceNotFoundException": ResourceNotFoundException,
+        }.get(exc.code, ServiceException)
+        raise error_cls(exc.message) from None
 
 
 def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]:
