@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from durable_mp.__about__ import __version__
 from durable_mp.exceptions import ErrorObject
 from durable_mp.service.boto import BotoServiceClient
 from durable_mp.service.client import DurableServiceClient
@@ -648,4 +649,5 @@ __all__ = [
     "TimestampConverter",
     "WaitDetails",
     "WaitOptions",
+    "__version__",
 ]

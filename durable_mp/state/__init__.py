@@ -8,9 +8,17 @@ state and a checkpointer that forwards to the parent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from durable_mp.state.replay import ReplayState
+
+
+class ReplayStatus(Enum):
+    """Whether a context is re-running recorded operations (REPLAY) or running new ones (NEW)."""
+
+    REPLAY = "replay"
+    NEW = "new"
 
 
 class CheckpointSink(Protocol):
