@@ -46,3 +46,8 @@ class ExecutionState:
     @property
     def execution_arn(self) -> str:
         return self.replay.execution_arn
+
+    @property
+    def durable_execution_arn(self) -> str:
+        """The official SDK's name for `execution_arn`."""
+        return self.replay.execution_arn

@@ -6,6 +6,7 @@ deployed function through boto3 (AWS, or `durable-mp serve`). Module layout as o
 `durable_mp.testing.runner`, `durable_mp.testing.exceptions`.
 """
 
+from durable_mp.testing.__about__ import __version__
 from durable_mp.testing.cloud import DurableFunctionCloudTestRunner
 from durable_mp.testing.exceptions import DurableFunctionsTestError
 from durable_mp.testing.runner import (
@@ -40,4 +41,5 @@ __all__ = [
     "Operation",
     "StepOperation",
     "WaitOperation",
+    "__version__",
 ]

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 import botocore.session
 from botocore.errorfactory import ClientExceptionsFactory
@@ -58,6 +58,10 @@ class ExecutionStatus(Enum):
     STOPPED = "STOPPED"
     TIMED_OUT = "TIMED_OUT"
 
+
+# Defaults of a chained (child) durable execution registered with register_durable_function
+DEFAULT_CHILD_EXECUTION_TIMEOUT_SECONDS = 120
+DEFAULT_CHILD_RETENTION_PERIOD_DAYS = 1
 
 # ---------------------------------------------------------------------------------------- operations
 
@@ -110,6 +114,15 @@ class _Children:
 
     def get_execution(self, name: str) -> ExecutionOperation:
         return cast(ExecutionOperation, self.get_operation_by_name(name))
+
+
+class OperationFactory(Protocol):
+    """What builds a test operation from a service operation (the OPERATION_FACTORIES values)."""
+
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> Operation: ...
 
 
 _Tree = dict[str | None, list[SvcOperation]]
@@ -279,7 +292,7 @@ def _build(op: SvcOperation, tree: _Tree) -> Operation:
     return OPERATION_FACTORIES[kind].from_svc_operation(op)
 
 
-OPERATION_FACTORIES: dict[OperationType, Any] = {
+OPERATION_FACTORIES: dict[OperationType, type[OperationFactory]] = {
     OperationType.EXECUTION: ExecutionOperation,
     OperationType.CONTEXT: ContextOperation,
     OperationType.STEP: StepOperation,
@@ -473,6 +486,7 @@ class DurableFunctionTestRunner:
         )
         self.service.register_durable_function(function_name, handler)
         self._last_arn: str | None = None
+        self.poll_interval = poll_interval
 
     # lifecycle
     def __enter__(self) -> Self:
@@ -486,8 +500,15 @@ class DurableFunctionTestRunner:
 
     # targets
     def register_durable_function(
-        self, function_name: str, handler: Any, **_ignored: Any
+        self,
+        function_name: str,
+        handler: Any,
+        execution_timeout: int = DEFAULT_CHILD_EXECUTION_TIMEOUT_SECONDS,
+        retention_period_days: int = DEFAULT_CHILD_RETENTION_PERIOD_DAYS,
     ) -> DurableFunctionTestRunner:
+        """Register a durable function as a chained-invoke target (the local service gives a chained
+        execution the parent's remaining time; `execution_timeout` and `retention_period_days` are
+        accepted for compatibility)."""
         self.service.register_durable_function(function_name, handler)
         return self
 
@@ -690,6 +711,15 @@ def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]
         for op_id, (event_id, cid, cb_name) in started.items()
         if op_id not in closed and event_id < last_invocation_end and (name is None or cb_name == name)
     ]
+
+
+def __getattr__(name: str) -> Any:
+    # The cloud runner is public here too, as officially; it builds on this module, so it loads lazily
+    if name == "DurableFunctionCloudTestRunner":
+        from durable_mp.testing.cloud import DurableFunctionCloudTestRunner
+
+        return DurableFunctionCloudTestRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
