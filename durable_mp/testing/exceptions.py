@@ -64,9 +64,15 @@ class InvalidParameterValueException(AwsApiException):
 class ResourceNotFoundException(AwsApiException):
     http_status_code = 404
 
+    def __init__(self, Message: str) -> None:  # the Smithy member name, as officially
+        super().__init__(Message)
+
 
 class ServiceException(AwsApiException):
     http_status_code = 500
+
+    def __init__(self, Message: str) -> None:  # the Smithy member name, as officially
+        super().__init__(Message)
 
 
 class ExecutionAlreadyStartedException(AwsApiException):

@@ -472,6 +472,7 @@ class DurableFunctionTestRunner:
         poll_interval: float | None = None,
         region: str = "us-east-1",
         max_invocation_retries: int = 5,
+        max_invocation_page_bytes: int | None = None,  # accepted as officially; pages hold 1,000 operations
     ) -> None:
         if not callable(getattr(handler, "durable_invoke", None)):
             raise TypeError("handler must be decorated with @durable_execution (it has no durable_invoke)")
