@@ -529,7 +529,8 @@ class DurableFunctionTestRunner:
         tenant_id: str | None = None,
         **_ignored: Any,
     ) -> DurableFunctionTestResult:
-        """Start an execution and wait for its end (`timeout` real seconds, default 60)."""
+        """Start an execution and wait for its end (`timeout` real seconds, default 60); TimeoutError
+        ("Execution did not complete within timeout") when it has not ended by then, as officially."""
         arn = self.run_async(
             input,
             execution_timeout=execution_timeout,

@@ -86,3 +86,17 @@ def test_pause_times_out_while_a_step_runs_and_validates_its_arguments() -> None
             runner.pause_execution("")
         with pytest.raises(ResourceNotFoundException):
             runner.resume_execution(arn.replace("durable-execution", "durable-execution") + "x")
+
+
+@durable_execution
+def slow(_event: Any, context: DurableContext) -> str:
+    context.step(lambda _: time.sleep(2.5), name="slow")
+    return "done"
+
+
+def test_run_raises_timeout_error_when_the_execution_outlives_the_timeout_as_officially() -> None:
+    with (
+        DurableFunctionTestRunner(slow) as runner,
+        pytest.raises(TimeoutError, match="Execution did not complete within timeout"),
+    ):
+        runner.run(input=None, timeout=1)
