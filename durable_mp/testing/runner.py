@@ -176,7 +176,8 @@ class ExecutionOperation(Operation):
     ) -> ExecutionOperation:
         details = operation.execution_details
         return ExecutionOperation(
-            **_common(operation, OperationType.EXECUTION), input_payload=details and details.input_payload
+            **_common(operation, OperationType.EXECUTION),
+            input_payload=details.input_payload if details else None,
         )
 
 
@@ -216,7 +217,7 @@ class WaitOperation(Operation):
         details = operation.wait_details
         return WaitOperation(
             **_common(operation, OperationType.WAIT),
-            scheduled_end_timestamp=details and details.scheduled_end_timestamp,
+            scheduled_end_timestamp=details.scheduled_end_timestamp if details else None,
         )
 
 
@@ -243,8 +244,8 @@ class InvokeOperation(Operation):
         details = operation.chained_invoke_details
         return InvokeOperation(
             **_common(operation, OperationType.CHAINED_INVOKE),
-            result=details and details.result,
-            error=details and details.error,
+            result=details.result if details else None,
+            error=details.error if details else None,
         )
 
 
@@ -253,8 +254,8 @@ def _context(op: SvcOperation, tree: _Tree) -> ContextOperation:
     return ContextOperation(
         **_common(op, OperationType.CONTEXT),
         child_operations=_nested(op, tree),
-        result=details and details.result,
-        error=details and details.error,
+        result=details.result if details else None,
+        error=details.error if details else None,
     )
 
 
@@ -263,10 +264,10 @@ def _step(op: SvcOperation, tree: _Tree) -> StepOperation:
     return StepOperation(
         **_common(op, OperationType.STEP),
         child_operations=_nested(op, tree),
-        result=details and details.result,
-        error=details and details.error,
+        result=details.result if details else None,
+        error=details.error if details else None,
         attempt=details.attempt if details else 0,
-        next_attempt_timestamp=details and details.next_attempt_timestamp,
+        next_attempt_timestamp=details.next_attempt_timestamp if details else None,
     )
 
 
@@ -275,9 +276,9 @@ def _callback(op: SvcOperation, tree: _Tree) -> CallbackOperation:
     return CallbackOperation(
         **_common(op, OperationType.CALLBACK),
         child_operations=_nested(op, tree),
-        result=details and _result(details.result),
-        error=details and details.error,
-        callback_id=details and details.callback_id,
+        result=_result(details.result) if details else None,
+        error=details.error if details else None,
+        callback_id=details.callback_id if details else None,
     )
 
 
