@@ -50,7 +50,11 @@ def test_run_step_and_wait_with_skipped_time() -> None:
     assert result.execution_status is ExecutionStatus.SUCCEEDED
     assert json.loads(result.result) == "Hello World"
     step = result.get_step("greet")
-    assert isinstance(step, StepOperation) and step.status is OperationStatus.SUCCEEDED and step.result == '"Hello World"'
+    assert (
+        isinstance(step, StepOperation)
+        and step.status is OperationStatus.SUCCEEDED
+        and step.result == '"Hello World"'
+    )
     wait = result.get_wait("nap")
     assert (wait.end_timestamp - wait.start_timestamp).total_seconds() >= 3600
     with pytest.raises(DurableFunctionsTestError):
