@@ -7,6 +7,7 @@ module re-exports the public API under the official SDK's names, so a handler po
 imports from `aws_durable_execution_sdk_python` to `durable_mp`.
 """
 
+from durable_mp.__about__ import __version__
 from durable_mp.concurrency.batch import BatchCompletionError, BatchItem, BatchResult
 from durable_mp.concurrency.coordinator import add_progress_hook, remove_progress_hook
 from durable_mp.concurrency.policy import CompletionReason
@@ -57,8 +58,6 @@ from durable_mp.planning import MapPlan, OperationBudgetError, plan_map
 from durable_mp.retries import WithRetryConfig, with_retry
 from durable_mp.termination import TerminationManager
 from durable_mp.types import CallbackId, ExecutionArn, OperationId, StepContext
-
-from durable_mp._version import __version__
 
 __all__ = [
     "BatchCompletionError",

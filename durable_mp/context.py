@@ -13,6 +13,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -32,7 +33,10 @@ from durable_mp.exceptions import NonDeterministicExecutionError, ValidationErro
 from durable_mp.logger import Logger, LogInfo
 from durable_mp.names import validate_operation_name
 from durable_mp.operations.batch import run_map, run_parallel
-from durable_mp.operations.callback import create_callback
+from durable_mp.operations.callback import (
+    Callback,  # noqa: F401 (public here, as officially)
+    create_callback,
+)
 from durable_mp.operations.child import run_child
 from durable_mp.operations.combinators import all_of, all_settled, any_of, race
 from durable_mp.operations.invoke import run_invoke
@@ -41,7 +45,7 @@ from durable_mp.operations.step import run_step
 from durable_mp.operations.wait import cancel_wait, run_wait
 from durable_mp.operations.wait_for_callback import run_wait_for_callback
 from durable_mp.operations.wait_for_condition import run_wait_for_condition
-from durable_mp.state import ExecutionState
+from durable_mp.state import ExecutionState, ReplayStatus
 from durable_mp.types import StepContext, WaitForCallbackContext, WaitForConditionCheckContext
 from durable_mp.waits import WaitForConditionConfig
 from durable_mp.wire import STEP, Operation, OpRef
@@ -49,6 +53,13 @@ from durable_mp.wire import STEP, Operation, OpRef
 T = TypeVar("T")
 R = TypeVar("R")
 U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class ExecutionContext:
+    """Read-only metadata of the running durable execution (`DurableContext.execution_context`)."""
+
+    durable_execution_arn: str
 
 
 class DurableContext:
@@ -324,6 +335,45 @@ class DurableContext:
         from durable_mp import replay_safe
 
         return replay_safe.timestamp_from_execution(self.state.replay.execution_start_ms)
+
+    # -- the official SDK's context attributes and factories ---------------------------------------------
+
+    @property
+    def execution_context(self) -> ExecutionContext:
+        """The execution's metadata: `execution_context.durable_execution_arn`."""
+        return ExecutionContext(self.state.execution_arn)
+
+    @property
+    def is_virtual(self) -> bool:
+        """True for a context that writes no CONTEXT of its own (a FLAT map item or parallel branch):
+        its operations hang off the enclosing context while their ids are prefixed by its own id."""
+        return self._parent_id != self._prefix
+
+    @staticmethod
+    def from_lambda_context(
+        state: ExecutionState, lambda_context: Any, replay_status: ReplayStatus = ReplayStatus.NEW
+    ) -> DurableContext:
+        """The root context of an invocation."""
+        context = DurableContext(state, replaying=replay_status is ReplayStatus.REPLAY)
+        context.lambda_context = lambda_context
+        return context
+
+    def create_child_context(self, operation_id: str, *, is_virtual: bool = False) -> DurableContext:
+        """The context of the body of operation `operation_id` (its ids prefixed by that id). A virtual
+        child's operations report to this context's parent instead of `operation_id`."""
+        if not is_virtual:
+            return self._child(operation_id)
+        return DurableContext(
+            self.state,
+            parent_id=self._parent_id,
+            prefix=operation_id,
+            replaying=self._replaying,
+            logger=self.logger.with_log_info(
+                LogInfo(execution_arn=self.state.execution_arn, parent_id=self._parent_id)
+            )
+            if self._logger is not None
+            else None,
+        )
 
     def random(self, seed: str = "") -> random.Random:
         """A random generator seeded deterministically from the next operation id."""

@@ -61,6 +61,40 @@ _OFFICIAL_OPERATION_ERRORS: dict[str, str] = {
         "CallbackSubmitterError",
     )
 } | {"BatchCompletionError": "aws_durable_execution_sdk_python.concurrency.models"}
+# Every exception class of the official `exceptions` module (3.0.0): ours of the same name are written
+# with the official spelling.
+_OFFICIAL_EXCEPTIONS: frozenset[str] = frozenset(
+    {
+        "DurableExecutionsError",
+        "PluginLoadError",
+        "UnrecoverableError",
+        "ExecutionError",
+        "InvocationError",
+        "BotoClientError",
+        "NonDeterministicExecutionError",
+        "CheckpointError",
+        "ValidationError",
+        "GetExecutionStateError",
+        "InvalidStateError",
+        "DurableOperationError",
+        "StepError",
+        "InvokeError",
+        "ChildContextError",
+        "WaitForConditionError",
+        "SerDesError",
+        "CallbackError",
+        "CallbackExternalError",
+        "CallbackTimeoutError",
+        "CallbackSubmitterError",
+        "StepInterruptedError",
+        "RetryableSerDesError",
+        "BackgroundThreadError",
+        "SuspendExecution",
+        "TimedSuspendExecution",
+        "OrderedLockError",
+        "OrphanedChildException",
+    }
+)
 
 
 class AwsErrorObj(TypedDict):
@@ -313,7 +347,7 @@ class DurableOperationError(DurableExecutionsError):
     ) -> None:
         super().__init__(message)
         self.message: str | None = message
-        self.error_type: str = error_type or _qualname(type(self))
+        self.error_type: str = error_type or wire_type_name(type(self))
         self.data: str | None = data
         self.stack_trace: list[str] | None = stack_trace
 
@@ -372,7 +406,7 @@ class SerDesError(DurableExecutionsError):
     ) -> None:
         super().__init__(message)
         self.message: str | None = message
-        self.error_type: str = error_type or _qualname(type(self))
+        self.error_type: str = error_type or wire_type_name(type(self))
         self.data: str | None = data
         self.stack_trace: list[str] | None = stack_trace
 
@@ -493,6 +527,24 @@ def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+# Wire compatibility: a class that stands for one the official SDK defines is written with the official
+# spelling of its ErrorType (so an official SDK replays what durable-mp wrote, and histories match);
+# durable-mp's own classes keep their module path. Both spellings are read back (see below).
+_OFFICIAL_WIRE_NAMES: dict[type, str] = {}
+
+
+def register_official_wire_name(cls: type, official_module: str) -> None:
+    """Write `cls` as `official_module.QualName` in ErrorObject.ErrorType (a class the official SDK defines)."""
+    _OFFICIAL_WIRE_NAMES[cls] = f"{official_module}.{cls.__qualname__}"
+
+
+def wire_type_name(cls: type) -> str:
+    """The ErrorType written for an exception class: builtins bare, official ones officially spelled."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return _OFFICIAL_WIRE_NAMES.get(cls) or _qualname(cls)
+
+
 # Replay reconstruction: only the SDK's own operation-error classes, by qualified name (ours and the
 # official SDK's spelling, so executions checkpointed by either are read back the same).
 _OPERATION_ERRORS: dict[str, type[DurableOperationError]] = {}
@@ -505,8 +557,9 @@ def register_operation_error(error_cls: type[DurableOperationError]) -> None:
     """
     _OPERATION_ERRORS[_qualname(error_cls)] = error_cls
     official_module = _OFFICIAL_OPERATION_ERRORS.get(error_cls.__qualname__)
-    if official_module is not None:
+    if official_module is not None and error_cls.__module__.startswith("durable_mp."):
         _OPERATION_ERRORS[f"{official_module}.{error_cls.__qualname__}"] = error_cls
+        register_official_wire_name(error_cls, official_module)
 
 
 for _cls in (
@@ -611,11 +664,15 @@ class OrphanedChildException(BaseException):
 
 
 def error_type_name(exception: BaseException) -> str:
-    """The wire ErrorType of an exception: built-ins unqualified ("ValueError"), others "module.QualName"."""
-    cls = type(exception)
-    if cls.__module__ == "builtins":
-        return cls.__qualname__
-    return f"{cls.__module__}.{cls.__qualname__}"
+    """The wire ErrorType of an exception: built-ins unqualified ("ValueError"), the classes the official
+    SDK defines as it spells them ("aws_durable_execution_sdk_python.exceptions.StepError"), others
+    "module.QualName"."""
+    return wire_type_name(type(exception))
+
+
+for _cls in list(globals().values()):
+    if isinstance(_cls, type) and _cls.__module__ == __name__ and _cls.__qualname__ in _OFFICIAL_EXCEPTIONS:
+        register_official_wire_name(_cls, _OFFICIAL_MODULE)
 
 
 @dataclass(frozen=True)
@@ -641,7 +698,7 @@ class ErrorObject:
     def from_exception(cls, exception: BaseException) -> ErrorObject:
         """The error as the official SDK checkpoints it (see `error_object_from_exception`)."""
         if isinstance(exception, SerDesError):
-            return cls(exception.message, _qualname(SerDesError), exception.data, exception.stack_trace)
+            return cls(exception.message, wire_type_name(SerDesError), exception.data, exception.stack_trace)
         if isinstance(exception, DurableOperationError):
             trace = exception.stack_trace if exception.stack_trace is not None else stack_trace_of(exception)
             return cls(exception.message, error_type_name(exception), exception.data, trace)

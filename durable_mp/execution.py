@@ -26,7 +26,14 @@ from durable_mp.exceptions import (
     SuspendExecution,
     error_object_from_exception,
 )
-from durable_mp.service.client import DurableServiceClient, as_service_error, call_with_backoff
+from durable_mp.invocation import (
+    LAMBDA_RESPONSE_SIZE_LIMIT,
+    DurableExecutionInvocationInput,
+    DurableExecutionInvocationInputWithClient,
+    InitialExecutionState,
+    handle_checkpoint_error,
+)
+from durable_mp.service.client import DurableServiceClient, ServiceError, as_service_error, call_with_backoff
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
@@ -44,7 +51,16 @@ from durable_mp.wire import (
 )
 
 EXECUTORS = ("processes", "threads", "inline")
-__all__ = ["InvocationStatus", "durable_execution", "run_invocation"]
+__all__ = [
+    "LAMBDA_RESPONSE_SIZE_LIMIT",
+    "DurableExecutionInvocationInput",
+    "DurableExecutionInvocationInputWithClient",
+    "InitialExecutionState",
+    "InvocationStatus",
+    "durable_execution",
+    "handle_checkpoint_error",
+    "run_invocation",
+]
 
 
 def _required(event: Any, key: str) -> Any:
@@ -269,6 +285,8 @@ def durable_execution(
         def handler(event: Any, context: Any) -> dict[str, Any]:
             from durable_mp.service.boto import BotoServiceClient
 
+            if isinstance(event, DurableExecutionInvocationInputWithClient):  # a test injecting its client
+                return run_invocation(f, event.to_json_dict(), context, event.service_client, settings)
             return run_invocation(f, event, context, BotoServiceClient(boto3_client), settings)
 
         def durable_invoke(

@@ -48,6 +48,15 @@ class LogInfo:
     attempt: int | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def from_operation_identifier(
+        cls, execution_state: Any, op_id: Any, attempt: int | None = None
+    ) -> LogInfo:
+        """The info of operation `op_id` (an OperationIdentifier) of the execution `execution_state`
+        (an ExecutionState, or its ARN)."""
+        arn = execution_state if isinstance(execution_state, str) else execution_state.execution_arn
+        return cls(arn, op_id.parent_id, op_id.operation_id, op_id.name, attempt)
+
     def with_parent_id(self, parent_id: str) -> LogInfo:
         """A copy with another parent id."""
         return replace(self, parent_id=parent_id)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from durable_mp.concurrency.batch import BatchResult
-from durable_mp.exceptions import RetryableSerDesError, SerDesError
+from durable_mp.exceptions import DurableExecutionsError, RetryableSerDesError, SerDesError
 
 logger = logging.getLogger(__name__)
 
@@ -284,3 +284,136 @@ def deserialize(serdes: SerDes[T] | None, data: str, operation_id: str, durable_
 def _failure(what: str, operation_id: str, exc: Exception) -> SerDesError:
     logger.exception("%s failed for id: %s", what, operation_id)
     return SerDesError(f"{what} failed for id: {operation_id}, error: {exc}.")
+
+
+# region codecs: the official SDK's codec objects over the one envelope format above
+#
+# `TYPE_CODEC.encode(obj)` gives the envelope as an `EncodedValue` tree and `TYPE_CODEC.decode(tag, value)`
+# reads one back; the per-type codecs accept only their own types and tags, as officially. They reuse
+# `_encode` / `_DECODERS`, so the format has one implementation.
+
+
+@dataclass(frozen=True)
+class EncodedValue:
+    """A value with its type tag; a container's value holds EncodedValues."""
+
+    tag: TypeTag
+    value: Any
+
+
+def _to_encoded(envelope: dict[str, Any]) -> EncodedValue:
+    tag, value = TypeTag(envelope[TYPE_TOKEN]), envelope[VALUE_TOKEN]
+    if tag in (TypeTag.LIST, TypeTag.TUPLE):
+        value = [_to_encoded(item) for item in value]
+    elif tag in (TypeTag.DICT, TypeTag.BATCH_RESULT):
+        value = {key: _to_encoded(item) for key, item in value.items()}
+    return EncodedValue(tag, value)
+
+
+def _to_envelope(value: Any) -> Any:
+    """An EncodedValue tree back in the JSON shape the decoders read (other values unchanged)."""
+    if isinstance(value, EncodedValue):
+        return {TYPE_TOKEN: value.tag.value, VALUE_TOKEN: _to_envelope(value.value)}
+    if isinstance(value, list):
+        return [_to_envelope(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _to_envelope(item) for key, item in value.items()}
+    return value
+
+
+class Codec(Protocol):
+    def encode(self, obj: Any) -> EncodedValue: ...
+
+    def decode(self, tag: TypeTag, value: Any) -> Any: ...
+
+
+class _TypedCodec:
+    """A codec for some Python types and their tags."""
+
+    _types: tuple[type, ...] = ()
+    _tags: frozenset[TypeTag] = frozenset()
+    _what = ""
+
+    def encode(self, obj: Any) -> EncodedValue:
+        if not isinstance(obj, self._types):
+            raise SerDesError(f"Unsupported {self._what}type: {type(obj)!r}")
+        return _to_encoded(_encode(obj))
+
+    def decode(self, tag: TypeTag, value: Any) -> Any:
+        if tag not in self._tags:
+            raise SerDesError(f"Unknown {self._what}tag: {tag}")
+        return _DECODERS[TypeTag(tag).value](_to_envelope(value))
+
+
+class PrimitiveCodec(_TypedCodec):
+    _types = (type(None), str, bool, int, float)
+    _tags = frozenset({TypeTag.NONE, TypeTag.STR, TypeTag.BOOL, TypeTag.INT, TypeTag.FLOAT})
+    _what = "primitive "
+
+
+class BytesCodec(_TypedCodec):
+    _types = (bytes, bytearray, memoryview)
+    _tags = frozenset({TypeTag.BYTES})
+
+
+class UuidCodec(_TypedCodec):
+    _types = (uuid.UUID,)
+    _tags = frozenset({TypeTag.UUID})
+
+
+class DecimalCodec(_TypedCodec):
+    _types = (Decimal,)
+    _tags = frozenset({TypeTag.DECIMAL})
+
+
+class DateTimeCodec(_TypedCodec):
+    _types = (datetime, date)
+    _tags = frozenset({TypeTag.DATETIME, TypeTag.DATE})
+    _what = "datetime "
+
+
+class ContainerCodec(_TypedCodec):
+    """Lists, tuples, dicts and BatchResults, their elements encoded through the dispatcher."""
+
+    _types = (list, tuple, dict, BatchResult)
+    _tags = frozenset({TypeTag.LIST, TypeTag.TUPLE, TypeTag.DICT, TypeTag.BATCH_RESULT})
+    _what = "container "
+
+    def __init__(self) -> None:
+        self._dispatcher: TypeCodec | None = None
+
+    def set_dispatcher(self, dispatcher: TypeCodec) -> None:
+        self._dispatcher = dispatcher
+
+    @property
+    def dispatcher(self) -> TypeCodec:
+        if self._dispatcher is None:
+            raise DurableExecutionsError("ContainerCodec not linked to a TypeCodec dispatcher.")
+        return self._dispatcher
+
+
+class TypeCodec:
+    """Every supported type: dispatches to the codec of the value's type (or of the tag)."""
+
+    def __init__(self) -> None:
+        self.primitive_codec = PrimitiveCodec()
+        self.bytes_codec = BytesCodec()
+        self.uuid_codec = UuidCodec()
+        self.decimal_codec = DecimalCodec()
+        self.datetime_codec = DateTimeCodec()
+        self.container_codec = ContainerCodec()
+        self.container_codec.set_dispatcher(self)
+
+    def encode(self, obj: Any) -> EncodedValue:
+        return _to_encoded(_encode(obj))
+
+    def decode(self, tag: TypeTag, value: Any) -> Any:
+        decoder = _DECODERS.get(str(tag))
+        if decoder is None:
+            raise SerDesError(f"Unknown type tag: {tag}")
+        return decoder(_to_envelope(value))
+
+
+TYPE_CODEC = TypeCodec()
+
+# endregion

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
@@ -18,33 +18,86 @@ class InvocationStatus(Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     PENDING = "PENDING"
+    # The invocation failed and the service will retry it (official SDK: internal use only)
+    RETRY = "RETRY"
 
 
+class OperationType(Enum):
+    """An operation's Type (public as `durable_mp.lambda_service.OperationType`)."""
+
+    EXECUTION = "EXECUTION"
+    CONTEXT = "CONTEXT"
+    STEP = "STEP"
+    WAIT = "WAIT"
+    CALLBACK = "CALLBACK"
+    CHAINED_INVOKE = "CHAINED_INVOKE"
+
+
+class OperationStatus(Enum):
+    """An operation's Status (public as `durable_mp.lambda_service.OperationStatus`)."""
+
+    STARTED = "STARTED"
+    PENDING = "PENDING"
+    READY = "READY"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+    STOPPED = "STOPPED"
+
+
+class OperationAction(Enum):
+    """An OperationUpdate's Action (public as `durable_mp.lambda_service.OperationAction`)."""
+
+    START = "START"
+    SUCCEED = "SUCCEED"
+    FAIL = "FAIL"
+    RETRY = "RETRY"
+    CANCEL = "CANCEL"
+
+
+class OperationSubType(StrEnum):
+    """The SubType values the SDK writes for its own operations (a caller may set any other string)."""
+
+    STEP = "Step"
+    WAIT = "Wait"
+    CALLBACK = "Callback"
+    RUN_IN_CHILD_CONTEXT = "RunInChildContext"
+    MAP = "Map"
+    MAP_ITERATION = "MapIteration"
+    PARALLEL = "Parallel"
+    PARALLEL_BRANCH = "ParallelBranch"
+    WAIT_FOR_CALLBACK = "WaitForCallback"
+    WAIT_FOR_CONDITION = "WaitForCondition"
+    CHAINED_INVOKE = "ChainedInvoke"
+
+
+# The same values as plain strings, for the hot paths that compare dict fields
 # Operation types
-EXECUTION = "EXECUTION"
-CONTEXT = "CONTEXT"
-STEP = "STEP"
-WAIT = "WAIT"
-CALLBACK = "CALLBACK"
-CHAINED_INVOKE = "CHAINED_INVOKE"
+EXECUTION = OperationType.EXECUTION.value
+CONTEXT = OperationType.CONTEXT.value
+STEP = OperationType.STEP.value
+WAIT = OperationType.WAIT.value
+CALLBACK = OperationType.CALLBACK.value
+CHAINED_INVOKE = OperationType.CHAINED_INVOKE.value
 
 # Statuses
-STARTED = "STARTED"
-PENDING = "PENDING"
-READY = "READY"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-CANCELLED = "CANCELLED"
-TIMED_OUT = "TIMED_OUT"
-STOPPED = "STOPPED"
+STARTED = OperationStatus.STARTED.value
+PENDING = OperationStatus.PENDING.value
+READY = OperationStatus.READY.value
+SUCCEEDED = OperationStatus.SUCCEEDED.value
+FAILED = OperationStatus.FAILED.value
+CANCELLED = OperationStatus.CANCELLED.value
+TIMED_OUT = OperationStatus.TIMED_OUT.value
+STOPPED = OperationStatus.STOPPED.value
 TERMINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, STOPPED})
 
 # Actions
-START = "START"
-SUCCEED = "SUCCEED"
-FAIL = "FAIL"
-RETRY = "RETRY"
-CANCEL = "CANCEL"
+START = OperationAction.START.value
+SUCCEED = OperationAction.SUCCEED.value
+FAIL = OperationAction.FAIL.value
+RETRY = OperationAction.RETRY.value
+CANCEL = OperationAction.CANCEL.value
 
 # Limits (FACTS.md section 7)
 MAX_PAYLOAD_BYTES = 262_144

@@ -19,6 +19,7 @@ Rules (FACTS.md section 5):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 from durable_mp.config import (
@@ -42,50 +43,103 @@ class CompletionReason(Enum):
     CUSTOM_COMPLETION_FAILED = "CUSTOM_COMPLETION_FAILED"
 
 
-_DEFAULT_CONFIG = CompletionConfig()
+@dataclass(frozen=True, slots=True)
+class CompletionRules:
+    """The criteria of one CompletionConfig over `total` items, as pure functions of the counts.
 
+    This is the official SDK's `concurrency.models.CompletionPolicy` (exported there under that name):
+    `from_config`, `has_criteria`, `is_tolerance_exceeded`, `should_continue`, `evaluate` (the custom
+    predicate, once per state), `is_complete` and `reason`.
+    """
 
-class _Rules:
-    """The thresholds of one CompletionConfig over `total` items, as pure functions of the counts."""
+    total: int
+    min_successful: int | None = None
+    tolerated_failure_count: int | None = None
+    tolerated_failure_percentage: int | float | None = None
+    should_complete: Callable[[CompletionStatus], CompletionDecision] | None = None
 
-    __slots__ = ("fail_fast", "max_failures", "max_percentage", "min_successful", "predicate", "total")
-
-    def __init__(self, total: int, config: CompletionConfig | None) -> None:
-        config = config or _DEFAULT_CONFIG
-        self.total = total
-        self.min_successful = config.min_successful
-        self.max_failures = config.tolerated_failure_count
-        self.max_percentage = config.tolerated_failure_percentage
-        self.predicate: Callable[[CompletionStatus], CompletionDecision] | None = config.should_complete
-        self.fail_fast = (
-            self.min_successful is None and self.max_failures is None and self.max_percentage is None
+    @classmethod
+    def from_config(cls, total: int, config: CompletionConfig | None) -> CompletionRules:
+        if config is None:
+            return cls(total)
+        return cls(
+            total,
+            config.min_successful,
+            config.tolerated_failure_count,
+            config.tolerated_failure_percentage,
+            config.should_complete,
         )
 
-    def tolerance_exceeded(self, failed: int) -> bool:
-        if self.predicate is not None:
+    @property
+    def has_criteria(self) -> bool:
+        """Whether any threshold is set (with none, one failure exceeds the tolerance: fail fast)."""
+        return (
+            self.min_successful is not None
+            or self.tolerated_failure_count is not None
+            or self.tolerated_failure_percentage is not None
+        )
+
+    def is_tolerance_exceeded(self, failed: int) -> bool:
+        if self.should_complete is not None:
             return False
-        if self.fail_fast:
+        if not self.has_criteria:
             return failed > 0
-        if self.max_failures is not None and failed > self.max_failures:
+        if self.tolerated_failure_count is not None and failed > self.tolerated_failure_count:
             return True
         return (
-            self.max_percentage is not None
+            self.tolerated_failure_percentage is not None
             and self.total > 0
-            and failed / self.total * 100 > self.max_percentage
+            and failed / self.total * 100 > self.tolerated_failure_percentage
         )
 
-    def decide(
-        self, succeeded: int, failed: int, items: tuple[CompletionItemStatus, ...]
+    def should_continue(self, failed: int) -> bool:
+        """Whether more items may be scheduled (tolerance not exceeded)."""
+        return not self.is_tolerance_exceeded(failed)
+
+    def evaluate(
+        self, succeeded: int, failed: int, items: tuple[CompletionItemStatus, ...] = ()
     ) -> CompletionDecision | None:
-        if self.predicate is None:
+        """The custom predicate's decision for these counts, or None without a predicate."""
+        if self.should_complete is None:
             return None
-        return self.predicate(CompletionStatus(succeeded, failed, succeeded + failed, self.total, items))
+        return self.should_complete(
+            CompletionStatus(succeeded, failed, succeeded + failed, self.total, items)
+        )
+
+    def is_complete(
+        self,
+        succeeded: int,
+        failed: int,
+        items: tuple[CompletionItemStatus, ...] = (),
+        decision: CompletionDecision | None = None,
+    ) -> bool:
+        """Whether a completion criterion holds (the predicate, all done, or min_successful reached)."""
+        if self.should_complete is not None:
+            if decision is None:
+                decision = self.evaluate(succeeded, failed, items)
+            if decision is not None and decision.complete:
+                return True
+        if succeeded + failed >= self.total:
+            return True
+        return self.min_successful is not None and succeeded >= self.min_successful
 
     def reason(
+        self,
+        succeeded: int,
+        failed: int,
+        items: tuple[CompletionItemStatus, ...] = (),
+        decision: CompletionDecision | None = None,
+    ) -> CompletionReason:
+        """The completion reason for these counts (ALL_COMPLETED when no criterion holds)."""
+        if decision is None:
+            decision = self.evaluate(succeeded, failed, items)
+        return self.outcome(succeeded, failed, decision) or CompletionReason.ALL_COMPLETED
+
+    def outcome(
         self, succeeded: int, failed: int, decision: CompletionDecision | None
     ) -> CompletionReason | None:
         """The reason the batch is complete with these counts, or None when it is not complete."""
-        if self.tolerance_exceeded(failed):
+        if self.is_tolerance_exceeded(failed):
             return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
         if decision is not None and decision.complete:
             if decision.outcome is CompletionOutcome.FAILED:
@@ -109,11 +163,7 @@ def infer_completion_reason(
 
     This is how a BatchResult without a recorded reason gets one.
     """
-    rules = _Rules(total, config)
-    return (
-        rules.reason(succeeded, failed, rules.decide(succeeded, failed, items))
-        or CompletionReason.ALL_COMPLETED
-    )
+    return CompletionRules.from_config(total, config).reason(succeeded, failed, items)
 
 
 class CompletionPolicy:
@@ -135,10 +185,10 @@ class CompletionPolicy:
             config._validate_for_total(total)
         if names is not None and len(names) != total:
             raise ValidationError(f"names must have one entry per item: {len(names)} names for {total} items")
-        self._rules = _Rules(total, config)
+        self._rules = CompletionRules.from_config(total, config)
         self._status: list[BatchItemStatus | None] = [None] * total
         self._snapshot: list[CompletionItemStatus] | None = None
-        if self._rules.predicate is not None:
+        if self._rules.should_complete is not None:
             self._snapshot = [CompletionItemStatus(i, names[i] if names else None) for i in range(total)]
         self._names = names
         self.succeeded_count = 0
@@ -259,11 +309,11 @@ class CompletionPolicy:
             return self._reason
         if self._dirty:
             if self._snapshot is not None:
-                self._decision = self._rules.decide(
+                self._decision = self._rules.evaluate(
                     self.succeeded_count, self.failed_count, tuple(self._snapshot)
                 )
             self._dirty = False
-        self._reason = self._rules.reason(self.succeeded_count, self.failed_count, self._decision)
+        self._reason = self._rules.outcome(self.succeeded_count, self.failed_count, self._decision)
         return self._reason
 
     def _set(self, index: int, status: BatchItemStatus) -> None:

@@ -282,7 +282,7 @@ def _step(
         if error is not None:
             raise invalid(f"STEP SUCCEED of operation {update['Id']} cannot carry an Error")
         op = _base(update, "STEP", now, old, "SUCCEEDED")
-        step = {"Attempt": attempt}
+        step = {"Attempt": attempt + 1}  # completed attempts, this one included (as the service counts)
         if payload is not None:
             step["Result"] = payload
         op["StepDetails"] = step
@@ -292,7 +292,7 @@ def _step(
     if payload is not None:
         raise invalid(f"STEP FAIL of operation {update['Id']} cannot carry a Payload")
     op = _base(update, "STEP", now, old, "FAILED")
-    step = {"Attempt": attempt}
+    step = {"Attempt": attempt + 1}
     if error is not None:
         step["Error"] = error
     op["StepDetails"] = step

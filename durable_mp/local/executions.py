@@ -76,6 +76,7 @@ class Execution:
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
     wake_pending: bool = False
     usage: Usage | None = None  # rebuilt from ops and events when None (read back from a store)
+    # pause_execution: checkpoints are answered without a token and no invocation starts until resumed
     paused: bool = False
 
     @property

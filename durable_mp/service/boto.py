@@ -44,6 +44,11 @@ class BotoServiceClient:
     def __init__(self, client: Any = None) -> None:
         self._client = client
 
+    @classmethod
+    def initialize_client(cls) -> BotoServiceClient:
+        """A client on the process-wide boto3 `lambda` client (official `LambdaClient.initialize_client`)."""
+        return cls(default_lambda_client())
+
     @property
     def client(self) -> Any:
         if self._client is None:

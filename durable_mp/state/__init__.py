@@ -8,9 +8,17 @@ state and a checkpointer that forwards to the parent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from durable_mp.state.replay import ReplayState
+
+
+class ReplayStatus(Enum):
+    """Whether a context is re-running recorded operations (REPLAY) or running new ones (NEW)."""
+
+    REPLAY = "replay"
+    NEW = "new"
 
 
 class CheckpointSink(Protocol):
@@ -37,4 +45,9 @@ class ExecutionState:
 
     @property
     def execution_arn(self) -> str:
+        return self.replay.execution_arn
+
+    @property
+    def durable_execution_arn(self) -> str:
+        """The official SDK's name for `execution_arn`."""
         return self.replay.execution_arn

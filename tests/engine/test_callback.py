@@ -134,7 +134,7 @@ def test_uncaught_callback_failure_fails_the_execution(runner_factory: Any) -> N
     result = runner.wait_for_result(arn, timeout=10)
     assert result.status is InvocationStatus.FAILED
     assert result.error is not None
-    assert result.error.type == "durable_mp.exceptions.CallbackExternalError"
+    assert result.error.type == "aws_durable_execution_sdk_python.exceptions.CallbackExternalError"
     assert result.error.message == "nope"
 
 

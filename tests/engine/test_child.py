@@ -121,11 +121,12 @@ def test_step_error_inside_child_propagates_as_child_context_error(run: Any) -> 
     r = run(handler)
     assert r.status == "FAILED"
     assert r.result.error is not None
-    assert r.result.error.type == "durable_mp.exceptions.ChildContextError"
+    assert r.result.error.type == "aws_durable_execution_sdk_python.exceptions.ChildContextError"
     failed = r.of(root_id(1))[-1]
     assert failed["EventType"] == "ContextFailed"
     assert (
-        failed["ContextFailedDetails"]["Error"]["Payload"]["ErrorType"] == "durable_mp.exceptions.StepError"
+        failed["ContextFailedDetails"]["Error"]["Payload"]["ErrorType"]
+        == "aws_durable_execution_sdk_python.exceptions.StepError"
     )
 
 

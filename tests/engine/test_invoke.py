@@ -93,7 +93,7 @@ def test_uncaught_invoke_failure_fails_the_execution(run: Any) -> None:
     r = run(handler, functions={"bad": bad})
     assert r.status == "FAILED"
     assert r.result.error is not None
-    assert r.result.error.type == "durable_mp.exceptions.InvokeError"
+    assert r.result.error.type == "aws_durable_execution_sdk_python.exceptions.InvokeError"
     assert r.result.error.message == "plain failure"
 
 

@@ -294,7 +294,7 @@ def test_map_default_fails_fast_and_leaves_unstarted_items_out(run: Any, executo
     v = r.value
     assert v["reason"] == "FAILURE_TOLERANCE_EXCEEDED"
     assert v["statuses"] == [[0, "SUCCEEDED"], [1, "FAILED"]]
-    assert v["errors"] == [["durable_mp.exceptions.StepError", "odd 3"]]
+    assert v["errors"] == [["aws_durable_execution_sdk_python.exceptions.StepError", "odd 3"]]
     m = root_id(1)
     assert r.of(item_id(m, 2)) == [] and r.of(item_id(m, 3)) == []
     assert r.of(item_id(m, 1))[-1]["EventType"] == "ContextFailed"
@@ -393,7 +393,11 @@ def test_throw_if_error_raises_child_context_error(run: Any, executor: str) -> N
             return {"type": exc.error_type, "message": exc.message, "status": result.status.value}
 
     r = run(handler)
-    assert r.value == {"type": "durable_mp.exceptions.StepError", "message": "odd 1", "status": "FAILED"}
+    assert r.value == {
+        "type": "aws_durable_execution_sdk_python.exceptions.StepError",
+        "message": "odd 1",
+        "status": "FAILED",
+    }
 
 
 # -------------------------------------------------------------------------------- nesting
@@ -1005,7 +1009,7 @@ def test_non_determinism_inside_an_item_fails_the_execution(run: Any, executor: 
     r = run(handler)
     assert r.status == "FAILED"
     assert r.result.error is not None
-    assert r.result.error.type == "durable_mp.exceptions.NonDeterministicExecutionError"
+    assert r.result.error.type == "aws_durable_execution_sdk_python.exceptions.NonDeterministicExecutionError"
 
 
 def test_flat_failed_items_replay_to_the_same_batch_result(run: Any, executor: str) -> None:

@@ -93,7 +93,7 @@ def test_changed_operation_at_an_id_fails_with_non_determinism_error(
     assert r.status == "FAILED"
     error = r.result.error
     assert error is not None
-    assert error.type == "durable_mp.exceptions.NonDeterministicExecutionError"
+    assert error.type == "aws_durable_execution_sdk_python.exceptions.NonDeterministicExecutionError"
     assert root_id(1) in (error.message or "") and what in (error.message or "")
     assert versions.invocations == 2  # not retried
     assert r.types()[-1] == "ExecutionFailed"

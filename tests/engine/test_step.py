@@ -172,7 +172,7 @@ def test_uncaught_step_error_fails_the_execution(run: Any) -> None:
     r = run(handler)
     assert r.status == "FAILED"
     assert r.result.error is not None
-    assert r.result.error.type == "durable_mp.exceptions.StepError"
+    assert r.result.error.type == "aws_durable_execution_sdk_python.exceptions.StepError"
     assert "missing" in (r.result.error.message or "")
     assert r.types()[-1] == "ExecutionFailed"
 
@@ -395,7 +395,7 @@ def test_at_most_once_step_interrupted_goes_through_retry_strategy_instead_of_re
     events = r.of(root_id(1))
     assert [e["EventType"] for e in events] == ["StepStarted", "StepFailed", "StepStarted", "StepSucceeded"]
     err = events[1]["StepFailedDetails"]["Error"]["Payload"]
-    assert err["ErrorType"] == "durable_mp.exceptions.StepInterruptedError"
+    assert err["ErrorType"] == "aws_durable_execution_sdk_python.exceptions.StepInterruptedError"
     assert "interrupted" in err["ErrorMessage"]
 
 
@@ -421,7 +421,7 @@ def test_at_most_once_step_interrupted_without_retries_fails_without_rerunning(r
 
     r = run(handler)
     assert calls == [1]
-    assert r.value == "durable_mp.exceptions.StepInterruptedError"
+    assert r.value == "aws_durable_execution_sdk_python.exceptions.StepInterruptedError"
 
 
 def test_at_most_once_start_is_acknowledged_before_the_function_runs(run: Any) -> None:

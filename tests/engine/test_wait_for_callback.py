@@ -180,4 +180,7 @@ def test_uncaught_wait_for_callback_failure_fails_execution_with_callback_type(r
     runner.send_callback_failure(runner.wait_for_callback(arn), {"ErrorMessage": "bad", "ErrorType": "E"})
     result = runner.wait_for_result(arn, timeout=10)
     assert result.status is InvocationStatus.FAILED
-    assert result.error is not None and result.error.type == "durable_mp.exceptions.CallbackExternalError"
+    assert (
+        result.error is not None
+        and result.error.type == "aws_durable_execution_sdk_python.exceptions.CallbackExternalError"
+    )

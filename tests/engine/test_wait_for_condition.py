@@ -176,7 +176,7 @@ def test_wait_strategy_max_attempts_fails_with_wait_for_condition_error(run: Any
     r = run(handler)
     assert r.status == "FAILED"
     assert r.result.error is not None
-    assert r.result.error.type == "durable_mp.exceptions.WaitForConditionError"
+    assert r.result.error.type == "aws_durable_execution_sdk_python.exceptions.WaitForConditionError"
     assert "3" in (r.result.error.message or "")
     events = r.of(root_id(1))
     assert [e["EventType"] for e in events].count("StepStarted") == 3

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from durable_mp import durable_execution
 from durable_mp.config import Duration
+from durable_mp.lambda_service import OperationStatus
 from durable_mp.local import SqliteStore
 from durable_mp.testing import (
     DurableFunctionsTestError,
@@ -49,7 +50,11 @@ def test_run_step_and_wait_with_skipped_time() -> None:
     assert result.execution_status is ExecutionStatus.SUCCEEDED
     assert json.loads(result.result) == "Hello World"
     step = result.get_step("greet")
-    assert isinstance(step, StepOperation) and step.status == "SUCCEEDED" and step.result == '"Hello World"'
+    assert (
+        isinstance(step, StepOperation)
+        and step.status is OperationStatus.SUCCEEDED
+        and step.result == '"Hello World"'
+    )
     wait = result.get_wait("nap")
     assert (wait.end_timestamp - wait.start_timestamp).total_seconds() >= 3600
     with pytest.raises(DurableFunctionsTestError):
@@ -101,7 +106,7 @@ def test_chained_invoke_of_registered_functions() -> None:
         result = runner.run(input={"n": 21}, timeout=10)
         assert json.loads(result.result) == 42
         invoke = result.get_invoke("call-double")
-        assert invoke.status == "SUCCEEDED" and invoke.result == "42"
+        assert invoke.status is OperationStatus.SUCCEEDED and invoke.result == "42"
     with DurableFunctionTestRunner(caller) as runner:
         runner.register_function("double", lambda event, ctx: event["n"] * 2)
         assert json.loads(runner.run(input={"n": 5}, timeout=10).result) == 10

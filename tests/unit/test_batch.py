@@ -20,7 +20,13 @@ def make() -> BatchResult[str]:
             BatchItem(1, F, error=ErrorObject("boom", "ValueError", None, None)),
             BatchItem(2, S, None),
             BatchItem(3, ST),
-            BatchItem(4, F, error=ErrorObject("late", "durable_mp.exceptions.StepError", None, ["t"])),
+            BatchItem(
+                4,
+                F,
+                error=ErrorObject(
+                    "late", "aws_durable_execution_sdk_python.exceptions.StepError", None, ["t"]
+                ),
+            ),
         ],
         CompletionReason.FAILURE_TOLERANCE_EXCEEDED,
     )
@@ -58,7 +64,13 @@ def test_throw_if_error_raises_first_failure_as_child_context_error() -> None:
     assert info.value.message == "boom" and info.value.error_type == "ValueError"
     assert type(info.value.__cause__) is DurableOperationError
     typed = BatchResult(
-        [BatchItem(0, F, error=ErrorObject("s", "durable_mp.exceptions.StepError", None, None))],
+        [
+            BatchItem(
+                0,
+                F,
+                error=ErrorObject("s", "aws_durable_execution_sdk_python.exceptions.StepError", None, None),
+            )
+        ],
         CompletionReason.ALL_COMPLETED,
     )
     with pytest.raises(ChildContextError) as info2:
@@ -79,7 +91,7 @@ def test_batch_completion_error_is_rebuilt_on_replay() -> None:
     from durable_mp.exceptions import error_object_from_exception
 
     obj = error_object_from_exception(BatchCompletionError())
-    assert obj["ErrorType"] == "durable_mp.concurrency.batch.BatchCompletionError"
+    assert obj["ErrorType"] == "aws_durable_execution_sdk_python.concurrency.models.BatchCompletionError"
     rebuilt = DurableOperationError.from_error_object(obj)
     assert type(rebuilt) is BatchCompletionError
     official = DurableOperationError.from_error_object(

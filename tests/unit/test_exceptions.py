@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import pytest
 
 from durable_mp import exceptions as ex
@@ -91,7 +93,7 @@ def test_checkpoint_error_from_service_error(code: str, message: str, status: in
 
 def test_get_state_error_from_boto_style_exception() -> None:
     class FakeClientError(Exception):
-        response = {
+        response: ClassVar[dict[str, Any]] = {
             "Error": {"Code": "ThrottlingException", "Message": "x"},
             "ResponseMetadata": {"HTTPStatusCode": 429},
         }
@@ -121,7 +123,7 @@ def test_error_object_of_operation_error_keeps_fields() -> None:
     err = ex.StepError("failed", error_type="ValueError", data='{"a":1}', stack_trace=["l1"])
     assert ex.error_object_from_exception(err) == {
         "ErrorMessage": "failed",
-        "ErrorType": "durable_mp.exceptions.StepError",
+        "ErrorType": "aws_durable_execution_sdk_python.exceptions.StepError",
         "ErrorData": '{"a":1}',
         "StackTrace": ["l1"],
     }
@@ -132,12 +134,18 @@ def test_serdes_error_subclass_written_as_base() -> None:
         pass
 
     obj = ex.error_object_from_exception(MySerDesError("cannot encode"))
-    assert obj == {"ErrorMessage": "cannot encode", "ErrorType": "durable_mp.exceptions.SerDesError"}
+    assert obj == {
+        "ErrorMessage": "cannot encode",
+        "ErrorType": "aws_durable_execution_sdk_python.exceptions.SerDesError",
+    }
 
 
 def test_from_error_object_uses_registry() -> None:
     rebuilt = ex.DurableOperationError.from_error_object(
-        {"ErrorType": "durable_mp.exceptions.CallbackTimeoutError", "ErrorMessage": "late"}
+        {
+            "ErrorType": "aws_durable_execution_sdk_python.exceptions.CallbackTimeoutError",
+            "ErrorMessage": "late",
+        }
     )
     assert type(rebuilt) is ex.CallbackTimeoutError and rebuilt.message == "late"
     official = ex.StepError.from_error_object(
@@ -165,7 +173,8 @@ def test_operation_error_from_error_object_wraps_cause() -> None:
     assert type(err) is ex.StepError and err.error_type == "KeyError"
     assert type(err.__cause__) is ex.DurableOperationError
     serdes = ex.operation_error_from_error_object(
-        {"ErrorType": "durable_mp.exceptions.SerDesError", "ErrorMessage": "s"}, ex.StepError
+        {"ErrorType": "aws_durable_execution_sdk_python.exceptions.SerDesError", "ErrorMessage": "s"},
+        ex.StepError,
     )
     assert type(serdes) is ex.SerDesError
 
@@ -181,7 +190,10 @@ def test_worker_crashed_round_trips_index_and_signal() -> None:
 
 
 def test_default_error_type_is_qualified_class_name() -> None:
-    assert ex.ChildContextError("m").error_type == "durable_mp.exceptions.ChildContextError"
+    assert (
+        ex.ChildContextError("m").error_type
+        == "aws_durable_execution_sdk_python.exceptions.ChildContextError"
+    )
 
 
 def test_ordered_lock_error_message_includes_source() -> None:

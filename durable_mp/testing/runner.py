@@ -21,19 +21,36 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 import botocore.session
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.response import StreamingBody
 
-from durable_mp.exceptions import ErrorObject
+from durable_mp.lambda_service import (
+    ErrorObject,
+    InvocationStatus,
+    OperationPayload,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+)
+from durable_mp.lambda_service import Operation as SvcOperation
 from durable_mp.local import LocalDurableService, ServiceLimits
 from durable_mp.local.latency import Latency
 from durable_mp.local.shapes import to_datetime
 from durable_mp.local.stores import ExecutionStore
 from durable_mp.service.client import ServiceError
-from durable_mp.wire import InvocationStatus
+from durable_mp.testing.exceptions import (
+    DurableFunctionsTestError,
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    ServiceException,
+)
+from durable_mp.testing.history import operations_from_events
+
+if TYPE_CHECKING:
+    from durable_mp.context import DurableContext
 
 
 class ExecutionStatus(Enum):
@@ -44,27 +61,18 @@ class ExecutionStatus(Enum):
     TIMED_OUT = "TIMED_OUT"
 
 
-class DurableFunctionsTestError(Exception):
-    """A test-runner misuse or an expectation the execution does not meet."""
-
+# Defaults of a chained (child) durable execution registered with register_durable_function
+DEFAULT_CHILD_EXECUTION_TIMEOUT_SECONDS = 120
+DEFAULT_CHILD_RETENTION_PERIOD_DAYS = 1
 
 # ---------------------------------------------------------------------------------------- operations
-
-
-def _ts(value: int | None) -> datetime.datetime | None:
-    return None if value is None else to_datetime(value)
-
-
-def _error(details: dict[str, Any]) -> ErrorObject | None:
-    error = details.get("Error")
-    return None if error is None else ErrorObject.from_dict(error)
 
 
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
-    operation_type: str
-    status: str
+    operation_type: OperationType
+    status: OperationStatus
     parent_id: str | None = field(default=None, kw_only=True)
     name: str | None = field(default=None, kw_only=True)
     sub_type: str | None = field(default=None, kw_only=True)
@@ -106,17 +114,86 @@ class _Children:
     def get_invoke(self, name: str) -> InvokeOperation:
         return cast(InvokeOperation, self.get_operation_by_name(name))
 
+    def get_execution(self, name: str) -> ExecutionOperation:
+        return cast(ExecutionOperation, self.get_operation_by_name(name))
+
+
+class OperationFactory(Protocol):
+    """What builds a test operation from a service operation (the OPERATION_FACTORIES values)."""
+
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> Operation: ...
+
+
+_Tree = dict[str | None, list[SvcOperation]]
+
+
+def _tree(all_operations: list[SvcOperation] | None) -> _Tree:
+    children: _Tree = {}
+    for op in all_operations or ():
+        if op.operation_type is not OperationType.EXECUTION:
+            children.setdefault(op.parent_id, []).append(op)
+    return children
+
+
+def _common(op: SvcOperation, expected: OperationType) -> dict[str, Any]:
+    if op.operation_type is not expected:
+        raise InvalidParameterValueException(f"Expected {expected.value} operation, got {op.operation_type}")
+    sub_type: str | None = op.sub_type
+    if sub_type in _SUB_TYPES:
+        sub_type = OperationSubType(sub_type)
+    return {
+        "operation_id": op.operation_id,
+        "operation_type": op.operation_type,
+        "status": op.status,
+        "parent_id": op.parent_id,
+        "name": op.name,
+        "sub_type": sub_type,
+        "start_timestamp": op.start_timestamp,
+        "end_timestamp": op.end_timestamp,
+    }
+
+
+_SUB_TYPES = frozenset(member.value for member in OperationSubType)
+
+
+def _result(payload: str | None) -> str | None:
+    """A callback's result as the tests read it: an empty one (sent without a result) is None."""
+    return payload or None
+
+
+def _nested(op: SvcOperation, tree: _Tree) -> list[Operation]:
+    return [_build(child, tree) for child in tree.get(op.operation_id, [])]
+
 
 @dataclass(frozen=True)
 class ExecutionOperation(Operation):
     input_payload: str | None = None
 
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> ExecutionOperation:
+        details = operation.execution_details
+        return ExecutionOperation(
+            **_common(operation, OperationType.EXECUTION),
+            input_payload=details.input_payload if details else None,
+        )
+
 
 @dataclass(frozen=True)
 class ContextOperation(Operation, _Children):
     child_operations: list[Operation] = field(default_factory=list)
-    result: str | None = None
+    result: OperationPayload | None = None
     error: ErrorObject | None = None
+
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> ContextOperation:
+        return _context(operation, _tree(all_operations))
 
 
 @dataclass(frozen=True)
@@ -124,114 +201,165 @@ class StepOperation(ContextOperation):
     attempt: int = 0
     next_attempt_timestamp: datetime.datetime | None = None
 
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> StepOperation:
+        return _step(operation, _tree(all_operations))
+
 
 @dataclass(frozen=True)
 class WaitOperation(Operation):
     scheduled_end_timestamp: datetime.datetime | None = None
+
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> WaitOperation:
+        details = operation.wait_details
+        return WaitOperation(
+            **_common(operation, OperationType.WAIT),
+            scheduled_end_timestamp=details.scheduled_end_timestamp if details else None,
+        )
 
 
 @dataclass(frozen=True)
 class CallbackOperation(ContextOperation):
     callback_id: str | None = None
 
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> CallbackOperation:
+        return _callback(operation, _tree(all_operations))
+
 
 @dataclass(frozen=True)
 class InvokeOperation(Operation):
-    result: str | None = None
+    result: OperationPayload | None = None
     error: ErrorObject | None = None
 
+    @staticmethod
+    def from_svc_operation(
+        operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+    ) -> InvokeOperation:
+        details = operation.chained_invoke_details
+        return InvokeOperation(
+            **_common(operation, OperationType.CHAINED_INVOKE),
+            result=details.result if details else None,
+            error=details.error if details else None,
+        )
 
-def _build(op: dict[str, Any], children: dict[str | None, list[dict[str, Any]]]) -> Operation:
-    common: dict[str, Any] = {
-        "parent_id": op.get("ParentId"),
-        "name": op.get("Name"),
-        "sub_type": op.get("SubType"),
-        "start_timestamp": _ts(op.get("StartTimestamp")),
-        "end_timestamp": _ts(op.get("EndTimestamp")),
-    }
-    head = (op["Id"], op["Type"], op["Status"])
-    kind = op["Type"]
-    if kind == "EXECUTION":
-        return ExecutionOperation(
-            *head, **common, input_payload=op.get("ExecutionDetails", {}).get("InputPayload")
-        )
-    if kind == "WAIT":
-        return WaitOperation(
-            *head,
-            **common,
-            scheduled_end_timestamp=_ts(op.get("WaitDetails", {}).get("ScheduledEndTimestamp")),
-        )
-    if kind == "CHAINED_INVOKE":
-        details = op.get("ChainedInvokeDetails", {})
-        return InvokeOperation(*head, **common, result=details.get("Result"), error=_error(details))
-    nested = [_build(child, children) for child in children.get(op["Id"], [])]
-    if kind == "STEP":
-        details = op.get("StepDetails", {})
-        return StepOperation(
-            *head,
-            **common,
-            child_operations=nested,
-            result=details.get("Result"),
-            error=_error(details),
-            attempt=details.get("Attempt", 0),
-            next_attempt_timestamp=_ts(details.get("NextAttemptTimestamp")),
-        )
-    if kind == "CALLBACK":
-        details = op.get("CallbackDetails", {})
-        return CallbackOperation(
-            *head,
-            **common,
-            child_operations=nested,
-            result=details.get("Result"),
-            error=_error(details),
-            callback_id=details.get("CallbackId"),
-        )
-    details = op.get("ContextDetails", {})
+
+def _context(op: SvcOperation, tree: _Tree) -> ContextOperation:
+    details = op.context_details
     return ContextOperation(
-        *head, **common, child_operations=nested, result=details.get("Result"), error=_error(details)
+        **_common(op, OperationType.CONTEXT),
+        child_operations=_nested(op, tree),
+        result=details.result if details else None,
+        error=details.error if details else None,
     )
 
 
+def _step(op: SvcOperation, tree: _Tree) -> StepOperation:
+    details = op.step_details
+    return StepOperation(
+        **_common(op, OperationType.STEP),
+        child_operations=_nested(op, tree),
+        result=details.result if details else None,
+        error=details.error if details else None,
+        attempt=details.attempt if details else 0,
+        next_attempt_timestamp=details.next_attempt_timestamp if details else None,
+    )
+
+
+def _callback(op: SvcOperation, tree: _Tree) -> CallbackOperation:
+    details = op.callback_details
+    return CallbackOperation(
+        **_common(op, OperationType.CALLBACK),
+        child_operations=_nested(op, tree),
+        result=_result(details.result) if details else None,
+        error=details.error if details else None,
+        callback_id=details.callback_id if details else None,
+    )
+
+
+def _build(op: SvcOperation, tree: _Tree) -> Operation:
+    kind = op.operation_type
+    if kind is OperationType.CONTEXT:
+        return _context(op, tree)
+    if kind is OperationType.STEP:
+        return _step(op, tree)
+    if kind is OperationType.CALLBACK:
+        return _callback(op, tree)
+    return OPERATION_FACTORIES[kind].from_svc_operation(op)
+
+
+OPERATION_FACTORIES: dict[OperationType, type[OperationFactory]] = {
+    OperationType.EXECUTION: ExecutionOperation,
+    OperationType.CONTEXT: ContextOperation,
+    OperationType.STEP: StepOperation,
+    OperationType.WAIT: WaitOperation,
+    OperationType.CHAINED_INVOKE: InvokeOperation,
+    OperationType.CALLBACK: CallbackOperation,
+}
+
+
+def create_operation(
+    svc_operation: SvcOperation, all_operations: list[SvcOperation] | None = None
+) -> Operation:
+    """The test view of a service operation, with its children found among `all_operations`."""
+    return _build(svc_operation, _tree(all_operations))
+
+
 # ---------------------------------------------------------------------------------------- result
+
+
+def _svc_operations(ops: list[dict[str, Any]]) -> list[SvcOperation]:
+    return [SvcOperation.from_dict(op) for op in ops]
 
 
 @dataclass(frozen=True)
 class DurableFunctionTestResult(_Children):
     status: InvocationStatus
     operations: list[Operation]
-    result: str | None = None
+    result: OperationPayload | None = None
     error: ErrorObject | None = None
     execution_status: ExecutionStatus | None = None
     execution_arn: str | None = None
 
     @classmethod
     def create(
-        cls, execution: dict[str, Any], ops: list[dict[str, Any]], arn: str
+        cls, execution: dict[str, Any], ops: list[dict[str, Any]], arn: str | None = None
     ) -> DurableFunctionTestResult:
-        children: dict[str | None, list[dict[str, Any]]] = {}
-        for op in ops:
-            if op["Type"] != "EXECUTION":
-                children.setdefault(op.get("ParentId"), []).append(op)
+        """From a GetDurableExecution response and the execution's operations (boto3-shaped dicts)."""
         status = ExecutionStatus(execution["Status"])
+        svc = _svc_operations(ops)
+        tree = _tree(svc)
         error = execution.get("Error")
         return cls(
             status=InvocationStatus.SUCCEEDED
             if status is ExecutionStatus.SUCCEEDED
             else InvocationStatus.FAILED,
-            operations=[_build(op, children) for op in children.get(None, [])],
+            operations=[_build(op, tree) for op in tree.get(None, [])],
             result=execution.get("Result"),
             error=None if error is None else ErrorObject.from_dict(error),
             execution_status=status,
-            execution_arn=arn,
+            execution_arn=arn or execution.get("DurableExecutionArn"),
         )
+
+    @classmethod
+    def from_execution_history(
+        cls, execution_response: dict[str, Any], history_response: dict[str, Any]
+    ) -> DurableFunctionTestResult:
+        """From GetDurableExecution and GetDurableExecutionHistory responses (what a cloud runner sees)."""
+        ops = operations_from_events(history_response.get("Events", []))
+        return cls.create(execution_response, ops)
 
     _what = "Operation"
 
     def _below(self) -> list[Operation]:
         return self.operations
-
-    def get_execution(self, name: str) -> ExecutionOperation:
-        return cast(ExecutionOperation, self.get_operation_by_name(name))
 
     def get_all_operations(self) -> list[Operation]:
         """Every operation, nested ones included (depth first)."""
@@ -270,7 +398,7 @@ class LocalLambdaClient:
     ...) with the service's Code and Message; timestamps are datetimes; `invoke` returns a streaming Payload.
     """
 
-    _METHODS = {
+    _METHODS: ClassVar[dict[str, str]] = {
         "get_durable_execution": "GetDurableExecution",
         "get_durable_execution_history": "GetDurableExecutionHistory",
         "get_durable_execution_state": "GetDurableExecutionState",
@@ -350,6 +478,7 @@ class DurableFunctionTestRunner:
         retry_backoff: float | Sequence[float] = 1.0,
         limits: ServiceLimits | None = None,
         latency: Latency | float | tuple[float, float] | str | None = None,
+        max_invocation_page_bytes: int | None = None,  # accepted as officially; pages hold 1,000 operations
     ) -> None:
         """`limits`: the service quotas to enforce (default: Lambda's, see `ServiceLimits`); `latency`: a
         delay in seconds (or a (low, high) range, or "10-30ms") on each checkpoint and state call;
@@ -370,9 +499,10 @@ class DurableFunctionTestRunner:
         )
         self.service.register_durable_function(function_name, handler)
         self._last_arn: str | None = None
+        self.poll_interval = poll_interval
 
     # lifecycle
-    def __enter__(self) -> DurableFunctionTestRunner:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -383,8 +513,15 @@ class DurableFunctionTestRunner:
 
     # targets
     def register_durable_function(
-        self, function_name: str, handler: Any, **_ignored: Any
+        self,
+        function_name: str,
+        handler: Any,
+        execution_timeout: int = DEFAULT_CHILD_EXECUTION_TIMEOUT_SECONDS,
+        retention_period_days: int = DEFAULT_CHILD_RETENTION_PERIOD_DAYS,
     ) -> DurableFunctionTestRunner:
+        """Register a durable function as a chained-invoke target (the local service gives a chained
+        execution the parent's remaining time; `execution_timeout` and `retention_period_days` are
+        accepted for compatibility)."""
         self.service.register_durable_function(function_name, handler)
         return self
 
@@ -396,14 +533,16 @@ class DurableFunctionTestRunner:
     def run(
         self,
         input: Any = None,
-        timeout: float | None = None,
         execution_timeout: int | None = None,
+        timeout: float | None = None,
         function_name: str | None = None,
         execution_name: str | None = None,
+        account_id: str | None = None,
         tenant_id: str | None = None,
         **_ignored: Any,
     ) -> DurableFunctionTestResult:
-        """Start an execution and wait for its end (`timeout` real seconds, default 60)."""
+        """Start an execution and wait for its end (`timeout` real seconds, default 60); TimeoutError
+        ("Execution did not complete within timeout") when it has not ended by then, as officially."""
         arn = self.run_async(
             input,
             execution_timeout=execution_timeout,
@@ -416,14 +555,15 @@ class DurableFunctionTestRunner:
     def run_async(
         self,
         input: Any = None,
-        timeout: int | None = None,
         execution_timeout: int | None = None,
+        timeout: int | None = None,
         function_name: str | None = None,
         execution_name: str | None = None,
+        account_id: str | None = None,
         tenant_id: str | None = None,
         **_ignored: Any,
     ) -> str:
-        """Start an execution; returns its ARN."""
+        """Start an execution; returns its ARN (`timeout` is the execution timeout when that is not given)."""
         limit = execution_timeout if execution_timeout is not None else (timeout or self._execution_timeout)
         arn = self.service.start_execution(
             function_name or self._function_name,
@@ -467,6 +607,20 @@ class DurableFunctionTestRunner:
             raise TimeoutError(f"Callback did not become available within {timeout}s")
         return found[-1]
 
+    # pausing (experimental, as officially)
+    def pause_execution(self, execution_arn: str, timeout: float = 60) -> None:
+        """Pause an execution and wait until its running invocation, if any, has stopped.
+
+        The running invocation's next checkpoint is saved and answered without a token, so it ends with
+        PENDING; no invocation starts until `resume_execution`. A running step is not interrupted; a
+        completed execution is unchanged. Raises InvalidParameterValueException (blank ARN),
+        ResourceNotFoundException, ValueError (timeout not finite and positive), TimeoutError."""
+        _api_call(self.service.pause_execution, execution_arn, timeout)
+
+    def resume_execution(self, execution_arn: str) -> None:
+        """Answer the execution's checkpoints with tokens again and start the invocation held back."""
+        _api_call(self.service.resume_execution, execution_arn)
+
     # callbacks
     def send_callback_success(self, callback_id: str, result: bytes | str | None = None) -> None:
         self.service.send_durable_execution_callback_success(CallbackId=callback_id, Result=result)
@@ -509,6 +663,40 @@ class DurableFunctionTestRunner:
         return LocalLambdaClient(self.service)
 
 
+class DurableChildContextTestRunner(DurableFunctionTestRunner):
+    """Run one `@durable_with_child_context` function as a whole execution, to test it in isolation.
+
+    `context_function(*args, **kwargs)` is called with the execution's root context.
+    """
+
+    def __init__(
+        self,
+        context_function: Callable[..., Callable[[DurableContext], Any]],
+        *args: Any,
+        skip_time: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        from durable_mp.execution import durable_execution
+
+        @durable_execution
+        def handler(event: Any, context: DurableContext) -> Any:
+            return context_function(*args, **kwargs)(context)
+
+        super().__init__(handler, skip_time=skip_time)
+
+
+def _api_call(call: Callable[..., None], *args: Any) -> None:
+    """A service call whose API errors are raised as the testing SDK's exceptions."""
+    try:
+        call(*args)
+    except ServiceError as exc:
+        error_cls = {
+            "InvalidParameterValueException": InvalidParameterValueException,
+            "ResourceNotFoundException": ResourceNotFoundException,
+        }.get(exc.code, ServiceException)
+        raise error_cls(exc.message) from None
+
+
 def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]:
     """Callback ids started, not yet completed, whose creating invocation has completed."""
     started: dict[str, tuple[int, str, str | None]] = {}
@@ -539,9 +727,20 @@ def _open_callbacks(events: list[dict[str, Any]], name: str | None) -> list[str]
     ]
 
 
+def __getattr__(name: str) -> Any:
+    # The cloud runner is public here too, as officially; it builds on this module, so it loads lazily
+    if name == "DurableFunctionCloudTestRunner":
+        from durable_mp.testing.cloud import DurableFunctionCloudTestRunner
+
+        return DurableFunctionCloudTestRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "OPERATION_FACTORIES",
     "CallbackOperation",
     "ContextOperation",
+    "DurableChildContextTestRunner",
     "DurableFunctionTestResult",
     "DurableFunctionTestRunner",
     "DurableFunctionsTestError",
@@ -555,4 +754,5 @@ __all__ = [
     "ServiceLimits",
     "StepOperation",
     "WaitOperation",
+    "create_operation",
 ]
