@@ -46,7 +46,7 @@ def test_pause_stops_the_invocation_at_its_next_checkpoint_and_resume_continues(
         _until(lambda: any(op.get("Name") == "first" for op in runner.service.operations(arn)))  # START saved
         pausing = threading.Thread(target=runner.pause_execution, args=(arn, 10))
         pausing.start()
-        _until(lambda: runner.service._find(arn).paused)  # the pause is applied while the step runs
+        _until(lambda: runner.service._book.get(arn).paused)  # the pause is applied while the step runs
         GATE.set()
         pausing.join(10)
         assert not pausing.is_alive()
@@ -75,7 +75,7 @@ def test_pause_times_out_while_a_step_runs_and_validates_its_arguments() -> None
         with pytest.raises(TimeoutError):
             runner.pause_execution(arn, timeout=0.2)
         GATE.set()
-        _until(lambda: runner.service._find(arn).inflight is None)
+        _until(lambda: runner.service._book.get(arn).inflight is None)
         runner.resume_execution(arn)
         assert runner.wait_for_result(arn, timeout=10).result_value == ["first", "second"]
         runner.pause_execution(arn)  # completed: unchanged
