@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from durable_mp.context import DurableContext
+from durable_mp.plugins.discovery import load_configured_plugins
+from durable_mp.plugins.dispatch import PluginExecutor
+from durable_mp.plugins.info import DurableInstrumentationPluginFactory
+from durable_mp.plugins.sink import PluginSink
 from durable_mp.exceptions import (
     BackgroundThreadError,
     CheckpointError,
@@ -86,6 +92,7 @@ class _Settings:
     termination_margin: float | None
     log_during_replay: bool
     logger_factory: Callable[[Any], Any] | None
+    plugins: tuple[DurableInstrumentationPluginFactory, ...] = ()
 
 
 def run_invocation(
@@ -106,9 +113,11 @@ def run_invocation(
         return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
     replay = ReplayState(arn, ops)
     checkpointer = Checkpointer(client, replay, token, mode=settings.checkpoint_mode)
+    plugins = PluginExecutor(settings.plugins) if settings.plugins else None
     state = ExecutionState(
         replay=replay,
-        checkpointer=checkpointer,
+        checkpointer=checkpointer if plugins is None else PluginSink(checkpointer, replay, plugins),
+        plugins=plugins,
         lambda_context=lambda_context,
         termination=TerminationManager(lambda_context, settings.termination_margin),
         executor=settings.executor,
@@ -120,9 +129,50 @@ def run_invocation(
     input_event = json.loads(raw_input) if raw_input and raw_input.strip() else {}
     ctx = DurableContext(state, replaying=replay.has_prior_operations)
     try:
-        return _run(func, input_event, ctx, state)
+        if plugins is None:
+            return _run(func, input_event, ctx, state)
+        return _run_with_plugins(func, input_event, ctx, state, plugins, event)
     finally:
         checkpointer.close()
+
+
+def _run_with_plugins(
+    func: Callable[[Any, DurableContext], Any],
+    input_event: Any,
+    ctx: DurableContext,
+    state: ExecutionState,
+    plugins: PluginExecutor,
+    event: dict[str, Any],
+) -> dict[str, Any]:
+    """`_run` between the invocation start and end hooks (the end hook also when the invocation raises)."""
+    replay = state.replay
+    execution_op = replay.execution_op
+    plugins.invocation_start(
+        execution_arn=replay.execution_arn,
+        is_first_invocation=not replay.has_prior_operations,
+        execution_start_time=None
+        if execution_op is None or execution_op.start_ms is None
+        else datetime.fromtimestamp(execution_op.start_ms / 1000, UTC),
+        lambda_context=state.lambda_context,
+        execution_input=input_event,
+        operations=lambda: dict(replay.ops),
+        updated_operation_ids=list(event.get("UpdatedOperationIds") or ()),
+    )
+    replay.on_change = plugins.operations_changed
+    try:
+        output = _run(func, input_event, ctx, state)
+    except BaseException as exc:
+        try:
+            plugins.invocation_end({"Status": "RETRY", "Error": error_object_from_exception(exc)})
+        except BaseException:  # noqa: BLE001 - the invocation's own failure is what is raised
+            logging.getLogger("durable_mp.plugin").exception(
+                "Plugin invocation-end hook failed while the invocation was already failing"
+            )
+        raise
+    finally:
+        replay.on_change = None
+    plugins.invocation_end(output)
+    return output
 
 
 def _run(
@@ -201,6 +251,7 @@ def durable_execution(
     termination_margin: float | None = None,
     log_during_replay: bool = False,
     logger_factory: Callable[[Any], Any] | None = None,
+    plugins: list[DurableInstrumentationPluginFactory] | None = None,
 ) -> Any:
     """Turn `handler(event, context: DurableContext)` into a Lambda handler for durable functions.
 
@@ -210,7 +261,9 @@ def durable_execution(
     DURABLE_MP_WORKERS also set them), `termination_margin` (seconds before the deadline at which the
     invocation yields; see `durable_mp.termination`), `log_during_replay` (context.logger also logs
     while replaying), `logger_factory` (a callable (LogInfo) -> logger used by context.logger, e.g. for
-    structured JSON logs: see `durable_mp.logger`).
+    structured JSON logs: see `durable_mp.logger`), `plugins` (instrumentation plugin factories, each
+    with `create_plugin(info)` called once per invocation; those named in DURABLE_EXECUTION_PLUGINS
+    follow: see `durable_mp.plugin`).
     """
     if checkpoint_mode not in MODES:
         raise ValueError(f"checkpoint_mode must be one of {MODES}, got {checkpoint_mode!r}")
@@ -223,6 +276,7 @@ def durable_execution(
         termination_margin=termination_margin,
         log_during_replay=log_during_replay,
         logger_factory=logger_factory,
+        plugins=tuple(load_configured_plugins(plugins)),
     )
 
     def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:

@@ -18,6 +18,7 @@ from durable_mp.exceptions import (
     error_object_from_exception,
     operation_error_from_error_object,
 )
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.wire import (
     CONTEXT,
@@ -66,7 +67,9 @@ def run_context_body(
         ctx.state.checkpointer.submit(ref.update(START))
     child = ctx._child(ref.id)
     try:
-        raw = func(child)
+        raw = call_user_function(
+            ctx.state, ref, func, child, is_replay_children=op is not None and op.replay_children
+        )
         payload = serialize(serdes, raw, ref.id, arn)
     except (SuspendExecution, ExecutionError):
         raise

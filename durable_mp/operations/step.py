@@ -21,6 +21,7 @@ from durable_mp.exceptions import (
     error_object_from_exception,
     operation_error_from_error_object,
 )
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.operations.suspend import suspend, suspend_until
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
@@ -93,7 +94,7 @@ def _process(
     step_context = StepContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
     try:
         try:
-            raw = func(step_context)
+            raw = call_user_function(state, ref, func, step_context, attempt=attempt)
         finally:
             if termination is not None:
                 termination.observe(time.monotonic() - started)
