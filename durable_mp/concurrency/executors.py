@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.concurrency.forwarding import deliver, forwarding_for
 from durable_mp.exceptions import OrphanedChildException
 from durable_mp.state import ExecutionState
 
@@ -190,6 +191,7 @@ class ProcessExecutor:
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
         self.progressed: set[int] = set()
+        self.forwarding = forwarding_for(state)
 
     def capacity(self) -> int:
         return self.pool.size - len(self._task_of)
@@ -201,7 +203,7 @@ class ProcessExecutor:
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(
-            run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay
+            run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay, self.forwarding
         )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
@@ -244,15 +246,26 @@ class ProcessExecutor:
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
         elif kind == "blob":
             self.pool.reply(ev.task_id, self.blob)
+        elif kind == "propagate":
+            plugins = self.state.plugins
+            self.pool.reply(ev.task_id, None if plugins is None else plugins.propagation_metadata(body))
         else:
             raise RuntimeError(f"unknown message from branch {index}: {kind!r}")
 
-    def _submit(self, index: int, updates: list[dict[str, Any]]) -> None:
-        if not updates:
+    def _submit(self, index: int, entries: list[Any]) -> None:
+        """A worker's buffer: checkpoint updates, with plugin hooks and log records between them."""
+        if not entries:
             return
-        for update in updates:
-            track_progress(self.progressed, index, update)
-        self.state.checkpointer.submit_many(updates)
+
+        def submit(updates: list[dict[str, Any]]) -> None:
+            for update in updates:
+                track_progress(self.progressed, index, update)
+            self.state.checkpointer.submit_many(updates)
+
+        if all(isinstance(entry, dict) for entry in entries):
+            submit(entries)
+        else:
+            deliver(self.state, entries, submit)
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)

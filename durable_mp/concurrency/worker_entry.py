@@ -16,6 +16,8 @@ from typing import Any
 import cloudpickle
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.concurrency.forwarding import Forwarding, forward_logs
+from durable_mp.plugins.forward import WorkerHooks
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import check_payload
 from durable_mp.state.replay import ReplayState
@@ -59,6 +61,11 @@ class ChannelSink:
         for update in updates:
             self.submit(update)
 
+    def request(self, message: tuple[str, Any]) -> Any:
+        """A request to the parent, after everything buffered (so the parent sees it in order)."""
+        self._send_buffer()
+        return self.channel.request(message)
+
     def _send_buffer(self) -> None:
         if self.buffer:
             batch, self.buffer = self.buffer, []
@@ -85,14 +92,28 @@ def _batch(key: str) -> Any:
 
 
 def run_job(
-    key: str, spec: BranchSpec, ops: list[Operation], arn: str, log_during_replay: bool
-) -> tuple[list[dict[str, Any]], Outcome]:
-    """Run one branch; return the updates still buffered (the parent submits them first) and the outcome."""
+    key: str,
+    spec: BranchSpec,
+    ops: list[Operation],
+    arn: str,
+    log_during_replay: bool,
+    forwarding: Forwarding | None = None,
+) -> tuple[list[Any], Outcome]:
+    """Run one branch; return what is still buffered (the parent takes it first) and the outcome.
+
+    With `forwarding`, the buffer also carries plugin hooks and log records, in the order they happened.
+    """
     batch = _batch(key)
     replay = ReplayState(arn, ops)
     sink = ChannelSink(replay, spec.op_id)
     state = ExecutionState(
         replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay
     )
-    outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
+    if forwarding is None:
+        outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
+        return sink.take_buffer(), outcome
+    if forwarding.hooks:
+        state.plugins = WorkerHooks(sink, forwarding.updated_ids)
+    with forward_logs(sink, forwarding.log_level):
+        outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
     return sink.take_buffer(), outcome

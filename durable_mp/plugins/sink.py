@@ -43,6 +43,8 @@ class PluginSink:
         for update in updates:
             self._before(update)
         self.inner.submit_many(updates)
+        if any(update["Action"] in _ENDS for update in updates):
+            self.inner.flush()  # end hooks follow the confirmed checkpoint, as for a thread's sync submit
         for update in updates:
             self._after(update)
 
