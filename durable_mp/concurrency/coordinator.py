@@ -194,8 +194,19 @@ def run_batch(
                 _give_up(state, spec, error)
         raise
     finally:
+        _record_raced(executor, outcomes)
         executor.close()
     return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def _record_raced(executor: Any, outcomes: dict[int, Outcome]) -> None:
+    """Outcomes that ended before the batch completed but were not yet taken keep their true status."""
+    drain = getattr(executor, "drain", None)
+    if drain is None:
+        return
+    for r in drain():
+        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED) and r.index not in outcomes:
+            outcomes[r.index] = r
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:

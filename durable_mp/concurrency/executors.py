@@ -149,21 +149,25 @@ class ThreadExecutor:
         self._done.put(result)
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
+        """The next outcome, alone: the coordinator records it and refills before taking another, as the
+        official SDK does (so a failure that arrives with a success still lets the next item start)."""
         try:
             first = (
                 self._done.get(timeout=timeout) if timeout is None or timeout > 0 else self._done.get_nowait()
             )
         except queue.Empty:
             return []
-        out = [first]
+        self._running.pop(first.index, None)
+        return [first]
+
+    def drain(self) -> list[Outcome | Crash | Failure]:
+        """Outcomes that arrived but were not taken (the batch completed first): reported as they ended."""
+        out: list[Outcome | Crash | Failure] = []
         while True:
             try:
                 out.append(self._done.get_nowait())
             except queue.Empty:
-                break
-        for o in out:
-            self._running.pop(o.index, None)
-        return out
+                return out
 
     def cancel(self, index: int) -> None:
         sink = self._running.pop(index, None)
@@ -317,3 +321,8 @@ def resolve_executor(configured: str | None, state: ExecutionState) -> str:
     if choice not in ("processes", "threads", "inline"):
         raise ValueError(f"executor must be 'processes', 'threads' or 'inline', got {choice!r}")
     return choice
+
+
+def executor_was_chosen(configured: str | None, state: ExecutionState) -> bool:
+    """True when the batch's executor was set (its config, the execution's, DURABLE_MP_EXECUTOR), not defaulted."""
+    return bool(configured or state.executor or os.environ.get("DURABLE_MP_EXECUTOR"))
