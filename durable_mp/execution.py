@@ -12,16 +12,12 @@ import functools
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from durable_mp.context import DurableContext
-from durable_mp.plugins.discovery import load_configured_plugins
-from durable_mp.plugins.dispatch import PluginExecutor
-from durable_mp.plugins.info import DurableInstrumentationPluginFactory
-from durable_mp.plugins.sink import PluginSink
 from durable_mp.exceptions import (
     BackgroundThreadError,
     CheckpointError,
@@ -31,8 +27,12 @@ from durable_mp.exceptions import (
     SuspendExecution,
     error_object_from_exception,
 )
+from durable_mp.plugins.discovery import load_configured_plugins
+from durable_mp.plugins.dispatch import PluginExecutor
+from durable_mp.plugins.info import DurableInstrumentationPluginFactory
+from durable_mp.plugins.sink import PluginSink
 from durable_mp.service.client import DurableServiceClient, ServiceError
-from durable_mp.state import ExecutionState
+from durable_mp.state import CheckpointSink, ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
 from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
@@ -116,7 +116,9 @@ def run_invocation(
     plugins = PluginExecutor(settings.plugins) if settings.plugins else None
     state = ExecutionState(
         replay=replay,
-        checkpointer=checkpointer if plugins is None else PluginSink(checkpointer, replay, plugins),
+        checkpointer=checkpointer
+        if plugins is None
+        else cast(CheckpointSink, PluginSink(checkpointer, replay, plugins)),
         plugins=plugins,
         lambda_context=lambda_context,
         termination=TerminationManager(lambda_context, settings.termination_margin),
@@ -164,7 +166,7 @@ def _run_with_plugins(
     except BaseException as exc:
         try:
             plugins.invocation_end({"Status": "RETRY", "Error": error_object_from_exception(exc)})
-        except BaseException:  # noqa: BLE001 - the invocation's own failure is what is raised
+        except BaseException:
             logging.getLogger("durable_mp.plugin").exception(
                 "Plugin invocation-end hook failed while the invocation was already failing"
             )
@@ -216,7 +218,7 @@ def _classify(exc: BaseException, revoked: bool) -> dict[str, Any]:
     return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
 
 
-def _failed(exc: Exception, checkpointer: Checkpointer) -> dict[str, Any]:
+def _failed(exc: Exception, checkpointer: CheckpointSink) -> dict[str, Any]:
     error = error_object_from_exception(exc)
     if len(json.dumps(error)) <= LAMBDA_RESPONSE_LIMIT:
         return {"Status": "FAILED", "Error": error}

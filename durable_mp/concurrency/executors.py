@@ -207,7 +207,13 @@ class ProcessExecutor:
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(
-            run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay, self.forwarding
+            run_job,
+            self.key,
+            spec,
+            ops,
+            self.state.execution_arn,
+            self.state.log_during_replay,
+            self.forwarding,
         )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index

@@ -21,8 +21,8 @@ from durable_mp.exceptions import (
     error_object_from_exception,
     operation_error_from_error_object,
 )
-from durable_mp.plugins.calls import call_user_function
 from durable_mp.operations.suspend import suspend, suspend_until
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.state.checkpoint import check_payload

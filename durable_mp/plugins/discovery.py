@@ -44,9 +44,11 @@ def is_plugin_factory(value: object) -> bool:
     create = getattr(value, "create_plugin", None)
     if not callable(create):
         return False
-    if isinstance(value, type) and getattr(create, "__self__", None) is None and inspect.isfunction(create):
-        if not isinstance(inspect.getattr_static(value, "create_plugin", None), staticmethod):
-            return False  # an instance method read off the class: the info would bind to self
+    unbound = (
+        isinstance(value, type) and getattr(create, "__self__", None) is None and inspect.isfunction(create)
+    )
+    if unbound and not isinstance(inspect.getattr_static(value, "create_plugin", None), staticmethod):
+        return False  # an instance method read off the class: the info would bind to self
     try:
         inspect.signature(create).bind(_PROBE)
     except TypeError:
@@ -105,10 +107,14 @@ def _configured_names(environment: Mapping[str, str]) -> list[str]:
         return []
     names = [name.strip() for name in raw.split(",")]
     if any(not name for name in names):
-        raise PluginLoadError(f"{PLUGIN_ENVIRONMENT_VARIABLE} must contain non-empty, comma-separated plugin names.")
+        raise PluginLoadError(
+            f"{PLUGIN_ENVIRONMENT_VARIABLE} must contain non-empty, comma-separated plugin names."
+        )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise PluginLoadError(f"{PLUGIN_ENVIRONMENT_VARIABLE} contains duplicate plugin name '{duplicates[0]}'.")
+        raise PluginLoadError(
+            f"{PLUGIN_ENVIRONMENT_VARIABLE} contains duplicate plugin name '{duplicates[0]}'."
+        )
     return names
 
 
@@ -143,7 +149,9 @@ def _load_entry_point(name: str, by_name: dict[str, list[Any]], candidates: list
     return factory
 
 
-def _resolve(explicit: list[object], environment: Mapping[str, str], candidates: list[object]) -> list[object]:
+def _resolve(
+    explicit: list[object], environment: Mapping[str, str], candidates: list[object]
+) -> list[object]:
     for index, factory in enumerate(explicit):
         if not is_plugin_factory(factory):
             raise PluginLoadError(
@@ -187,12 +195,14 @@ def _notify(factories: Sequence[object], registered: bool) -> None:
             continue
         seen.add(id(factory))
         try:
-            if not any(k.__dict__.get("__durable_registration_api__") == 1 for k in _factory_type(factory).__mro__):
+            if not any(
+                k.__dict__.get("__durable_registration_api__") == 1 for k in _factory_type(factory).__mro__
+            ):
                 continue
             callback = getattr(factory, "on_registration_result", None)
             if callable(callback):
                 callback(registered)
-        except Exception:  # noqa: BLE001 - a callback must not fail the registration
+        except Exception:
             logger.exception("Plugin registration-result callback failed")
 
 

@@ -115,7 +115,7 @@ class PluginExecutor:
             except BaseException as error:  # noqa: BLE001 - a plugin must not fail the execution
                 try:
                     _contain(error, type(plugin).__name__)
-                except BaseException as control:  # noqa: BLE001 - thread control
+                except BaseException as control:
                     if not finish_fan_out:
                         raise
                     held = held or control
@@ -133,9 +133,9 @@ class PluginExecutor:
         """Dispatch an info built elsewhere (a worker process), keeping end and replay hooks to one each."""
         if isinstance(info, OperationEndInfo) and not self._first("end", info.operation_id):
             return
-        if isinstance(info, OperationStartInfo) and info.is_replayed:
-            if not self._first("replay", info.operation_id):
-                return
+        replayed = isinstance(info, OperationStartInfo) and info.is_replayed
+        if replayed and not self._first("replay", info.operation_id):
+            return
         self.execute(info)
 
     # -- invocation -----------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ def user_function_start(
 def _copy(value: Any) -> Any:
     try:
         return copy.deepcopy(value)
-    except Exception:  # noqa: BLE001 - the plugins get no input rather than the handler's own object
+    except Exception:
         logger.exception("Failed to copy execution input for plugins; omitting plugin input")
         return None
 
@@ -383,5 +383,7 @@ class _ChangeThread:
                 return
             try:
                 self._executor.execute(info, finish_fan_out=True)
-            except BaseException:  # noqa: BLE001 - nothing to stop on this thread
-                logger.exception("Plugin on_operation_change hook raised on the plugin change thread; ignored")
+            except BaseException:
+                logger.exception(
+                    "Plugin on_operation_change hook raised on the plugin change thread; ignored"
+                )

@@ -56,7 +56,9 @@ class WorkerHooks:
             outcome, error = UserFunctionOutcome.FAILED, ErrorObject.from_exception(exc)
             raise
         finally:
-            self.sink.buffer.append((HOOK, UserFunctionEndInfo.from_start_info(start, error, outcome=outcome)))
+            self.sink.buffer.append(
+                (HOOK, UserFunctionEndInfo.from_start_info(start, error, outcome=outcome))
+            )
 
     def propagation_metadata(self, info: PropagationInput) -> PropagationMetadata:
         answer = self.sink.request(("propagate", info))

@@ -165,29 +165,30 @@ class UserFunctionEndInfo(OperationInfo):
         )
 
 
-_HIDDEN: dict[str, Any] = {"kw_only": True, "repr": False, "compare": False, "hash": False}
-
-
 @dataclass(frozen=True)
 class InvocationInfo:
     request_id: str | None
     execution_arn: str | None
     is_first_invocation: bool
     execution_start_time: datetime.datetime | None = None
-    execution_input: Any = field(default=None, **_HIDDEN)
-    operations: dict[str, OperationInfo] = field(default_factory=dict, **_HIDDEN)
+    execution_input: Any = field(default=None, kw_only=True, repr=False, compare=False, hash=False)
+    operations: dict[str, OperationInfo] = field(
+        default_factory=dict, kw_only=True, repr=False, compare=False, hash=False
+    )
 
 
 @dataclass(frozen=True)
 class InvocationStartInfo(InvocationInfo):
-    updated_operations: dict[str, OperationInfo] = field(default_factory=dict, **_HIDDEN)
+    updated_operations: dict[str, OperationInfo] = field(
+        default_factory=dict, kw_only=True, repr=False, compare=False, hash=False
+    )
 
 
 @dataclass(frozen=True)
 class InvocationEndInfo(InvocationInfo):
     status: InvocationStatus = field(kw_only=True)
     error: ErrorObject | None = field(default=None)
-    execution_result: str | None = field(default=None, **_HIDDEN)
+    execution_result: str | None = field(default=None, kw_only=True, repr=False, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

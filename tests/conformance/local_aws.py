@@ -47,7 +47,9 @@ class LogCapture(logging.Handler):
         self._add(int(record.created * 1000), json.dumps(line, default=str))
 
     def _add(self, timestamp_ms: int, message: str) -> None:
-        self.events.append({"timestamp": timestamp_ms, "ingestionTime": next(self._sequence), "message": message})
+        self.events.append(
+            {"timestamp": timestamp_ms, "ingestionTime": next(self._sequence), "message": message}
+        )
 
     def stdout_line(self, line: str) -> None:
         """A line written to plain stdout: kept when it is a JSON object (CloudWatch's JSON filter needs one)."""

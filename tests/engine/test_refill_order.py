@@ -28,7 +28,9 @@ def _ours() -> list[tuple[int, str]]:
 
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        config = MapConfig(max_concurrency=2, completion_config=CompletionConfig.first_successful(), executor="threads")
+        config = MapConfig(
+            max_concurrency=2, completion_config=CompletionConfig.first_successful(), executor="threads"
+        )
         result = context.map(list(range(len(DELAYS))), lambda c, item, i, items: _work(i), config=config)
         return [(item.index, item.status.value) for item in result.all]
 
@@ -66,7 +68,9 @@ def test_the_thread_executor_hands_over_one_outcome_at_a_time() -> None:
     from durable_mp.state import ExecutionState
     from durable_mp.state.replay import ReplayState
 
-    executor = ThreadExecutor(ExecutionState(ReplayState("arn"), checkpointer=None), lambda i: lambda c: None, None)  # type: ignore[arg-type]
+    executor = ThreadExecutor(
+        ExecutionState(ReplayState("arn"), checkpointer=None), lambda i: lambda c: None, None
+    )  # type: ignore[arg-type]
     executor._done.put(Outcome(1, "FAILED"))
     executor._done.put(Outcome(0, "SUCCEEDED"))
     assert [o.index for o in executor.wait(0)] == [1]

@@ -42,7 +42,9 @@ def root_handler() -> Iterator[_Collect]:
 
 def _item(context: DurableContext, item: str, index: int, items: list[str]) -> str:
     context.logger.info("before wait %s", item, extra={"order": index})
-    logging.getLogger("shop.orders").warning("stdlib record for %s", item, extra={"order": index, "tags": ["a"]})
+    logging.getLogger("shop.orders").warning(
+        "stdlib record for %s", item, extra={"order": index, "tags": ["a"]}
+    )
     logging.getLogger("shop.orders").debug("below the parent's level")
     context.wait(Duration.from_seconds(1), name=f"pause-{index}")
     context.logger.info("after wait %s", item, extra={"order": index})
@@ -53,7 +55,9 @@ def _item(context: DurableContext, item: str, index: int, items: list[str]) -> s
 def test_map_item_records_reach_the_parents_handler_once(root_handler: _Collect, executor: str) -> None:
     @durable_execution
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.map(["x", "y"], _item, name="orders", config=MapConfig(executor=executor)).get_results()
+        return context.map(
+            ["x", "y"], _item, name="orders", config=MapConfig(executor=executor)
+        ).get_results()
 
     with DurableFunctionTestRunner(handler) as runner:
         result = runner.run({})
@@ -67,7 +71,10 @@ def test_map_item_records_reach_the_parents_handler_once(root_handler: _Collect,
     ]
     # a stdlib logger is not replay-aware: its record comes again each time the item replays
     stdlib = {line for line in root_handler.lines if "shop.orders" in line}
-    assert stdlib == {"WARNING|shop.orders|stdlib record for x|0", "WARNING|shop.orders|stdlib record for y|1"}
+    assert stdlib == {
+        "WARNING|shop.orders|stdlib record for x|0",
+        "WARNING|shop.orders|stdlib record for y|1",
+    }
     before = next(r for r in root_handler.records if r.getMessage() == "before wait x")
     assert before.levelno == logging.INFO
     assert before.executionArn == result.execution_arn  # type: ignore[attr-defined]

@@ -19,7 +19,9 @@ HOOKS = (
 
 
 class Recorder(DurableInstrumentationPlugin):
-    def __init__(self, events: list[tuple[str, Any]], fail: bool = False, trace_id: str | None = None) -> None:
+    def __init__(
+        self, events: list[tuple[str, Any]], fail: bool = False, trace_id: str | None = None
+    ) -> None:
         self.events, self.fail, self.trace_id = events, fail, trace_id
         self.lock = threading.Lock()
 

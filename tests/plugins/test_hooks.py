@@ -12,9 +12,9 @@ from durable_mp.config import Duration, MapConfig, StepConfig
 from durable_mp.plugin import (
     DurableInstrumentationPlugin,
     InvocationStatus,
-    PluginExecutor,
     OperationStatus,
     OperationType,
+    PluginExecutor,
     UserFunctionOutcome,
 )
 from durable_mp.retries import RetryPresets, RetryStrategyConfig, create_retry_strategy
@@ -23,7 +23,9 @@ from durable_mp.testing import DurableFunctionTestRunner
 from .recording import RecorderFactory
 
 RETRY_ONCE = StepConfig(
-    retry_strategy=create_retry_strategy(RetryStrategyConfig(max_attempts=2, initial_delay=Duration.from_seconds(1)))
+    retry_strategy=create_retry_strategy(
+        RetryStrategyConfig(max_attempts=2, initial_delay=Duration.from_seconds(1))
+    )
 )
 
 
@@ -62,14 +64,21 @@ def test_step_with_a_retry_over_two_invocations() -> None:
     assert first.execution_input == {"x": 1} and first.execution_arn == second.execution_arn
     assert first.request_id and first.request_id != second.request_id
     ends = factory.of("on_user_function_end")
-    assert [(e.attempt, e.outcome) for e in ends] == [(1, UserFunctionOutcome.FAILED), (2, UserFunctionOutcome.SUCCEEDED)]
+    assert [(e.attempt, e.outcome) for e in ends] == [
+        (1, UserFunctionOutcome.FAILED),
+        (2, UserFunctionOutcome.SUCCEEDED),
+    ]
     assert ends[0].error.type == "ValueError" and ends[0].error.message == "first attempt fails"
     starts = factory.of("on_operation_start")
     assert [s.is_replayed for s in starts] == [False, True]
     assert starts[0].operation_type is OperationType.STEP and starts[0].name == "flaky"
     assert starts[0].sub_type == "Step" and starts[0].status is OperationStatus.STARTED
     (end,) = factory.of("on_operation_end")
-    assert end.status is OperationStatus.SUCCEEDED and end.result == '"ok"' and end.operation_id == starts[0].operation_id
+    assert (
+        end.status is OperationStatus.SUCCEEDED
+        and end.result == '"ok"'
+        and end.operation_id == starts[0].operation_id
+    )
     statuses = [i.status for i in factory.of("on_invocation_end")]
     assert statuses == [InvocationStatus.PENDING, InvocationStatus.SUCCEEDED]
     assert factory.of("on_invocation_end")[1].execution_result == '"ok"'
@@ -148,7 +157,9 @@ def _hook_trace(executor: str) -> list[tuple[Any, ...]]:
 
     @durable_execution(plugins=[factory])
     def handler(event: Any, context: DurableContext) -> Any:
-        return context.map([1, 2, 3], _item, name="m", config=MapConfig(executor=executor, max_concurrency=1)).get_results()
+        return context.map(
+            [1, 2, 3], _item, name="m", config=MapConfig(executor=executor, max_concurrency=1)
+        ).get_results()
 
     with DurableFunctionTestRunner(handler) as runner:
         assert json.loads(runner.run({}).result) == [10, 20, 30]

@@ -99,7 +99,10 @@ def _greeting_handler(plugins: list[Any]) -> Any:
 HANDLERS.register("10-1")(_greeting_handler(PLUGIN))
 HANDLERS.register("10-2")(_greeting_handler(PLUGIN))
 HANDLERS.register("10-4")(_greeting_handler([ConfPluginFactory("CONFPLUGIN-FAULTY", faulty=True)]))
-HANDLERS.register("10-5")(_greeting_handler([ConfPluginFactory("CONFPLUGIN-A"), ConfPluginFactory("CONFPLUGIN-B")]))
+HANDLERS.register("10-5")(
+    _greeting_handler([ConfPluginFactory("CONFPLUGIN-A"), ConfPluginFactory("CONFPLUGIN-B")])
+)
+
 
 @durable_step
 def unreliable(step_context: StepContext) -> str:
