@@ -213,7 +213,6 @@ class ProcessExecutor:
             ops,
             self.state.execution_arn,
             self.state.log_during_replay,
-            self.forwarding,
         )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
@@ -254,8 +253,8 @@ class ProcessExecutor:
             track_progress(self.progressed, index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
-        elif kind == "blob":
-            self.pool.reply(ev.task_id, self.blob)
+        elif kind == "blob":  # the batch's work, with what the worker forwards besides checkpoints
+            self.pool.reply(ev.task_id, (self.blob, self.forwarding))
         elif kind == "propagate":
             plugins = self.state.plugins
             self.pool.reply(ev.task_id, None if plugins is None else plugins.propagation_metadata(body))
@@ -266,16 +265,15 @@ class ProcessExecutor:
         """A worker's buffer: checkpoint updates, with plugin hooks and log records between them."""
         if not entries:
             return
-
-        def submit(updates: list[dict[str, Any]]) -> None:
-            for update in updates:
-                track_progress(self.progressed, index, update)
-            self.state.checkpointer.submit_many(updates)
-
-        if all(isinstance(entry, dict) for entry in entries):
-            submit(entries)
+        if all(type(entry) is dict for entry in entries):
+            self._submit_updates(index, entries)
         else:
-            deliver(self.state, entries, submit)
+            deliver(self.state, entries, lambda updates: self._submit_updates(index, updates))
+
+    def _submit_updates(self, index: int, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            track_progress(self.progressed, index, update)
+        self.state.checkpointer.submit_many(updates)
 
     def _forget(self, task_id: int) -> None:
         index = self._index_of.pop(task_id)

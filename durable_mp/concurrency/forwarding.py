@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from durable_mp.logger import emit_forwarded, forwardable_record, lowest_enabled_level
 from durable_mp.plugins.forward import HOOK
@@ -21,9 +20,11 @@ from durable_mp.state import ExecutionState
 LOG = "log"  # buffer entry (LOG, fields): a log record
 
 
-@dataclass(frozen=True, slots=True)
-class Forwarding:
-    """What a worker forwards for one branch: plugin hooks (with the invocation's updated ids) and logs."""
+class Forwarding(NamedTuple):
+    """What a worker forwards for one branch: plugin hooks (with the invocation's updated ids) and logs.
+
+    A NamedTuple: it travels with every task, and pickles at a tuple's cost.
+    """
 
     hooks: bool
     updated_ids: frozenset[str]
@@ -88,7 +89,8 @@ def forward_logs(sink: Any, level: int | None) -> Iterator[None]:
     root = logging.getLogger()
     if _handler not in root.handlers:
         root.addHandler(_handler)
-    root.setLevel(level)
+    if root.level != level:
+        root.setLevel(level)  # (clears every logger's level cache: only when it changes)
     _handler.sink = sink
     try:
         yield

@@ -79,16 +79,17 @@ class ChannelSink:
         """Nothing to do here: the parent flushes before it reports this branch's outcome."""
 
 
-def _batch(key: str) -> Any:
-    batch = _blobs.get(key)
-    if batch is None:
+def _batch(key: str) -> tuple[Any, Forwarding]:
+    """The batch's work and what to forward to the parent, fetched once per worker and batch."""
+    entry = _blobs.get(key)
+    if entry is None:
         from durable_mp_workers import channel
 
-        batch = cloudpickle.loads(channel.request(("blob", key)))
-        _blobs[key] = batch
+        blob, forwarding = channel.request(("blob", key))  # type: ignore[misc]
+        entry = _blobs[key] = (cloudpickle.loads(blob), forwarding)
         while len(_blobs) > _MAX_BLOBS:
             _blobs.popitem(last=False)
-    return batch
+    return entry  # type: ignore[no-any-return]
 
 
 def run_job(
@@ -97,21 +98,17 @@ def run_job(
     ops: list[Operation],
     arn: str,
     log_during_replay: bool,
-    forwarding: Forwarding | None = None,
 ) -> tuple[list[Any], Outcome]:
     """Run one branch; return what is still buffered (the parent takes it first) and the outcome.
 
-    With `forwarding`, the buffer also carries plugin hooks and log records, in the order they happened.
+    The buffer also carries plugin hooks and log records, in the order they happened (see forwarding).
     """
-    batch = _batch(key)
+    batch, forwarding = _batch(key)
     replay = ReplayState(arn, ops)
     sink = ChannelSink(replay, spec.op_id)
     state = ExecutionState(
         replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay
     )
-    if forwarding is None:
-        outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
-        return sink.take_buffer(), outcome
     if forwarding.hooks:
         state.plugins = WorkerHooks(sink, forwarding.updated_ids)
     with forward_logs(sink, forwarding.log_level):

@@ -298,15 +298,10 @@ class PluginExecutor:
         start = self._start_info
         if start is None or not changed:
             return
-        info = OperationChangeInfo(
-            execution_arn=start.execution_arn,
-            updated_operations={op.id: OperationInfo.from_operation(op) for op in changed},
-            operations=_infos(ops),
-        )
         with self._lock:
             if self._changes is None:
-                self._changes = _ChangeThread(self)
-        self._changes.submit(info)
+                self._changes = _ChangeThread(self, start.execution_arn)
+        self._changes.submit(changed, ops)
 
 
 def replay_infos(op: Operation, updated_ids: frozenset[str]) -> list[HookInfo]:
@@ -342,30 +337,39 @@ def _copy(value: Any) -> Any:
         return None
 
 
-def _merge(pending: OperationChangeInfo, latest: OperationChangeInfo) -> OperationChangeInfo:
-    updated = {
-        op_id: latest.operations.get(op_id, info)
-        for reported in (pending.updated_operations, latest.updated_operations)
-        for op_id, info in reported.items()
-    }
-    return OperationChangeInfo(latest.execution_arn, updated, latest.operations)
-
-
 class _ChangeThread:
-    """The invocation's `on_operation_change` thread, with one pending (merged) notification."""
+    """The invocation's `on_operation_change` thread, with one pending notification.
 
-    def __init__(self, executor: PluginExecutor) -> None:
-        self._executor = executor
-        self._pending: OperationChangeInfo | None = None
+    Responses that arrive while a delivery runs merge into the pending one: every operation they
+    changed, in its newest state, and the newest full map. The infos are built here, not on the thread
+    that merged the response.
+    """
+
+    def __init__(self, executor: PluginExecutor, execution_arn: str | None) -> None:
+        self._executor, self._arn = executor, execution_arn
+        self._changed: dict[str, Operation] = {}
+        self._ops: Mapping[str, Operation] | None = None
         self._stopping = False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="durable-mp-plugin-change", daemon=True)
         self._thread.start()
 
-    def submit(self, info: OperationChangeInfo) -> None:
+    def submit(self, changed: Sequence[Operation], ops: Mapping[str, Operation]) -> None:
         with self._cond:
-            self._pending = info if self._pending is None else _merge(self._pending, info)
+            self._changed.update((op.id, op) for op in changed)
+            self._ops = ops
             self._cond.notify()
+
+    def _take(self) -> OperationChangeInfo | None:
+        ops = self._ops
+        if ops is None:
+            return None
+        changed, self._changed, self._ops = self._changed, {}, None
+        return OperationChangeInfo(
+            execution_arn=self._arn,
+            updated_operations={i: OperationInfo.from_operation(ops.get(i, op)) for i, op in changed.items()},
+            operations=_infos(ops),
+        )
 
     def join(self) -> None:
         with self._cond:
@@ -376,9 +380,9 @@ class _ChangeThread:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while self._pending is None and not self._stopping:
+                while self._ops is None and not self._stopping:
                     self._cond.wait()
-                info, self._pending = self._pending, None
+                info = self._take()
             if info is None:
                 return
             try:

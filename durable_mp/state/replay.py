@@ -39,6 +39,12 @@ class ReplayState:
 
     def merge(self, op_dicts: Iterable[dict[str, Any]]) -> None:
         """Record operations from a checkpoint response or a state page."""
+        on_change = self.on_change
+        if on_change is None:
+            with self._lock:
+                for d in op_dicts:
+                    self._put(Operation.from_dict(d))
+            return
         changed: list[Operation] = []
         with self._lock:
             for d in op_dicts:
@@ -47,9 +53,9 @@ class ReplayState:
                 if previous is None or previous.status != op.status:
                     changed.append(op)
                 self._put(op)
-            snapshot = dict(self.ops) if changed and self.on_change is not None else None
-        if snapshot is not None and self.on_change is not None:
-            self.on_change(changed, snapshot)
+            snapshot = dict(self.ops) if changed else None
+        if snapshot is not None:
+            on_change(changed, snapshot)
 
     def merge_parsed(self, ops: Iterable[Operation]) -> None:
         with self._lock:

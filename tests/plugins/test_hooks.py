@@ -82,6 +82,11 @@ def test_step_with_a_retry_over_two_invocations() -> None:
     statuses = [i.status for i in factory.of("on_invocation_end")]
     assert statuses == [InvocationStatus.PENDING, InvocationStatus.SUCCEEDED]
     assert factory.of("on_invocation_end")[1].execution_result == '"ok"'
+    changes = factory.of("on_operation_change")
+    assert changes and all(c.execution_arn == first.execution_arn for c in changes)
+    seen = {(op_id, info.status) for c in changes for op_id, info in c.updated_operations.items()}
+    assert (end.operation_id, OperationStatus.SUCCEEDED) in seen
+    assert end.operation_id in changes[-1].operations
 
 
 def test_failing_hooks_are_logged_and_never_change_the_outcome(caplog: pytest.LogCaptureFixture) -> None:
