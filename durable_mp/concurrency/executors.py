@@ -14,7 +14,9 @@ Threads cannot be killed: a cancelled thread branch is orphaned, and its next ch
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import os
 import queue
 import threading
@@ -135,8 +137,15 @@ class ThreadExecutor:
         sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
         self._running[spec.index] = sink
         branch_state = dataclasses.replace(self.state, checkpointer=sink)
+        # With plugins, each branch runs in a copy of the coordinator's contextvars (as in the official SDK),
+        # so what a hook binds there (a span, an MDC key) is seen by the branch and does not leak between them.
+        target: Callable[..., None] = (
+            self._run
+            if self.state.plugins is None
+            else functools.partial(contextvars.copy_context().run, self._run)
+        )
         threading.Thread(
-            target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
+            target=target, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
         ).start()
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:

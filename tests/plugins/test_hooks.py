@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ from durable_mp.plugin import (
 )
 from durable_mp.retries import RetryPresets, RetryStrategyConfig, create_retry_strategy
 from durable_mp.testing import DurableFunctionTestRunner
+from durable_mp.waits import WaitForConditionConfig, WaitForConditionDecision
 
 from .recording import RecorderFactory
 
@@ -194,3 +196,33 @@ def test_worker_items_reach_the_parents_plugins_as_thread_items_do() -> None:
     threads = _hook_trace("threads")
     assert len(threads) == 4 + 3 * 8  # the map's 4 hooks, then 8 per item (item and its step)
     assert _hook_trace("processes") == threads
+
+
+TRACE: contextvars.ContextVar[str] = contextvars.ContextVar("TRACE", default="unset")
+
+
+class _Binding(DurableInstrumentationPlugin):
+    def on_invocation_start(self, info: Any) -> None:
+        TRACE.set("bound by the plugin")
+
+
+class _BindingFactory:
+    def create_plugin(self, info: Any) -> _Binding:
+        return _Binding()
+
+
+def test_thread_items_see_the_context_the_plugins_bound() -> None:
+    @durable_execution(plugins=[_BindingFactory()])
+    def handler(event: Any, context: DurableContext) -> Any:
+        def item(child: DurableContext, x: int, i: int, items: list[int]) -> str:
+            return child.wait_for_condition(
+                lambda state, check: TRACE.get(),
+                config=WaitForConditionConfig(
+                    initial_state=None, wait_strategy=lambda s, a: WaitForConditionDecision.stop_polling()
+                ),
+            )
+
+        return context.map([1, 2], item, config=MapConfig(executor="threads")).get_results()
+
+    with DurableFunctionTestRunner(handler) as runner:
+        assert json.loads(runner.run({}).result) == ["bound by the plugin"] * 2
