@@ -45,6 +45,7 @@ from durable_mp.operations.step import run_step
 from durable_mp.operations.wait import cancel_wait, run_wait
 from durable_mp.operations.wait_for_callback import run_wait_for_callback
 from durable_mp.operations.wait_for_condition import run_wait_for_condition
+from durable_mp.plugins.calls import operation_replayed
 from durable_mp.state import ExecutionState, ReplayStatus
 from durable_mp.types import StepContext, WaitForCallbackContext, WaitForConditionCheckContext
 from durable_mp.waits import WaitForConditionConfig
@@ -104,6 +105,8 @@ class DurableContext:
                 raise NonDeterministicExecutionError(
                     f"Non-deterministic operation identity at id={ref.id!r}: {diff}", step_id=ref.id
                 )
+            if self.state.plugins is not None:
+                operation_replayed(self.state, op)
         if self._replaying and (op is None or (op.type == STEP and not op.is_terminal)):
             self._replaying = False
         return op

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from durable_mp.concurrency.fanout import is_batch_event, run_batch_event
 from durable_mp.context import DurableContext
@@ -34,7 +36,11 @@ from durable_mp.invocation import (
     handle_checkpoint_error,
 )
 from durable_mp.service.client import DurableServiceClient, ServiceError, as_service_error, call_with_backoff
-from durable_mp.state import ExecutionState
+from durable_mp.plugins.discovery import load_configured_plugins
+from durable_mp.plugins.dispatch import PluginExecutor
+from durable_mp.plugins.info import DurableInstrumentationPluginFactory
+from durable_mp.plugins.sink import PluginSink
+from durable_mp.state import CheckpointSink, ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
 from durable_mp.termination import YIELD_WAIT_SECONDS, TerminationManager, TerminationYield
@@ -112,6 +118,7 @@ class _Settings:
     log_during_replay: bool
     logger_factory: Callable[[Any], Any] | None
     max_operations: int | None = None
+    plugins: tuple[DurableInstrumentationPluginFactory, ...] = ()
 
 
 def run_invocation(
@@ -142,9 +149,13 @@ def run_invocation(
         time_left=termination.seconds_left,
         on_request=termination.observe_checkpoint,
     )
+    plugins = PluginExecutor(settings.plugins) if settings.plugins else None
     state = ExecutionState(
         replay=replay,
-        checkpointer=checkpointer,
+        checkpointer=checkpointer
+        if plugins is None
+        else cast(CheckpointSink, PluginSink(checkpointer, replay, plugins)),
+        plugins=plugins,
         lambda_context=lambda_context,
         termination=termination,
         executor=settings.executor,
@@ -159,9 +170,50 @@ def run_invocation(
         func = run_batch_event
     ctx = DurableContext(state, replaying=replay.has_prior_operations)
     try:
-        return _run(func, input_event, ctx, state)
+        if plugins is None:
+            return _run(func, input_event, ctx, state)
+        return _run_with_plugins(func, input_event, ctx, state, plugins, event)
     finally:
         checkpointer.close()
+
+
+def _run_with_plugins(
+    func: Callable[[Any, DurableContext], Any],
+    input_event: Any,
+    ctx: DurableContext,
+    state: ExecutionState,
+    plugins: PluginExecutor,
+    event: dict[str, Any],
+) -> dict[str, Any]:
+    """`_run` between the invocation start and end hooks (the end hook also when the invocation raises)."""
+    replay = state.replay
+    execution_op = replay.execution_op
+    plugins.invocation_start(
+        execution_arn=replay.execution_arn,
+        is_first_invocation=not replay.has_prior_operations,
+        execution_start_time=None
+        if execution_op is None or execution_op.start_ms is None
+        else datetime.fromtimestamp(execution_op.start_ms / 1000, UTC),
+        lambda_context=state.lambda_context,
+        execution_input=input_event,
+        operations=lambda: dict(replay.ops),
+        updated_operation_ids=list(event.get("UpdatedOperationIds") or ()),
+    )
+    replay.on_change = plugins.operations_changed
+    try:
+        output = _run(func, input_event, ctx, state)
+    except BaseException as exc:
+        try:
+            plugins.invocation_end({"Status": "RETRY", "Error": error_object_from_exception(exc)})
+        except BaseException:
+            logging.getLogger("durable_mp.plugin").exception(
+                "Plugin invocation-end hook failed while the invocation was already failing"
+            )
+        raise
+    finally:
+        replay.on_change = None
+    plugins.invocation_end(output)
+    return output
 
 
 def _run(
@@ -208,7 +260,7 @@ def _classify(exc: BaseException, revoked: bool) -> dict[str, Any]:
     return {"Status": "FAILED", "Error": error_object_from_exception(exc)}
 
 
-def _failed(exc: Exception, checkpointer: Checkpointer) -> dict[str, Any]:
+def _failed(exc: Exception, checkpointer: CheckpointSink) -> dict[str, Any]:
     error = error_object_from_exception(exc)
     if len(json.dumps(error)) <= LAMBDA_RESPONSE_LIMIT:
         return {"Status": "FAILED", "Error": error}
@@ -246,6 +298,7 @@ def durable_execution(
     log_during_replay: bool = False,
     logger_factory: Callable[[Any], Any] | None = None,
     max_operations: int | None = None,
+    plugins: list[DurableInstrumentationPluginFactory] | None = None,
 ) -> Any:
     """Turn `handler(event, context: DurableContext)` into a Lambda handler for durable functions.
 
@@ -257,7 +310,9 @@ def durable_execution(
     while replaying), `logger_factory` (a callable (LogInfo) -> logger used by context.logger, e.g. for
     structured JSON logs: see `durable_mp.logger`), `max_operations` (the operation limit of one
     execution that map/parallel plan against; default DURABLE_MP_MAX_OPERATIONS, else 3,000: see
-    `durable_mp.planning`).
+    `durable_mp.planning`), `plugins` (instrumentation plugin factories, each with `create_plugin(info)`
+    called once per invocation; those named in DURABLE_EXECUTION_PLUGINS follow: see
+    `durable_mp.plugin`).
 
     An input carrying the reserved key "__durable_mp_batch__" is a batch of a map on
     executor="invoke" sent by a parent execution: it runs that batch instead of `func`.
@@ -274,6 +329,7 @@ def durable_execution(
         log_during_replay=log_during_replay,
         logger_factory=logger_factory,
         max_operations=max_operations,
+        plugins=tuple(load_configured_plugins(plugins)),
     )
     if max_operations is not None and (
         isinstance(max_operations, bool) or not isinstance(max_operations, int) or max_operations < 1

@@ -208,3 +208,49 @@ def structured_logger(
     logger.setLevel(level)
     logger.propagate = False
     return logger
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def forwardable_record(record: logging.LogRecord) -> dict[str, Any]:
+    """A record as a plain dict that can cross to another process (`logging.makeLogRecord` rebuilds it).
+
+    The message is formatted here (its args may not pickle); the exception becomes its formatted text;
+    extra fields that are not plain values are sent as their `repr`.
+    """
+    fields = dict(record.__dict__)
+    fields["msg"] = record.getMessage()
+    fields["args"] = None
+    if record.exc_info:
+        fields["exc_text"] = record.exc_text or logging.Formatter().formatException(record.exc_info)
+    fields["exc_info"] = None
+    for key, value in fields.items():
+        if key not in _RECORD_ATTRIBUTES and not isinstance(value, _PLAIN):
+            fields[key] = value if isinstance(value, (list, dict, tuple)) and _plain(value) else repr(value)
+    return fields
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def emit_forwarded(fields: dict[str, Any]) -> None:
+    """Log a record made in a worker process through this process's logging, as if logged here."""
+    record = logging.makeLogRecord(fields)
+    target = logging.getLogger(record.name) if record.name != "root" else logging.getLogger()
+    if target.isEnabledFor(record.levelno):
+        target.handle(record)
+
+
+def lowest_enabled_level() -> int:
+    """The lowest level any configured logger of this process lets through (what a worker must forward)."""
+    levels = [logging.getLogger().getEffectiveLevel()]
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
+            levels.append(logger.level)
+    return min(levels)

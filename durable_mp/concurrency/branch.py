@@ -21,6 +21,7 @@ from durable_mp.exceptions import (
     TimedSuspendExecution,
     error_object_from_exception,
 )
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import TokenRevoked
@@ -136,7 +137,9 @@ def run_branch(
         replaying=spec.replaying,
     )
     try:
-        raw = func(ctx)
+        raw = call_user_function(
+            state, ref, func, ctx, is_replay_children=op is not None and op.replay_children
+        )
         payload = serialize(item_serdes, raw, spec.op_id, state.execution_arn)
     except (TerminationYield, TokenRevoked, ExecutionError):
         raise

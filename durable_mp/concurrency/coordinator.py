@@ -199,6 +199,7 @@ def run_batch(
         _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
+        _record_raced(executor, outcomes)
         executor.close()
     for index, outcome in deferred.items():
         for r in item_results(specs[index], outcome):
@@ -258,6 +259,16 @@ def _count_deadline_stops(
         given_up = _interrupt(state, spec, DEADLINE, error, limit)
         if given_up is not None:
             _give_up(state, spec, given_up)
+
+
+def _record_raced(executor: Any, outcomes: dict[int, Outcome]) -> None:
+    """Outcomes that ended before the batch completed but were not yet taken keep their true status."""
+    drain = getattr(executor, "drain", None)
+    if drain is None:
+        return
+    for r in drain():
+        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED) and r.index not in outcomes:
+            outcomes[r.index] = r
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:

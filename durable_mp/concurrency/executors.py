@@ -17,7 +17,9 @@ so is a worker whose step overran its `StepConfig.timeout` (the branch then runs
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import os
 import queue
 import threading
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
+from durable_mp.concurrency.forwarding import deliver, forwarding_for
 from durable_mp.exceptions import OrphanedChildException
 from durable_mp.state import ExecutionState
 
@@ -142,8 +145,15 @@ class ThreadExecutor:
         sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
         self._running[spec.index] = sink
         branch_state = dataclasses.replace(self.state, checkpointer=sink)
+        # With plugins, each branch runs in a copy of the coordinator's contextvars (as in the official SDK),
+        # so what a hook binds there (a span, an MDC key) is seen by the branch and does not leak between them.
+        target: Callable[..., None] = (
+            self._run
+            if self.state.plugins is None
+            else functools.partial(contextvars.copy_context().run, self._run)
+        )
         threading.Thread(
-            target=self._run, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
+            target=target, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
         ).start()
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
@@ -156,21 +166,25 @@ class ThreadExecutor:
         self._done.put(result)
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
+        """The next outcome, alone: the coordinator records it and refills before taking another, as the
+        official SDK does (so a failure that arrives with a success still lets the next item start)."""
         try:
             first = (
                 self._done.get(timeout=timeout) if timeout is None or timeout > 0 else self._done.get_nowait()
             )
         except queue.Empty:
             return []
-        out = [first]
+        self._running.pop(first.index, None)
+        return [first]
+
+    def drain(self) -> list[Outcome | Crash | Failure]:
+        """Outcomes that arrived but were not taken (the batch completed first): reported as they ended."""
+        out: list[Outcome | Crash | Failure] = []
         while True:
             try:
                 out.append(self._done.get_nowait())
             except queue.Empty:
-                break
-        for o in out:
-            self._running.pop(o.index, None)
-        return out
+                return out
 
     def cancel(self, index: int) -> None:
         sink = self._running.pop(index, None)
@@ -202,6 +216,7 @@ class ProcessExecutor:
         self._deadlines: dict[int, dict[str, tuple[float, dict[str, Any]]]] = {}
         self.progressed: set[int] = set()
         self.began: dict[int, float] = {}
+        self.forwarding = forwarding_for(state)
 
     def capacity(self) -> int:
         return self.pool.size - len(self._task_of)
@@ -214,7 +229,12 @@ class ProcessExecutor:
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(
-            run_job, self.key, spec, ops, self.state.execution_arn, self.state.log_during_replay
+            run_job,
+            self.key,
+            spec,
+            ops,
+            self.state.execution_arn,
+            self.state.log_during_replay,
         )
         self._task_of[spec.index] = task_id
         self._index_of[task_id] = spec.index
@@ -267,13 +287,23 @@ class ProcessExecutor:
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
         elif kind == "blob":  # a worker's first task of this batch: it has booted and begins now
             self.began[index] = time.monotonic()
-            self.pool.reply(ev.task_id, self.blob)
+            self.pool.reply(ev.task_id, (self.blob, self.forwarding))
+        elif kind == "propagate":
+            plugins = self.state.plugins
+            self.pool.reply(ev.task_id, None if plugins is None else plugins.propagation_metadata(body))
         else:
             raise RuntimeError(f"unknown message from branch {index}: {kind!r}")
 
-    def _submit(self, index: int, updates: list[dict[str, Any]]) -> None:
-        if not updates:
+    def _submit(self, index: int, entries: list[Any]) -> None:
+        """A worker's buffer: checkpoint updates, with plugin hooks and log records between them."""
+        if not entries:
             return
+        if all(type(entry) is dict for entry in entries):
+            self._submit_updates(index, entries)
+        else:
+            deliver(self.state, entries, lambda updates: self._submit_updates(index, updates))
+
+    def _submit_updates(self, index: int, updates: list[dict[str, Any]]) -> None:
         for update in updates:
             track_progress(self.progressed, index, update)
             self._disarm(index, update)
@@ -357,3 +387,8 @@ def resolve_executor(configured: str | None, state: ExecutionState) -> str:
     if choice not in ("processes", "threads", "inline"):
         raise ValueError(f"executor must be 'processes', 'threads' or 'inline', got {choice!r}")
     return choice
+
+
+def executor_was_chosen(configured: str | None, state: ExecutionState) -> bool:
+    """True when the batch's executor was set (its config, the execution's, DURABLE_MP_EXECUTOR), not defaulted."""
+    return bool(configured or state.executor or os.environ.get("DURABLE_MP_EXECUTOR"))

@@ -18,6 +18,8 @@ import cloudpickle
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
 from durable_mp.log_level import apply_from_environment
+from durable_mp.concurrency.forwarding import Forwarding, forward_logs
+from durable_mp.plugins.forward import WorkerHooks
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import check_payload
 from durable_mp.state.replay import ReplayState
@@ -68,6 +70,11 @@ class ChannelSink:
         self._send_buffer()  # the step's START reaches the parent before its deadline
         self.channel.send(("step_deadline", (step_id, seconds, on_timeout)))
 
+    def request(self, message: tuple[str, Any]) -> Any:
+        """A request to the parent, after everything buffered (so the parent sees it in order)."""
+        self._send_buffer()
+        return self.channel.request(message)
+
     def _send_buffer(self) -> None:
         if self.buffer:
             batch, self.buffer = self.buffer, []
@@ -81,28 +88,39 @@ class ChannelSink:
         """Nothing to do here: the parent flushes before it reports this branch's outcome."""
 
 
-def _batch(key: str) -> Any:
-    batch = _blobs.get(key)
-    if batch is None:
+def _batch(key: str) -> tuple[Any, Forwarding]:
+    """The batch's work and what to forward to the parent, fetched once per worker and batch."""
+    entry = _blobs.get(key)
+    if entry is None:
         from durable_mp_workers import channel
 
-        batch = cloudpickle.loads(channel.request(("blob", key)))
-        _blobs[key] = batch
+        blob, forwarding = channel.request(("blob", key))  # type: ignore[misc]
+        entry = _blobs[key] = (cloudpickle.loads(blob), forwarding)
         while len(_blobs) > _MAX_BLOBS:
             _blobs.popitem(last=False)
-    return batch
+    return entry  # type: ignore[no-any-return]
 
 
 def run_job(
-    key: str, spec: BranchSpec, ops: list[Operation], arn: str, log_during_replay: bool
-) -> tuple[list[dict[str, Any]], Outcome]:
-    """Run one branch; return the updates still buffered (the parent submits them first) and the outcome."""
+    key: str,
+    spec: BranchSpec,
+    ops: list[Operation],
+    arn: str,
+    log_during_replay: bool,
+) -> tuple[list[Any], Outcome]:
+    """Run one branch; return what is still buffered (the parent takes it first) and the outcome.
+
+    The buffer also carries plugin hooks and log records, in the order they happened (see forwarding).
+    """
     apply_from_environment()  # DURABLE_MP_LOG_LEVEL: this process's log records to stderr
-    batch = _batch(key)
+    batch, forwarding = _batch(key)
     replay = ReplayState(arn, ops)
     sink = ChannelSink(replay, spec.op_id)
     state = ExecutionState(
         replay=replay, checkpointer=sink, executor="threads", log_during_replay=log_during_replay
     )
-    outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
+    if forwarding.hooks:
+        state.plugins = WorkerHooks(sink, forwarding.updated_ids)
+    with forward_logs(sink, forwarding.log_level):
+        outcome = run_branch(state, spec, batch.func_for(spec.index), batch.item_serdes)
     return sink.take_buffer(), outcome

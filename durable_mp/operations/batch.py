@@ -13,6 +13,7 @@ the branches are replayed from their own checkpoints.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,13 @@ from durable_mp import ids
 from durable_mp.concurrency.batching import BatchedMapWork, batch_name
 from durable_mp.concurrency.branch import BranchSpec, MapWork, ParallelWork
 from durable_mp.concurrency.coordinator import run_batch
-from durable_mp.concurrency.executors import InlineExecutor, ProcessExecutor, ThreadExecutor, resolve_executor
+from durable_mp.concurrency.executors import (
+    InlineExecutor,
+    ProcessExecutor,
+    ThreadExecutor,
+    executor_was_chosen,
+    resolve_executor,
+)
 from durable_mp.concurrency.fanout import (
     BatchEvents,
     InvokeExecutor,
@@ -37,6 +44,8 @@ from durable_mp.wire import CHAINED_INVOKE, CONTEXT
 
 if TYPE_CHECKING:
     from durable_mp.context import DurableContext
+
+logger = logging.getLogger("durable_mp")
 
 
 def run_map(
@@ -147,7 +156,6 @@ def _run(
         raise ValidationError(f"max_concurrency must be at least 1, got {config.max_concurrency}")
     config.completion_config._validate_for_total(n)
     invoke = isinstance(work, _Fanout)
-    executor_name = "invoke" if invoke else resolve_executor(config.executor, ctx.state)
     flat = config.nesting_type == NestingType.FLAT
     if ctx.state.replay.get(ctx._next_operation_id()) is None:  # not started yet: plan before spending
         check_batch(
@@ -162,7 +170,10 @@ def _run(
         )
         if isinstance(work, _Fanout):
             work.events.check_all()
-    blob = _pickle_work(work) if executor_name == "processes" and n else None  # type: ignore[arg-type]
+    if invoke:
+        executor_name, blob = "invoke", None
+    else:
+        executor_name, blob = _executor_and_blob(config, ctx.state, work, n, sub_type, name)  # type: ignore[arg-type]
 
     ref = ctx._allocate(CONTEXT, sub_type, name)
     op = ctx._begin(ref)
@@ -215,6 +226,42 @@ def _run(
         return run_context_body(ctx, ref, op, body, config.serdes, config.summary_generator)
     finally:
         ctx._finish(op)
+
+
+def _executor_and_blob(
+    config: MapConfig | ParallelConfig,
+    state: Any,
+    work: MapWork | ParallelWork | BatchedMapWork,
+    n: int,
+    what: str,
+    name: str | None,
+) -> tuple[str, bytes | None]:
+    """The batch's executor, and for processes the pickled work.
+
+    A chosen `executor="processes"` that cannot pickle its work is refused (TaskPicklingError). The
+    default falls back to threads for this batch, with one warning naming what could not be pickled.
+    """
+    executor_name = resolve_executor(config.executor, state)
+    if executor_name != "processes" or not n:
+        return executor_name, None
+    if executor_was_chosen(config.executor, state):
+        return executor_name, _pickle_work(work)
+    from durable_mp_workers.errors import TaskPicklingError
+
+    try:
+        return executor_name, _pickle_work(work)
+    except TaskPicklingError as exc:
+        cause = exc.__cause__
+        logger.warning(
+            "%s %s runs on threads: %s cannot be sent to a worker process (%s: %s). Define it at module "
+            'level (or make it picklable) to run it on processes, or set executor="threads".',
+            what,
+            repr(name) if name else "batch",
+            _find_unpicklable(work),
+            type(cause).__name__,
+            cause,
+        )
+        return "threads", None
 
 
 def _pickle_work(work: MapWork | ParallelWork | BatchedMapWork) -> bytes:

@@ -20,6 +20,7 @@ from durable_mp.exceptions import (
     operation_error_from_error_object,
 )
 from durable_mp.operations.serdes_errors import naming_operation
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.wire import (
     CONTEXT,
@@ -68,7 +69,9 @@ def run_context_body(
         ctx.state.checkpointer.submit(ref.update(START))
     child = ctx._child(ref.id)
     try:
-        raw = func(child)
+        raw = call_user_function(
+            ctx.state, ref, func, child, is_replay_children=op is not None and op.replay_children
+        )
         try:
             payload = serialize(serdes, raw, ref.id, arn)
         except SerDesError as exc:

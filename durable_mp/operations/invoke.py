@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from durable_mp.config import InvokeConfig
 from durable_mp.exceptions import InvokeError, ValidationError, operation_error_from_error_object
 from durable_mp.operations.suspend import suspend
+from durable_mp.plugins.calls import propagation_trace_id
 from durable_mp.serdes import JsonSerDes, deserialize, serialize
 from durable_mp.wire import CHAINED_INVOKE, START, SUCCEEDED
 
@@ -30,6 +31,9 @@ def run_invoke(
             options: dict[str, Any] = {"FunctionName": function_name}
             if config.tenant_id is not None:
                 options["TenantId"] = config.tenant_id
+            trace_id = propagation_trace_id(ctx.state, ref, function_name)
+            if trace_id is not None:
+                options["XAmznTraceId"] = trace_id
             body = serialize(config.serdes_payload or _JSON, payload, ref.id, arn)
             ctx.state.checkpointer.submit(
                 ref.update(START, payload=body, ChainedInvokeOptions=options), sync=True

@@ -32,6 +32,7 @@ from durable_mp.exceptions import (
 from durable_mp.operations.serdes_errors import naming_operation
 from durable_mp.operations.step_timeout import call_with_timeout, timeout_error
 from durable_mp.operations.suspend import suspend, suspend_until
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.retries import RetryPresets
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.state.checkpoint import check_payload
@@ -112,7 +113,14 @@ def _process(
     body_returned = False
     try:
         try:
-            raw = _attempt(ctx, ref, op, func, step_context, config)
+            raw = _attempt(
+                ctx,
+                ref,
+                op,
+                lambda sc: call_user_function(state, ref, func, sc, attempt=attempt),
+                step_context,
+                config,
+            )
             body_returned = True
         finally:
             if termination is not None:

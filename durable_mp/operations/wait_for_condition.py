@@ -17,6 +17,7 @@ from durable_mp.exceptions import (
     operation_error_from_error_object,
 )
 from durable_mp.operations.suspend import suspend, suspend_until
+from durable_mp.plugins.calls import call_user_function
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.types import WaitForConditionCheckContext
 from durable_mp.waits import WaitForConditionConfig
@@ -59,7 +60,9 @@ def run_wait_for_condition(
                 current = roundtrip(serialize(serdes, config.initial_state, ref.id, arn))
             attempt = (op.attempt if op is not None else 0) + 1
             check_context = WaitForConditionCheckContext(logger=ctx._op_logger(ref, attempt), attempt=attempt)
-            new_state = check(current, check_context)
+            new_state = call_user_function(
+                ctx.state, ref, lambda c: check(current, c), check_context, attempt=attempt
+            )
             payload = serialize(serdes, new_state, ref.id, arn)
             decision = config.wait_strategy(roundtrip(payload), attempt)
             if not decision.should_continue:

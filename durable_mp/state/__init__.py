@@ -41,6 +41,9 @@ class ExecutionState:
     workers: int | str | None = None
     log_during_replay: bool = False
     logger_factory: Any = None
+    # The invocation's plugin hooks: a durable_mp.plugins.PluginExecutor in the parent, a forwarder to
+    # the parent in a worker process, None without plugins.
+    plugins: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -8,7 +8,7 @@ another process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from durable_mp import ids
@@ -22,6 +22,8 @@ class ReplayState:
         self._lock = threading.Lock()
         self._children: dict[str | None, list[str]] | None = None
         self.execution_op: Operation | None = None
+        # Called with the operations whose status a checkpoint response changed (plugins' on_operation_change).
+        self.on_change: Callable[[list[Operation], dict[str, Operation]], None] | None = None
         for op in operations:
             self._put(op)
 
@@ -37,9 +39,23 @@ class ReplayState:
 
     def merge(self, op_dicts: Iterable[dict[str, Any]]) -> None:
         """Record operations from a checkpoint response or a state page."""
+        on_change = self.on_change
+        if on_change is None:
+            with self._lock:
+                for d in op_dicts:
+                    self._put(Operation.from_dict(d))
+            return
+        changed: list[Operation] = []
         with self._lock:
             for d in op_dicts:
-                self._put(Operation.from_dict(d))
+                op = Operation.from_dict(d)
+                previous = self.ops.get(op.id)
+                if previous is None or previous.status != op.status:
+                    changed.append(op)
+                self._put(op)
+            snapshot = dict(self.ops) if changed else None
+        if snapshot is not None:
+            on_change(changed, snapshot)
 
     def merge_parsed(self, ops: Iterable[Operation]) -> None:
         with self._lock:

@@ -12,6 +12,9 @@ import itertools
 import json
 import logging
 import re
+import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,14 +44,21 @@ class LogCapture(logging.Handler):
         for key, value in record.__dict__.items():
             if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_"):
                 line[key] = value
-        ingestion = next(self._sequence)
+        self._add(int(record.created * 1000), json.dumps(line, default=str))
+
+    def _add(self, timestamp_ms: int, message: str) -> None:
         self.events.append(
-            {
-                "timestamp": int(record.created * 1000),
-                "ingestionTime": ingestion,
-                "message": json.dumps(line, default=str),
-            }
+            {"timestamp": timestamp_ms, "ingestionTime": next(self._sequence), "message": message}
         )
+
+    def stdout_line(self, line: str) -> None:
+        """A line written to plain stdout: kept when it is a JSON object (CloudWatch's JSON filter needs one)."""
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(parsed, dict):
+            self._add(int(time.time() * 1000), line)
 
     @contextmanager
     def installed(self) -> Iterator[LogCapture]:
@@ -57,11 +67,32 @@ class LogCapture(logging.Handler):
         previous_level = root.level
         root.addHandler(self)
         root.setLevel(logging.INFO)
+        stdout = sys.stdout
+        sys.stdout = _StdoutTee(stdout, self)  # type: ignore[assignment]
         try:
             yield self
         finally:
+            sys.stdout = stdout
             root.removeHandler(self)
             root.setLevel(previous_level)
+
+
+class _StdoutTee:
+    """sys.stdout while a requirement runs: writes go through, and each complete line reaches the capture."""
+
+    def __init__(self, inner: Any, capture: LogCapture) -> None:
+        self._inner, self._capture, self._partial = inner, capture, ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._capture.stdout_line(line)
+        return self._inner.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class LocalCloudWatchLogs:

@@ -5,7 +5,18 @@ Written the way a user writes durable functions: only durable-mp's public API.
 
 from __future__ import annotations
 
-from . import callback, child, invoke, map, parallel, step, wait, wait_for_callback, wait_for_condition
+from . import (
+    callback,
+    child,
+    invoke,
+    map,
+    parallel,
+    plugin,
+    step,
+    wait,
+    wait_for_callback,
+    wait_for_condition,
+)
 from ._registry import Handler
 from .targets import TARGETS
 
@@ -19,6 +30,7 @@ SUITES: dict[str, dict[str, Handler]] = {
     "wait_for_callback": wait_for_callback.HANDLERS,
     "parallel": parallel.HANDLERS,
     "map": map.HANDLERS,
+    "plugin": plugin.HANDLERS,
 }
 
 __all__ = ["SUITES", "TARGETS", "Handler"]
