@@ -89,8 +89,8 @@ def op_identity(update: dict[str, Any]) -> dict[str, Any]:
 class PluginExecutor:
     """The plugins of one invocation and every way a hook reaches them."""
 
-    def __init__(self, factories: Sequence[DurableInstrumentationPluginFactory]) -> None:
-        self._factories = list(factories)
+    def __init__(self, plugins: Sequence[DurableInstrumentationPluginFactory] | None) -> None:
+        self._factories = list(plugins or ())  # the factories, named `plugins` as officially
         self._plugins: list[DurableInstrumentationPlugin] = []
         self._started: list[DurableInstrumentationPlugin] = []
         self._start_info: InvocationStartInfo | None = None

@@ -80,7 +80,7 @@ def test_pause_times_out_while_a_step_runs_and_validates_its_arguments() -> None
         assert runner.wait_for_result(arn, timeout=10).result_value == ["first", "second"]
         runner.pause_execution(arn)  # completed: unchanged
         assert runner.service.status(arn) == "SUCCEEDED"
-        with pytest.raises(ValueError, match="finite positive"):
+        with pytest.raises(ValueError, match="finite and positive"):
             runner.pause_execution(arn, timeout=0)
         with pytest.raises(InvalidParameterValueException):
             runner.pause_execution("")
