@@ -58,6 +58,9 @@ DELIBERATE_MODULES: dict[str, str] = {
 
 # Official names durable-mp does not have, with the reason
 DELIBERATE_NAMES: dict[str, str] = {
+    f"{SDK}.plugin.PluginHost": "the official engine's handler-lifetime holder of plugin factories; "
+    "durable-mp's @durable_execution keeps the factories in its settings and builds one PluginExecutor per "
+    "invocation (durable_mp.plugins.dispatch); handlers and plugins never use it",
     **{
         f"{SDK}.concurrency.models.{name}": _ENGINE
         for name in ("Branch", "BranchEvent", "BranchEventKind", "BranchStatus", "Executable")
@@ -89,6 +92,33 @@ DELIBERATE_NAMES: dict[str, str] = {
 # Official class attributes durable-mp's classes do not have, with the reason
 DELIBERATE_ATTRIBUTES: dict[str, str] = {
     **{
+        f"{SDK}.plugin.PluginExecutor.{name}": "the official engine's per-invocation dispatcher internals: "
+        "durable-mp's PluginExecutor (durable_mp.plugins.dispatch) is driven by its own engine; plugins "
+        "only implement the hooks"
+        for name in (
+            "claim_end_hook",
+            "claim_lock",
+            "drain_end_hooks",
+            "execute_plugins",
+            "has_plugins",
+            "on_child_context_end",
+            "on_invocation_end",
+            "on_invocation_start",
+            "on_operation_action",
+            "on_operation_replay",
+            "on_operation_update",
+            "on_user_function_end",
+            "on_user_function_start",
+            "provide_propagation_metadata",
+            "record_change",
+            "record_end_hooks",
+            "run",
+            "take_end_hook",
+        )
+    },
+    f"{SDK}.plugin.InvocationEndInfo.from_durable_execution_invocation_output": "the official engine builds "
+    "the info from its output object; durable-mp's engine builds it from the output dict",
+    **{
         f"{SDK}.state.ExecutionState.{name}": _ENGINE
         for name in (
             "checkpoint_batches_forever",
@@ -118,19 +148,13 @@ DELIBERATE_ATTRIBUTES: dict[str, str] = {
     "ExecutionState, so it can travel to worker processes",
 }
 
-# Owned by another part of issue 15 (plugins, item 3): checked, but not required yet
-PENDING: dict[str, str] = {
-    f"{SDK}.plugin": "plugins (issue 15 item 3, helper D2)",
-    f"{SDK}.plugin_discovery": "plugins (issue 15 item 3, helper D2)",
-}
-
 
 def _module(name: str) -> Any:
     return importlib.import_module(ours(name))
 
 
 def _required_modules() -> list[str]:
-    return [m for m in API["modules"] if m not in DELIBERATE_MODULES and m not in PENDING]
+    return [m for m in API["modules"] if m not in DELIBERATE_MODULES]
 
 
 def _missing_modules(names: list[str]) -> list[str]:
@@ -209,14 +233,6 @@ def test_the_deliberate_differences_are_still_differences() -> None:
         assert attribute not in class_attributes(getattr(_module(module_name), name)), qualified
 
 
-@pytest.mark.xfail(reason="plugins are issue 15 item 3 (helper D2)", strict=False)
-def test_pending_modules_exist() -> None:
-    modules = list(PENDING)
-    assert _missing_modules(modules) == []
-    assert _missing_names(modules) == []
-    assert _missing_attributes(modules) == []
-
-
 # Official parameters durable-mp's functions do not take, with the reason
 DELIBERATE_PARAMETERS: dict[str, str] = {
     **{
@@ -232,10 +248,6 @@ DELIBERATE_PARAMETERS: dict[str, str] = {
         for cls in ("DurableServiceClient", "LambdaClient")
         for method in ("checkpoint", "get_execution_state")
     },
-}
-PENDING_PARAMETERS = {
-    f"{module}.durable_execution": "plugins (issue 15 item 3, helper D2)"
-    for module in (SDK, f"{SDK}.execution")
 }
 
 
@@ -257,7 +269,7 @@ def _missing_parameters(official: Any, mine: Any) -> list[str]:
 
 def _parameter_gaps() -> dict[str, list[str]]:
     gaps: dict[str, list[str]] = {}
-    for module_name in _required_modules() + list(PENDING):
+    for module_name in _required_modules():
         try:
             official, mine = importlib.import_module(module_name), _module(module_name)
         except ImportError:
@@ -285,14 +297,6 @@ def test_every_official_function_takes_the_official_parameters() -> None:
     pytest.importorskip(SDK)
     pytest.importorskip(TESTING)
     gaps = _parameter_gaps()
-    unexplained = {
-        k: v for k, v in gaps.items() if k not in DELIBERATE_PARAMETERS and k not in PENDING_PARAMETERS
-    }
+    unexplained = {k: v for k, v in gaps.items() if k not in DELIBERATE_PARAMETERS}
     assert unexplained == {}
     assert [k for k in DELIBERATE_PARAMETERS if k not in gaps] == [], "a listed difference was filled in"
-
-
-@pytest.mark.xfail(reason="plugins are issue 15 item 3 (helper D2)", strict=False)
-def test_pending_parameters_are_taken() -> None:
-    pytest.importorskip(SDK)
-    assert [k for k in PENDING_PARAMETERS if k in _parameter_gaps()] == []

@@ -6,6 +6,7 @@ These tests call the handler directly with raw invocation events and a fake Dura
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -183,8 +184,18 @@ def test_permanent_state_error_fails_and_retriable_one_is_raised() -> None:
     assert out["Status"] == "FAILED"
     assert "bad marker" in out["Error"]["ErrorMessage"]
     transient = FakeClient(pages={"m1": ServiceError("ServiceException", "try later", status=500)})  # type: ignore[dict-item]
-    with pytest.raises(Exception, match="try later"):
-        echo.durable_invoke(event([execution_op()], marker="m1"), Ctx(), transient)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="try later"):  # retried while the invocation has time, then raised
+        echo.durable_invoke(event([execution_op()], marker="m1"), ShortCtx(), transient)
+    assert time.monotonic() - started < 10
+    assert len(transient.state_calls) > 1  # it was retried before giving up
+
+
+class ShortCtx(Ctx):
+    """An invocation with 1.5 s left: transient errors are retried only that long."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 1_500
 
 
 # ------------------------------------------------------------------------------------ output
