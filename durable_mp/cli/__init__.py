@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from durable_mp import __version__
 from durable_mp.cli import commands, run, serve
 from durable_mp.cli.loading import UsageError, release_locks
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="durable-mp", description="Durable functions, locally.")
+    parser.add_argument("--version", action="version", version=f"durable-mp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(sub)
     serve.add_parser(sub)
