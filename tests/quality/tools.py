@@ -64,9 +64,9 @@ def ruff_format() -> Findings:
 
 
 def _scratch() -> Path:
-    """A folder of this checkout's own under the temporary directory, the same on every run (mypy's cache
-    remembers file paths)."""
-    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    """A folder of this checkout and interpreter under the temporary directory, the same on every run (mypy's
+    cache remembers file paths, and what it found installed)."""
+    digest = hashlib.sha256(f"{ROOT}\0{sys.prefix}".encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"durable-mp-mypy-{digest}"
 
 
