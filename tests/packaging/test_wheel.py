@@ -43,7 +43,12 @@ def _not_sources(folder: str, names: list[str]) -> set[str]:
     return ignored
 
 
+# Nothing of the source tree on any command's path (the suite runs with PYTHONPATH at the checkout).
+_ENV = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PYTHONHOME"}}
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    env = _ENV if env is None else env
     done = subprocess.run(
         argv, cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=TIMEOUT
     )
@@ -94,7 +99,7 @@ def _venv(tmp: Path, wheel: Path) -> tuple[Path, dict[str, str]]:
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp)
     python = venv / "bin" / "python"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)], cwd=tmp)
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PYTHONHOME"}}
+    env = dict(_ENV)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(venv)
     return venv, env
