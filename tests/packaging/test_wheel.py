@@ -111,7 +111,7 @@ def _expected_cpu_map_checksum(items: int) -> int:
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    return sum(example.crunch(seed) for seed in range(items)) % 1_000_007
+    return int(sum(example.crunch(seed) for seed in range(items)) % 1_000_007)
 
 
 _WHERE = textwrap.dedent("""
