@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from durable_mp import __version__
 from durable_mp.cli import commands, run, serve
 from durable_mp.cli.loading import UsageError, release_locks
 
