@@ -1,6 +1,6 @@
 """DurableContext: the handle a durable handler receives, and the decorators that go with it.
 
-Every method consumes exactly one slot of this context's operation counter (FACTS.md section 3) and
+Every method consumes exactly one slot of this context's operation counter (the official id scheme) and
 delegates to one module of `durable_mp.operations`. The context itself only knows ids, replay
 validation and the replay status.
 """

@@ -1,4 +1,4 @@
-"""@durable_execution and the Lambda glue (FACTS.md section 1).
+"""@durable_execution and the Lambda glue (the invocation input and output of Lambda durable functions).
 
 One invocation: parse the input (a clear error naming a missing key), page the rest of the execution
 state, build the replay state and the checkpointer, run the handler, flush, and return SUCCEEDED /
@@ -269,7 +269,7 @@ def _failed(exc: Exception, checkpointer: CheckpointSink) -> dict[str, Any]:
 
 
 def _execution_result() -> OpRef:
-    """The EXECUTION update that carries an outcome too large for the Lambda response (FACTS.md section 1)."""
+    """The EXECUTION update that carries an outcome too large for the Lambda response (over 6 MB)."""
     return OpRef(f"execution-result-{int(time.time() * 1000)}", EXECUTION, None, None, None)
 
 

@@ -1,4 +1,4 @@
-"""Deterministic operation ids, byte-compatible with the official SDK (FACTS.md section 3).
+"""Deterministic operation ids, byte-compatible with the official SDK (see docs/architecture.md, "Operation ids").
 
 The n-th operation (n from 1) of the root context gets ``H(str(n))``; of a context whose id is C,
 ``H(f"{C}-{n}")``; item or branch i (from 0) of a map/parallel M gets ``H(f"{M}-{i}")``.

@@ -1,4 +1,4 @@
-"""The JSON shapes exchanged with the durable execution service (FACTS.md sections 1 and 2).
+"""The JSON shapes exchanged with the durable execution service (the Lambda durable execution API).
 
 Operations arrive as dicts in the boto3 shape and are parsed once into `Operation` (flat, slotted).
 Updates are built as plain dicts by `OpRef.update`, ready to send. Nothing here does I/O.
@@ -99,7 +99,7 @@ FAIL = OperationAction.FAIL.value
 RETRY = OperationAction.RETRY.value
 CANCEL = OperationAction.CANCEL.value
 
-# Limits (FACTS.md section 7)
+# Limits of the durable execution service (Lambda quotas)
 MAX_PAYLOAD_BYTES = 262_144
 MAX_REQUEST_BYTES = 750 * 1024
 MAX_REQUEST_UPDATES = 250

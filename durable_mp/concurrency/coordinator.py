@@ -11,7 +11,7 @@ Data flow (one batch, parent process):
         CompletionPolicy.record(i, ok) ──▶ complete? ──▶ cancel what still runs ──▶ BatchResult
 
 Step by step:
-1. Item ids are assigned here, in the parent: item i of batch M is H(f"{M}-{i}") (FACTS.md section 3),
+1. Item ids are assigned here, in the parent: item i of batch M is H(f"{M}-{i}") (the official id scheme),
    so they are the same whatever executor runs the item.
 2. Items start in index order while fewer than `max_concurrency` are in flight (a suspended item keeps
    its slot) and the executor has capacity. An item recorded as finished in an earlier invocation is

@@ -4,7 +4,7 @@ A `CompletionPolicy` is a pure state machine over item outcomes: the coordinator
 started, succeeded or failed, and asks whether the batch is complete and for what reason. Each call is
 O(1), except with a custom `should_complete` predicate, which gets a snapshot of every item.
 
-Rules (FACTS.md section 5):
+Rules (the official SDK's completion semantics):
 - Tolerance is exceeded when `failed > tolerated_failure_count` or
   `failed / total * 100 > tolerated_failure_percentage` (a share of ALL items). With no criterion at
   all the batch fails fast: one failure exceeds the tolerance. A custom predicate disables tolerance.

@@ -22,7 +22,7 @@ _OUTPUT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
 
 
 def invocation_event(ex: Execution, token: str) -> dict[str, Any]:
-    """The FACTS.md section 1 input event: ARN, a fresh token and the first page of operations."""
+    """The durable invocation input event: ARN, a fresh token and the first page of operations."""
     ops = list(ex.ops.values())
     page = ops[:PAGE_SIZE] if len(ops) > PAGE_SIZE else ops
     return {

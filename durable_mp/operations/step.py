@@ -1,4 +1,4 @@
-"""step: run a function once per attempt and checkpoint its result (FACTS.md section 4).
+"""step: run a function once per attempt and checkpoint its result (the official step semantics).
 
 AT_LEAST_ONCE_PER_RETRY sends START without waiting and SUCCEED/FAIL after the function.
 AT_MOST_ONCE_PER_RETRY waits for START to be acknowledged first; a STARTED step found on replay was

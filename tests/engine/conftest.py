@@ -26,7 +26,7 @@ VOLATILE_KEYS = frozenset(
 
 
 def H(text: str) -> str:
-    """The operation-id hash of FACTS.md section 3, computed independently of durable_mp.ids."""
+    """The official operation-id hash, computed independently of durable_mp.ids."""
     return hashlib.blake2b(text.encode("utf-8")).hexdigest()[:64]
 
 

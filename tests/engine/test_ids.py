@@ -1,4 +1,4 @@
-"""Operation ids in real histories: the FACTS.md section 3 check values, computed here with hashlib."""
+"""Operation ids in real histories: the official check values, computed here with hashlib."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pool and a full map work where POSIX semaphores do not (AWS Lambda has no /dev/shm; FACTS.md 8)."""
+"""The pool and a full map work where POSIX semaphores do not (AWS Lambda has no /dev/shm)."""
 
 from __future__ import annotations
 

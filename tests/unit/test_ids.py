@@ -1,4 +1,4 @@
-"""Operation ids are byte-identical to the official SDK's (FACTS.md section 3 check values)."""
+"""Operation ids are byte-identical to the official SDK's (the official check values)."""
 
 from durable_mp import ids
 

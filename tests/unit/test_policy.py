@@ -1,4 +1,4 @@
-"""Tests of durable_mp.concurrency.policy: the completion rules of FACTS.md section 5."""
+"""Tests of durable_mp.concurrency.policy: the official completion rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pool needs no POSIX semaphores and no /dev/shm, as on AWS Lambda (FACTS.md section 8)."""
+"""The pool needs no POSIX semaphores and no /dev/shm, as on AWS Lambda."""
 
 from __future__ import annotations
 
