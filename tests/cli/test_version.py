@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import durable_mp
-from durable_mp._version import __version__
+from durable_mp.__about__ import __version__
 from durable_mp.cli import main
 
 

@@ -29,9 +29,14 @@ def _functions() -> dict[str, Any]:
     return {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
 
 
+def _lint(text: str) -> list[str]:
+    """cfn-lint's errors and warnings (informational I-rules are advice, not findings)."""
+    return [str(m) for m in cfnlint_api.lint_all(text) if not m.rule.id.startswith("I")]
+
+
 @pytest.mark.slow
 def test_cfn_lint_finds_nothing() -> None:
-    assert [str(m) for m in cfnlint_api.lint_all(TEMPLATE.read_text())] == []
+    assert _lint(TEMPLATE.read_text()) == []
 
 
 @pytest.mark.slow
@@ -42,7 +47,7 @@ def test_cfn_lint_checks_the_durable_config() -> None:
     broken = text.replace("RetentionPeriodInDays: 7\n", "RetentionPeriodInDays: 91\n").replace(
         "ExecutionTimeout: 3600", "ExecutionTimeOut: 3600"
     )
-    found = " ".join(str(m) for m in cfnlint_api.lint_all(broken))
+    found = " ".join(_lint(broken))
     assert "91 is greater than the maximum of 90" in found
     assert "'ExecutionTimeout' is a required property" in found
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from durable_mp._version import __version__
+from durable_mp.__about__ import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ["durable_mp", "durable_mp_workers"]
