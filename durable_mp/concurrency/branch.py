@@ -21,7 +21,7 @@ from durable_mp.exceptions import (
     TimedSuspendExecution,
     error_object_from_exception,
 )
-from durable_mp.plugins.calls import call_user_function
+from durable_mp.plugins.calls import call_user_function, context_ended
 from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import TokenRevoked
@@ -152,10 +152,14 @@ def run_branch(
         if isinstance(exc, InvocationError) and exc.retriable:
             raise
         error = error_object_from_exception(exc)
-        if not spec.flat:
+        if spec.flat:
+            context_ended(state, ref, error)
+        else:
             state.checkpointer.submit(ref.update(FAIL, error=error), sync=True)
         return Outcome(spec.index, FAILED, error=error)
-    if not spec.flat and not (op is not None and op.replay_children):
+    if spec.flat or (op is not None and op.replay_children):
+        context_ended(state, ref, is_replayed=not spec.flat)
+    else:
         big = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
         state.checkpointer.submit(
             ref.update(SUCCEED, payload="" if big else payload, ContextOptions={"ReplayChildren": big}),

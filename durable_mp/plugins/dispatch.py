@@ -249,6 +249,16 @@ class PluginExecutor:
             )
         )
 
+    def context_ended(
+        self,
+        identity: dict[str, Any],
+        status: OperationStatus,
+        error: ErrorObject | None = None,
+        is_replayed: bool = False,
+    ) -> None:
+        """A child context that writes no terminal checkpoint (a FLAT item, a ReplayChildren body) ended."""
+        self.deliver(context_end(identity, status, error, is_replayed))
+
     def operation_replayed(self, op: Operation) -> None:
         """A recorded operation seen again: a non-terminal one is (re)started; one that ended while
         the execution was suspended (listed in UpdatedOperationIds) ends here."""
@@ -309,11 +319,27 @@ def replay_infos(op: Operation, updated_ids: frozenset[str]) -> list[HookInfo]:
     if op.type == EXECUTION or op.status == READY:
         return []
     status = OperationStatus(op.status)
+    if op.id in updated_ids:  # changed while suspended: an end if it ended, no replay start
+        return (
+            [OperationEndInfo(**{**operation_fields(op), "is_replayed": False})] if status in TERMINAL else []
+        )
     if status not in TERMINAL:
         return [OperationStartInfo(**{**operation_fields(op), "is_replayed": True})]
-    if op.id in updated_ids:
-        return [OperationEndInfo(**{**operation_fields(op), "is_replayed": False})]
     return []
+
+
+def context_end(
+    identity: dict[str, Any], status: OperationStatus, error: ErrorObject | None, is_replayed: bool
+) -> OperationEndInfo:
+    """The end hook of a child context that has no terminal checkpoint to build it from."""
+    return OperationEndInfo(
+        **identity,
+        start_time=None,
+        end_time=datetime.datetime.now(datetime.UTC),
+        is_replayed=is_replayed,
+        status=status,
+        error=error,
+    )
 
 
 def user_function_start(
