@@ -21,7 +21,7 @@ from durable_mp.exceptions import (
     TimedSuspendExecution,
     error_object_from_exception,
 )
-from durable_mp.plugins.calls import call_user_function, context_ended
+from durable_mp.plugins.calls import call_user_function, context_ended, operation_replayed
 from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import TokenRevoked
@@ -130,6 +130,8 @@ def run_branch(
     op = None if spec.flat else state.replay.get(spec.op_id)
     if not spec.flat and op is None:
         state.checkpointer.submit(ref.update(START))
+    elif op is not None:
+        operation_replayed(state, op)  # a branch resumed: its replay start hook, as for any operation
     ctx = DurableContext(
         state,
         parent_id=spec.batch_id if spec.flat else spec.op_id,

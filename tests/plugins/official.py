@@ -22,10 +22,11 @@ _MODULES = ("config", "context", "execution", "plugin")
 _SKIPPED = {"on_operation_change"}
 
 
-def sdk(official: bool) -> types.SimpleNamespace:
-    """The modules a scenario needs, from the official packages or from durable-mp."""
+def sdk(official: bool, executor: str = "threads") -> types.SimpleNamespace:
+    """The modules a scenario needs, from the official packages or from durable-mp (whose map/parallel
+    run on `executor`)."""
     base = "aws_durable_execution_sdk_python" if official else "durable_mp"
-    space = types.SimpleNamespace(official=official)
+    space = types.SimpleNamespace(official=official, executor=executor)
     for name in _MODULES:
         setattr(space, name, importlib.import_module(f"{base}.{name}"))
     if official:
@@ -93,7 +94,9 @@ def reduce(events: list[Hook]) -> list[tuple[Any, ...]]:
     return out
 
 
-def both(scenario: Scenario) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def both(
+    scenario: Scenario, executor: str = "threads"
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The reduced hook sequences of `scenario` on the official SDK and on durable-mp."""
     pytest.importorskip("aws_durable_execution_sdk_python_testing")
-    return reduce(scenario(sdk(True))), reduce(scenario(sdk(False)))
+    return reduce(scenario(sdk(True))), reduce(scenario(sdk(False, executor)))

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from durable_mp.config import Duration
+
 from .official import Hook, both, recorder
 
 
@@ -34,22 +36,27 @@ def test_a_wait_that_ended_while_suspended_ends_in_the_next_invocation() -> None
     assert ours == official
 
 
+def _map_config(space: types.SimpleNamespace, nesting: str) -> Any:
+    config = space.config
+    kwargs: dict[str, Any] = {"max_concurrency": 1, "nesting_type": config.NestingType[nesting]}
+    if not space.official:
+        kwargs["executor"] = space.executor
+    return config.MapConfig(**kwargs)
+
+
+def _flat_item(context: Any, x: int, index: int, items: Any) -> int:
+    if x == 2:
+        raise ValueError("two fails")
+    return context.step(lambda s: x * 10, name=f"step-{index}")
+
+
 def _flat_map(space: types.SimpleNamespace) -> list[Hook]:
     factory, events = recorder(space)
-    config = space.config.MapConfig(max_concurrency=1, nesting_type=space.config.NestingType.FLAT)
-    if not space.official:
-        config = space.config.MapConfig(
-            max_concurrency=1, nesting_type=space.config.NestingType.FLAT, executor="threads"
-        )
-
-    def item(context: Any, x: int, index: int, items: Any) -> int:
-        if x == 2:
-            raise ValueError("two fails")
-        return context.step(lambda s: x * 10, name=f"step-{index}")
+    config = _map_config(space, "FLAT")
 
     @space.execution.durable_execution(plugins=[factory])
     def handler(event: Any, context: Any) -> Any:
-        result = context.map([1, 2], item, name="flat", config=config)
+        result = context.map([1, 2], _flat_item, name="flat", config=config)
         return [r.status.value for r in result.all]
 
     with space.Runner(handler=handler) as runner:
@@ -58,9 +65,37 @@ def _flat_map(space: types.SimpleNamespace) -> list[Hook]:
     return events
 
 
-def test_flat_map_items_get_an_end_hook_as_officially() -> None:
-    official, ours = both(_flat_map)
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_flat_map_items_get_an_end_hook_as_officially(executor: str) -> None:
+    official, ours = both(_flat_map, executor)
     assert [h for h in official if h[0] == "on_operation_end" and h[3] == "MapIteration"]
+    assert ours == official
+
+
+def _waiting_item(context: Any, x: int, index: int, items: Any) -> int:
+    context.wait(Duration.from_seconds(1), name=f"pause-{index}")
+    return x
+
+
+def _map_of_waits(space: types.SimpleNamespace) -> list[Hook]:
+    factory, events = recorder(space)
+    config = _map_config(space, "NESTED")
+
+    @space.execution.durable_execution(plugins=[factory])
+    def handler(event: Any, context: Any) -> Any:
+        return context.map([1, 2], _waiting_item, name="waits", config=config).get_results()
+
+    with space.Runner(handler=handler) as runner:
+        result = runner.run(input="{}", timeout=30)
+    assert json.loads(result.result) == [1, 2]
+    return events
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_waits_of_map_items_end_in_the_next_invocation(executor: str) -> None:
+    official, ours = both(_map_of_waits, executor)
+    assert ("on_operation_end", "pause-0", "WAIT", "Wait", "SUCCEEDED", False, None) in official
     assert ours == official
 
 
