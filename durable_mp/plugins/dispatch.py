@@ -368,11 +368,13 @@ class _ChangeThread:
 
     Responses that arrive while a delivery runs merge into the pending one: every operation they
     changed, in its newest state, and the newest full map. The infos are built here, not on the thread
-    that merged the response.
+    that merged the response. The info of an operation is built once per recorded state (a merge
+    replaces the Operation object), so a notification costs one dict lookup per unchanged operation.
     """
 
     def __init__(self, executor: PluginExecutor, execution_arn: str | None) -> None:
         self._executor, self._arn = executor, execution_arn
+        self._built: dict[str, tuple[Operation, OperationInfo]] = {}  # only this thread touches it
         self._changed: dict[str, Operation] = {}
         self._ops: Mapping[str, Operation] | None = None
         self._stopping = False
@@ -393,9 +395,15 @@ class _ChangeThread:
         changed, self._changed, self._ops = self._changed, {}, None
         return OperationChangeInfo(
             execution_arn=self._arn,
-            updated_operations={i: OperationInfo.from_operation(ops.get(i, op)) for i, op in changed.items()},
-            operations=_infos(ops),
+            updated_operations={i: self._info(ops.get(i, op)) for i, op in changed.items()},
+            operations={i: self._info(op) for i, op in ops.items()},
         )
+
+    def _info(self, op: Operation) -> OperationInfo:
+        built = self._built.get(op.id)
+        if built is None or built[0] is not op:
+            built = self._built[op.id] = (op, OperationInfo.from_operation(op))
+        return built[1]
 
     def join(self) -> None:
         with self._cond:
