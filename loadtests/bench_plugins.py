@@ -46,7 +46,7 @@ def logging_item(ctx: DurableContext, item: int, index: int, items: Any) -> int:
 def make_logging_map(n: int, executor: str, factory: _Factory | None) -> Any:
     @durable_execution(plugins=[factory] if factory is not None else None)
     def handler(event: Any, context: DurableContext) -> int:
-        config = MapConfig(executor=executor)
+        config: MapConfig[Any] = MapConfig(executor=executor)
         return len(context.map(list(range(n)), logging_item, name="logging", config=config).get_results())
 
     return handler
