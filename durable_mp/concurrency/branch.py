@@ -21,7 +21,7 @@ from durable_mp.exceptions import (
     TimedSuspendExecution,
     error_object_from_exception,
 )
-from durable_mp.plugins.calls import call_user_function
+from durable_mp.plugins.calls import call_user_function, context_ended, operation_replayed
 from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import TokenRevoked
@@ -130,6 +130,8 @@ def run_branch(
     op = None if spec.flat else state.replay.get(spec.op_id)
     if not spec.flat and op is None:
         state.checkpointer.submit(ref.update(START))
+    elif op is not None:
+        operation_replayed(state, op)  # a branch resumed: its replay start hook, as for any operation
     ctx = DurableContext(
         state,
         parent_id=spec.batch_id if spec.flat else spec.op_id,
@@ -152,10 +154,14 @@ def run_branch(
         if isinstance(exc, InvocationError) and exc.retriable:
             raise
         error = error_object_from_exception(exc)
-        if not spec.flat:
+        if spec.flat:
+            context_ended(state, ref, error)
+        else:
             state.checkpointer.submit(ref.update(FAIL, error=error), sync=True)
         return Outcome(spec.index, FAILED, error=error)
-    if not spec.flat and not (op is not None and op.replay_children):
+    if spec.flat or (op is not None and op.replay_children):
+        context_ended(state, ref, is_replayed=not spec.flat)
+    else:
         big = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
         state.checkpointer.submit(
             ref.update(SUCCEED, payload="" if big else payload, ContextOptions={"ReplayChildren": big}),

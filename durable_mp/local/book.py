@@ -124,7 +124,7 @@ class ExecutionBook:
             )
         changed: list[dict[str, Any]] = []
         for cid in list(ex.callback_outcomes):  # sent during that invocation: they come after it
-            changed.extend(core.callbacks.callback_done(ex, cid))
+            changed.extend(ex.note_updated(core.callbacks.callback_done(ex, cid)))
         if inv is not None or changed:
             core.store.commit(ex, changed, events_from, True)
         core.invocations.arm_deadline(ex)

@@ -60,7 +60,8 @@ class Execution:
     ops: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     real_start: float | None = None  # time.time() at start: a skipping service times out in real seconds
-    # runtime state (not persisted except `inflight`, `crashes`, `callbacks`, `callback_outcomes`)
+    # runtime state (not persisted except `inflight`, `crashes`, `callbacks`, `callback_outcomes`,
+    # `updated_ids`)
     token: str | None = None
     inflight: Invocation | None = None
     deferred: list[Callable[[], list[dict[str, Any]]]] = field(default_factory=list)
@@ -71,6 +72,9 @@ class Execution:
     callback_outcomes: dict[str, tuple[str, str, str | None, dict[str, Any] | None]] = field(
         default_factory=dict
     )
+    # ids of operations the service changed (wait ended, retry due, callback or invoke done) since the last
+    # invocation event was built: that event's UpdatedOperationIds (insertion-ordered, no repeats)
+    updated_ids: dict[str, None] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)  # by op id (wait end, retry) and "" (backoff)
     deadline_timer: Timer | None = None
     last_checkpoint: tuple[str, list[dict[str, Any]], dict[str, Any]] | None = None
@@ -78,6 +82,17 @@ class Execution:
     usage: Usage | None = None  # rebuilt from ops and events when None (read back from a store)
     # pause_execution: checkpoints are answered without a token and no invocation starts until resumed
     paused: bool = False
+
+    def note_updated(self, changed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record operations the service changed for the next invocation's UpdatedOperationIds."""
+        for op in changed:
+            self.updated_ids[op["Id"]] = None
+        return changed
+
+    def take_updated(self) -> list[str]:
+        """The UpdatedOperationIds of the invocation being started (and forget them)."""
+        taken, self.updated_ids = list(self.updated_ids), {}
+        return taken
 
     @property
     def op_id(self) -> str:

@@ -72,7 +72,7 @@ class Invocations:
                 store.commit(ex, (), len(ex.events), True)
             return
         events_from = len(ex.events)
-        changed = apply()
+        changed = ex.note_updated(apply())
         if changed or row:
             store.commit(ex, changed, events_from, row)
         if changed:
@@ -188,7 +188,7 @@ class Invocations:
         changed: list[dict[str, Any]] = []
         deferred, ex.deferred = ex.deferred, []
         for apply in deferred:
-            changed.extend(apply())
+            changed.extend(ex.note_updated(apply()))
         self.core.store.commit(ex, changed, events_from, True)
         if invoke and (changed or ex.wake_pending):
             ex.wake_pending = False

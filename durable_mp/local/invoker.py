@@ -22,7 +22,8 @@ _OUTPUT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
 
 
 def invocation_event(ex: Execution, token: str) -> dict[str, Any]:
-    """The durable invocation input event: ARN, a fresh token and the first page of operations."""
+    """The invocation input event: ARN, a fresh token, the first page of operations, and the ids of the
+    operations the service changed since the previous event was built (UpdatedOperationIds)."""
     ops = list(ex.ops.values())
     page = ops[:PAGE_SIZE] if len(ops) > PAGE_SIZE else ops
     return {
@@ -32,7 +33,7 @@ def invocation_event(ex: Execution, token: str) -> dict[str, Any]:
             "Operations": page,
             "NextMarker": str(PAGE_SIZE) if len(ops) > PAGE_SIZE else "",
         },
-        "UpdatedOperationIds": [],
+        "UpdatedOperationIds": ex.take_updated(),
     }
 
 

@@ -20,7 +20,7 @@ from durable_mp.exceptions import (
     operation_error_from_error_object,
 )
 from durable_mp.operations.serdes_errors import naming_operation
-from durable_mp.plugins.calls import call_user_function
+from durable_mp.plugins.calls import call_user_function, context_ended
 from durable_mp.serdes import deserialize, serialize
 from durable_mp.wire import (
     CONTEXT,
@@ -86,6 +86,7 @@ def run_context_body(
         raise operation_error_from_error_object(error_object, error_cls)
     result = None if payload is None else deserialize(serdes, payload, ref.id, arn)
     if op is not None and op.replay_children:
+        context_ended(ctx.state, ref, is_replayed=True)
         return result
     replay_children = payload is not None and len(payload) > MAX_PAYLOAD_BYTES
     if replay_children:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from durable_mp.exceptions import ErrorObject
 from durable_mp.plugins.dispatch import op_identity
-from durable_mp.plugins.info import PropagationInput
+from durable_mp.plugins.info import OperationStatus, PropagationInput
 from durable_mp.state import ExecutionState
 from durable_mp.wire import Operation, OpRef
 
@@ -33,6 +34,21 @@ def call_user_function(
         return func(arg)
     with hooks.user_function(ref_identity(ref), attempt, is_replay_children):
         return func(arg)
+
+
+def context_ended(
+    state: ExecutionState, ref: OpRef, error: dict[str, Any] | None = None, *, is_replayed: bool = False
+) -> None:
+    """The end hook of a child context that writes no terminal checkpoint: a FLAT map item or parallel
+    branch (`is_replayed` False: there is no checkpoint to tell), a ReplayChildren body run again (True).
+    `error`: the ErrorObject dict of a failed body."""
+    hooks = state.plugins
+    if hooks is None:
+        return
+    status = OperationStatus.SUCCEEDED if error is None else OperationStatus.FAILED
+    hooks.context_ended(
+        ref_identity(ref), status, None if error is None else ErrorObject.from_dict(error), is_replayed
+    )
 
 
 def operation_replayed(state: ExecutionState, op: Operation) -> None:

@@ -249,6 +249,16 @@ class PluginExecutor:
             )
         )
 
+    def context_ended(
+        self,
+        identity: dict[str, Any],
+        status: OperationStatus,
+        error: ErrorObject | None = None,
+        is_replayed: bool = False,
+    ) -> None:
+        """A child context that writes no terminal checkpoint (a FLAT item, a ReplayChildren body) ended."""
+        self.deliver(context_end(identity, status, error, is_replayed))
+
     def operation_replayed(self, op: Operation) -> None:
         """A recorded operation seen again: a non-terminal one is (re)started; one that ended while
         the execution was suspended (listed in UpdatedOperationIds) ends here."""
@@ -309,11 +319,27 @@ def replay_infos(op: Operation, updated_ids: frozenset[str]) -> list[HookInfo]:
     if op.type == EXECUTION or op.status == READY:
         return []
     status = OperationStatus(op.status)
+    if op.id in updated_ids:  # changed while suspended: an end if it ended, no replay start
+        return (
+            [OperationEndInfo(**{**operation_fields(op), "is_replayed": False})] if status in TERMINAL else []
+        )
     if status not in TERMINAL:
         return [OperationStartInfo(**{**operation_fields(op), "is_replayed": True})]
-    if op.id in updated_ids:
-        return [OperationEndInfo(**{**operation_fields(op), "is_replayed": False})]
     return []
+
+
+def context_end(
+    identity: dict[str, Any], status: OperationStatus, error: ErrorObject | None, is_replayed: bool
+) -> OperationEndInfo:
+    """The end hook of a child context that has no terminal checkpoint to build it from."""
+    return OperationEndInfo(
+        **identity,
+        start_time=None,
+        end_time=datetime.datetime.now(datetime.UTC),
+        is_replayed=is_replayed,
+        status=status,
+        error=error,
+    )
 
 
 def user_function_start(
@@ -342,11 +368,13 @@ class _ChangeThread:
 
     Responses that arrive while a delivery runs merge into the pending one: every operation they
     changed, in its newest state, and the newest full map. The infos are built here, not on the thread
-    that merged the response.
+    that merged the response. The info of an operation is built once per recorded state (a merge
+    replaces the Operation object), so a notification costs one dict lookup per unchanged operation.
     """
 
     def __init__(self, executor: PluginExecutor, execution_arn: str | None) -> None:
         self._executor, self._arn = executor, execution_arn
+        self._built: dict[str, tuple[Operation, OperationInfo]] = {}  # only this thread touches it
         self._changed: dict[str, Operation] = {}
         self._ops: Mapping[str, Operation] | None = None
         self._stopping = False
@@ -367,9 +395,15 @@ class _ChangeThread:
         changed, self._changed, self._ops = self._changed, {}, None
         return OperationChangeInfo(
             execution_arn=self._arn,
-            updated_operations={i: OperationInfo.from_operation(ops.get(i, op)) for i, op in changed.items()},
-            operations=_infos(ops),
+            updated_operations={i: self._info(ops.get(i, op)) for i, op in changed.items()},
+            operations={i: self._info(op) for i, op in ops.items()},
         )
+
+    def _info(self, op: Operation) -> OperationInfo:
+        built = self._built.get(op.id)
+        if built is None or built[0] is not op:
+            built = self._built[op.id] = (op, OperationInfo.from_operation(op))
+        return built[1]
 
     def join(self) -> None:
         with self._cond:

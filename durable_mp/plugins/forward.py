@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from durable_mp.exceptions import ErrorObject
-from durable_mp.plugins.dispatch import replay_infos, user_function_start
+from durable_mp.plugins.dispatch import context_end, replay_infos, user_function_start
 from durable_mp.plugins.info import (
+    OperationStatus,
     PropagationInput,
     PropagationMetadata,
     UserFunctionEndInfo,
@@ -41,6 +42,15 @@ class WorkerHooks:
     def operation_replayed(self, op: Operation) -> None:
         for info in replay_infos(op, self.updated_ids):
             self.sink.buffer.append((HOOK, info))
+
+    def context_ended(
+        self,
+        identity: dict[str, Any],
+        status: OperationStatus,
+        error: ErrorObject | None = None,
+        is_replayed: bool = False,
+    ) -> None:
+        self.sink.buffer.append((HOOK, context_end(identity, status, error, is_replayed)))
 
     @contextmanager
     def user_function(

@@ -163,6 +163,8 @@ class SqliteStore:
             }
         if ex.callback_outcomes:
             body["callback_outcomes"] = {cid: list(outcome) for cid, outcome in ex.callback_outcomes.items()}
+        if ex.updated_ids:
+            body["updated_ids"] = list(ex.updated_ids)
         return _dumps(body)
 
     def create(self, ex: Execution) -> None:
@@ -254,7 +256,9 @@ class SqliteStore:
         inflight = fields.pop("inflight", None)
         callbacks = fields.pop("callbacks", {})
         outcomes = fields.pop("callback_outcomes", {})
+        updated = fields.pop("updated_ids", [])
         ex = Execution(arn=arn, **fields)
+        ex.updated_ids = dict.fromkeys(updated)
         ex.callbacks = {cid: CallbackWatch(*watch) for cid, watch in callbacks.items()}
         ex.callback_outcomes = {
             cid: (op, status, result, error) for cid, (op, status, result, error) in outcomes.items()
