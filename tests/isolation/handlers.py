@@ -13,7 +13,9 @@ from durable_mp.config import ItemBatcher, MapConfig
 
 
 def effect(tag: str) -> None:
-    fd = os.open(os.path.join(os.environ["ISO_EFFECTS"], "effects.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    fd = os.open(
+        os.path.join(os.environ["ISO_EFFECTS"], "effects.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    )
     try:
         os.write(fd, f"{tag}\n".encode())
     finally:
