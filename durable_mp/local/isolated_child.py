@@ -1,11 +1,13 @@
 """The program of an isolated invocation process: `python -P -m durable_mp.local.isolated_child FD`.
 
-One invocation per process, as one Lambda execution environment serves it. FD is this end of a socketpair
-to the local service (isolation.py). The first frame is the invocation: the handler's reference, the
-parent's `sys.path`, the event, and the lambda context's fields (its deadline as wall-clock time, so the
-start-up of this process counts against the invocation as it does on Lambda). The handler is imported by
-reference and called through contract 2 with a client that forwards each checkpoint and state call
-over the channel (one call at a time); the last frame is its output, or the exception it raised.
+One invocation at a time, as one Lambda execution environment serves them. FD is this end of a socketpair
+to the local service (isolation.py). Each invocation starts with a frame holding the handler's reference,
+the parent's `sys.path`, the event, and the lambda context's fields (its deadline as wall-clock time, so
+the start-up of a cold process counts against the invocation, as on Lambda). The handler is imported by
+reference once per process and called through contract 2 with a client that forwards each checkpoint
+and state call over the channel (one call at a time); the invocation ends with a frame holding its
+output, or the exception it raised (then the process exits). The process waits, warm, for the next
+invocation until the service closes the channel.
 """
 
 from __future__ import annotations
@@ -53,29 +55,31 @@ class ForwardingClient:
 def main(fd: int) -> int:
     sock = socket.socket(fileno=fd)
     sock.set_inheritable(False)  # never leaks into the worker processes a map starts
-    start = frames.recv(sock)
-    if start is None:
-        return 1
-    sys.path[:] = start["sys_path"]
     from durable_mp.local.isolation import resolve_handler
     from durable_mp.local.lambda_context import LambdaContext
 
-    c = start["context"]
-    context = LambdaContext(
-        request_id=c["request_id"],
-        function_name=c["function_name"],
-        function_arn=c["function_arn"],
-        timeout_s=max(0.0, c["deadline"] - time.time()),
-        memory_limit_in_mb=c["memory_limit_in_mb"],
-        tenant_id=c["tenant_id"],
-    )
-    try:
-        handler = resolve_handler(start["reference"])
-        output = handler.durable_invoke(start["event"], context, ForwardingClient(sock))
-        frames.send(sock, {"output": output})
-    except BaseException as exc:  # noqa: BLE001 - reported to the service: a crashed invocation
-        frames.send(sock, {"raised": f"{type(exc).__name__}: {exc}"})
-    sock.close()
+    handlers: dict[str, Any] = {}
+    client = ForwardingClient(sock)
+    while (start := frames.recv(sock)) is not None:  # the service closes the channel: exit
+        sys.path[:] = start["sys_path"]
+        c = start["context"]
+        context = LambdaContext(
+            request_id=c["request_id"],
+            function_name=c["function_name"],
+            function_arn=c["function_arn"],
+            timeout_s=max(0.0, c["deadline"] - time.time()),
+            memory_limit_in_mb=c["memory_limit_in_mb"],
+            tenant_id=c["tenant_id"],
+        )
+        try:
+            handler = handlers.get(start["reference"])
+            if handler is None:
+                handler = handlers[start["reference"]] = resolve_handler(start["reference"])
+            output = handler.durable_invoke(start["event"], context, client)
+            frames.send(sock, {"output": output})
+        except BaseException as exc:  # noqa: BLE001 - reported to the service: a crashed invocation
+            frames.send(sock, {"raised": f"{type(exc).__name__}: {exc}"})
+            return 1  # the service discards a crashed environment
     return 0
 
 

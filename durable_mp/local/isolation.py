@@ -1,11 +1,16 @@
 """Process isolation: each invocation of a durable function in its own OS process (opt-in).
 
 `LocalDurableService(isolation="process")` registers every durable handler as an `IsolatedHandler`:
-its `durable_invoke` (contract 2) starts a fresh `python -P -m durable_mp.local.isolated_child`, as
-Lambda starts an execution environment, and serves the process's checkpoint and state calls over a
-private socketpair of JSON frames (frames.py) from the invocation's thread, with the service's own
-in-process client. Nothing pickled crosses it. The handler travels by reference: `package.module:attr`
-or `path/to/file.py:attr`, imported again in the process with the service's `sys.path`.
+its `durable_invoke` (contract 2) hands the invocation to an invocation process (`python -P -m
+durable_mp.local.isolated_child`), as Lambda hands it to an execution environment, and serves the
+process's checkpoint and state calls over a private socketpair of JSON frames (frames.py) from the
+invocation's thread, with the service's own in-process client. Nothing pickled crosses it. The handler
+travels by reference: `package.module:attr` or `path/to/file.py:attr`, imported in the process (once) with
+the service's `sys.path`. As Lambda reuses warm environments, a process whose invocation ended normally
+waits for the next invocation of the same function (at most `MAX_WARM` wait per function; module state
+survives between them, as on Lambda); one that crashed or overran is discarded. A cold start costs about
+0.2-0.3 s (the interpreter and the SDK's imports), a warm invocation a few ms more than one on a thread
+(`python -m loadtests.bench_isolation`).
 
 What the service sees, as on Lambda:
 - the process exits without an output frame (SIGKILL, `os._exit`, a segfault): `RuntimeExited`, recorded
@@ -36,6 +41,8 @@ from durable_mp.service.client import as_service_error
 
 ISOLATIONS = ("thread", "process")
 KILL_GRACE_S = 0.25  # after the invocation's deadline, before its process is killed
+MAX_WARM = 8  # idle invocation processes kept per function, as Lambda keeps environments warm
+CHILD_MODULE = "durable_mp.local.isolated_child"
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -117,13 +124,26 @@ def _exit_text(code: int) -> str:
     return f"exit status {code}"
 
 
-class IsolatedHandler:
-    """A durable handler whose every invocation runs in a fresh process (see the module docstring)."""
+class _Environment:
+    """One invocation process and this end of its channel."""
 
-    def __init__(self, reference: str, memory_limit_in_mb: int = 1769) -> None:
+    __slots__ = ("invocations", "proc", "sock")
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+        self.proc, self.sock, self.invocations = proc, sock, 0
+
+
+class IsolatedHandler:
+    """A durable handler whose every invocation runs in an invocation process of its own (see the module
+    docstring); up to `max_warm` processes that ended an invocation normally wait, warm, for the next."""
+
+    def __init__(self, reference: str, *, max_warm: int = MAX_WARM, memory_limit_in_mb: int = 1769) -> None:
         self.reference = reference
+        self.max_warm = max_warm
         self.memory_limit_in_mb = memory_limit_in_mb
-        self._live: set[subprocess.Popen[bytes]] = set()
+        self.started = 0  # processes started (cold starts), for tests and benchmarks
+        self._live: set[_Environment] = set()
+        self._warm: list[_Environment] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -133,31 +153,69 @@ class IsolatedHandler:
     def durable_invoke(self, event: dict[str, Any], lambda_context: Any, client: Any) -> dict[str, Any]:
         remaining = lambda_context.get_remaining_time_in_millis() / 1000
         deadline = time.monotonic() + remaining + KILL_GRACE_S
+        env = self._take()
+        ended = False
+        try:
+            try:
+                env.sock.settimeout(None)
+                frames.send(env.sock, self._start_frame(event, lambda_context, remaining))
+            except OSError:  # a warm process that died while it waited: start a fresh one
+                self._discard(env)
+                env = self._spawn()
+                frames.send(env.sock, self._start_frame(event, lambda_context, remaining))
+            env.invocations += 1
+            output = self._serve(env.sock, env.proc, client, deadline)
+            ended = True
+            return output
+        finally:
+            if not (ended and self._keep(env)):
+                self._discard(env)
+
+    def _take(self) -> _Environment:
+        with self._lock:
+            while self._warm:
+                env = self._warm.pop()
+                if env.proc.poll() is None:
+                    return env
+                self._live.discard(env)
+                env.sock.close()
+        return self._spawn()
+
+    def _spawn(self) -> _Environment:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         try:
             with self._lock:
                 if self._closed:
+                    ours.close()
                     raise RuntimeExited("the local service is closed")
                 proc = subprocess.Popen(
-                    [sys.executable, "-P", "-m", "durable_mp.local.isolated_child", str(theirs.fileno())],
+                    [sys.executable, "-P", "-u", "-m", CHILD_MODULE, str(theirs.fileno())],
                     pass_fds=(theirs.fileno(),),
                     env=env,
                 )
-                self._live.add(proc)
+                environment = _Environment(proc, ours)
+                self._live.add(environment)
+                self.started += 1
         finally:
             theirs.close()
-        try:
-            frames.send(ours, self._start_frame(event, lambda_context, remaining))
-            return self._serve(ours, proc, client, deadline)
-        finally:
-            ours.close()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            with self._lock:
-                self._live.discard(proc)
+        return environment
+
+    def _keep(self, env: _Environment) -> bool:
+        with self._lock:
+            if self._closed or len(self._warm) >= self.max_warm:
+                return False
+            self._warm.append(env)
+            return True
+
+    def _discard(self, env: _Environment) -> None:
+        env.sock.close()
+        if env.proc.poll() is None:
+            env.proc.kill()
+        env.proc.wait()
+        with self._lock:
+            self._live.discard(env)
 
     def _start_frame(self, event: dict[str, Any], ctx: Any, remaining: float) -> dict[str, Any]:
         return {
@@ -215,10 +273,14 @@ class IsolatedHandler:
             }
 
     def close(self) -> None:
-        """Kill the invocation processes still running (the service is closing)."""
+        """Kill the invocation processes, running or warm (the service is closing)."""
         with self._lock:
             self._closed = True
             live = list(self._live)
-        for proc in live:
-            if proc.poll() is None:
-                proc.kill()
+            self._warm.clear()
+        for env in live:
+            if env.proc.poll() is None:
+                env.proc.kill()
+        for env in live:
+            env.proc.wait()
+            env.sock.close()

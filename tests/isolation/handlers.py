@@ -63,6 +63,7 @@ def exits_once(event: dict[str, Any], ctx: DurableContext) -> str:
 def sleeps_once(event: dict[str, Any], ctx: DurableContext) -> str:
     ctx.step(lambda _: effect("before"), name="before")
     if _once("slept"):
+        effect(f"pid={os.getpid()}")
         time.sleep(30)
     return "done"
 

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from durable_mp import DurableContext, durable_execution
-from durable_mp.local import LocalDurableService
+from durable_mp.local import LocalDurableService, isolation
 from durable_mp.local.isolation import IsolationError
 from durable_mp.testing import DurableFunctionTestRunner
 
@@ -32,9 +32,14 @@ def _invocations(service: LocalDurableService, arn: str) -> list[dict[str, Any]]
 
 
 def _no_child_processes() -> bool:
-    return not [
-        p for p in psutil.Process().children() if p.cmdline()[-2:-1] == ["durable_mp.local.isolated_child"]
-    ]
+    """No invocation process of this test process is left."""
+    for proc in psutil.Process().children():
+        try:
+            if isolation.CHILD_MODULE in proc.cmdline():
+                return False
+        except psutil.Error:  # it ended meanwhile
+            pass
+    return True
 
 
 def test_an_isolated_invocation_runs_in_its_own_process_with_its_lambda_context() -> None:
@@ -64,7 +69,7 @@ def test_os_exit_is_a_runtime_exit_error_and_is_retried(effects_dir: Path) -> No
         assert handlers.effects(str(effects_dir)) == ["before"]  # the checkpointed step did not run again
 
 
-def test_an_invocation_that_overruns_its_timeout_has_its_process_killed() -> None:
+def test_an_invocation_that_overruns_its_timeout_has_its_process_killed(effects_dir: Path) -> None:
     with DurableFunctionTestRunner(
         handler=handlers.sleeps_once, isolation="process", invocation_timeout=1.0, retry_backoff=0.05
     ) as runner:
@@ -73,7 +78,8 @@ def test_an_invocation_that_overruns_its_timeout_has_its_process_killed() -> Non
         timed_out, retried = _invocations(runner.service, result.execution_arn)
         assert timed_out["Error"]["Payload"]["ErrorType"] == "Sandbox.Timedout"
         assert "Error" not in retried
-        assert _no_child_processes()  # the sleeping process was killed, not left to finish its 30 s
+        [pid] = [int(tag[4:]) for tag in handlers.effects(str(effects_dir)) if tag.startswith("pid=")]
+        assert not psutil.pid_exists(pid)  # killed (and reaped), not left to finish its 30 s sleep
 
 
 def test_a_fanout_child_sigkilled_mid_batch_is_reinvoked_and_nothing_completed_runs_twice(
@@ -97,7 +103,18 @@ def test_a_fanout_child_sigkilled_mid_batch_is_reinvoked_and_nothing_completed_r
         ]
         assert len(errors) == 1 and errors[0]["ErrorType"] == "Runtime.ExitError"
         assert "signal: killed" in errors[0]["ErrorMessage"]
-        assert _no_child_processes()
+    assert _no_child_processes()  # the warm ones were stopped by the service's close
+
+
+def test_a_warm_invocation_process_serves_the_next_invocation() -> None:
+    with DurableFunctionTestRunner(handler=handlers.where, isolation="process") as runner:
+        first = runner.run(input={"x": 1}, timeout=30).result_value
+        second = runner.run(input={"x": 2}, timeout=30).result_value
+        assert second["pid"] == first["pid"] != os.getpid() and second["doubled"] == 4
+        assert second["request_id"] != first["request_id"]
+        handler = runner.service._core.durable["test-function"]
+        assert handler.started == 1
+    assert not psutil.pid_exists(first["pid"])
 
 
 def test_a_handler_without_an_importable_reference_is_refused() -> None:
