@@ -57,6 +57,9 @@ def main(fd: int) -> int:
     sock.set_inheritable(False)  # never leaks into the worker processes a map starts
     from durable_mp.local.isolation import resolve_handler
     from durable_mp.local.lambda_context import LambdaContext
+    from durable_mp.log_level import apply_from_environment
+
+    apply_from_environment()  # DURABLE_MP_LOG_LEVEL (durable-mp run --log-level): records to stderr
 
     handlers: dict[str, Any] = {}
     client = ForwardingClient(sock)

@@ -13,7 +13,7 @@ import pytest
 from durable_mp import DurableContext, durable_execution
 from durable_mp.local import LocalDurableService, isolation
 from durable_mp.local.isolation import IsolationError
-from durable_mp.testing import DurableFunctionTestRunner
+from durable_mp.testing import DurableFunctionTestRunner, ServiceLimits
 
 from . import handlers
 
@@ -106,6 +106,21 @@ def test_a_fanout_child_sigkilled_mid_batch_is_reinvoked_and_nothing_completed_r
     assert _no_child_processes()  # the warm ones were stopped by the service's close
 
 
+def test_the_function_concurrency_cap_bounds_the_invocation_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ISO_KILL_AT", "-1")
+    limits = ServiceLimits(max_function_concurrency=1)
+    with DurableFunctionTestRunner(
+        handler=handlers.fanout_kill, isolation="process", limits=limits
+    ) as runner:
+        result = runner.run(input={"n": 12, "batch": 3}, timeout=60)
+        assert result.status.name == "SUCCEEDED", result.error
+        assert result.result_value == [2 * i for i in range(12)]
+        # parent and 4 children, one invocation at a time: one warm process served all of them
+        assert runner.service._core.durable["test-function"].started == 1
+
+
 def test_a_warm_invocation_process_serves_the_next_invocation() -> None:
     with DurableFunctionTestRunner(handler=handlers.where, isolation="process") as runner:
         first = runner.run(input={"x": 1}, timeout=30).result_value
@@ -154,3 +169,14 @@ def test_durable_mp_run_isolation_process(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0, out
     value = json.loads(out)
     assert value["doubled"] == 8 and value["pid"] != os.getpid()
+
+
+def test_durable_mp_serve_refuses_process_isolation_over_the_http_transport(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from durable_mp.cli import main
+
+    args = ["serve", "--function", "f=tests.isolation.handlers:where", "--store", "memory", "--port", "0"]
+    code = main([*args, "--isolation", "process", "--handler-transport", "http"])
+    assert code == 2
+    assert "--isolation process" in capsys.readouterr().err
