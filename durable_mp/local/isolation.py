@@ -16,7 +16,8 @@ What the service sees, as on Lambda:
 - the process exits without an output frame (SIGKILL, `os._exit`, a segfault): `RuntimeExited`, recorded
   as a `Runtime.ExitError` InvocationCompleted and re-invoked after the service's back-off;
 - the invocation overruns its timeout: the service records `Sandbox.Timedout` (invocations.py) and the
-  process is killed `KILL_GRACE_S` later, if it has not ended;
+  process is killed `KILL_GRACE_S` later, if it has not ended (`InvocationTimedOut`: recorded as the
+  same `Sandbox.Timedout` if the service's own timer has not fired by then);
 - `durable_invoke` raises in the process: `Runtime.ExitError` too, with the exception's text.
 
 The per-function concurrency cap (`ServiceLimits.max_function_concurrency`) counts invocations in flight,
@@ -40,7 +41,7 @@ from durable_mp.local import frames
 from durable_mp.service.client import as_service_error
 
 ISOLATIONS = ("thread", "process")
-KILL_GRACE_S = 0.25  # after the invocation's deadline, before its process is killed
+KILL_GRACE_S = 0.05  # after the invocation's deadline, before its process is killed
 MAX_WARM = 8  # idle invocation processes kept per function, as Lambda keeps environments warm
 CHILD_MODULE = "durable_mp.local.isolated_child"
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,6 +51,12 @@ class RuntimeExited(Exception):
     """The invocation's process ended without returning an output (Lambda: Runtime.ExitError)."""
 
     error_type = "Runtime.ExitError"
+
+
+class InvocationTimedOut(RuntimeExited):
+    """The invocation's process was killed at its deadline (Lambda: Sandbox.Timedout)."""
+
+    timed_out = True  # invocations.py records it as the service's own timeout
 
 
 class IsolationError(ValueError):
@@ -239,7 +246,7 @@ class IsolatedHandler:
             left = deadline - time.monotonic()
             if left <= 0:
                 proc.kill()
-                raise RuntimeExited(f"killed after overrunning the invocation timeout (pid {proc.pid})")
+                raise InvocationTimedOut(f"killed after overrunning the invocation timeout (pid {proc.pid})")
             sock.settimeout(left)
             try:
                 msg = frames.recv(sock)
