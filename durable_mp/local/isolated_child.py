@@ -7,11 +7,12 @@ the start-up of a cold process counts against the invocation, as on Lambda). The
 reference once per process and called through contract 2 with a client that forwards each checkpoint
 and state call over the channel (one call at a time); the invocation ends with a frame holding its
 output, or the exception it raised (then the process exits). The process waits, warm, for the next
-invocation until the service closes the channel.
+invocation until the service closes the channel; it exits when the service's process is gone.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -52,7 +53,15 @@ class ForwardingClient:
         return self._call("get_execution_state", execution_arn, checkpoint_token, marker, max_items)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this process when the service's process is gone (it was killed): never an orphan."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def main(fd: int) -> int:
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     sock = socket.socket(fileno=fd)
     sock.set_inheritable(False)  # never leaks into the worker processes a map starts
     from durable_mp.local.isolation import resolve_handler

@@ -44,12 +44,18 @@ def _no_child_processes() -> bool:
 
 
 def _gone(pid: int, within: float) -> bool:
+    """The process ends within `within` seconds (a zombie counts as ended: an orphan's new parent may be
+    slow to reap it)."""
     deadline = time.monotonic() + within
-    while psutil.pid_exists(pid):
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
-    return True
 
 
 def test_an_isolated_invocation_runs_in_its_own_process_with_its_lambda_context() -> None:
@@ -191,3 +197,27 @@ def test_durable_mp_serve_refuses_process_isolation_over_the_http_transport(
     code = main([*args, "--isolation", "process", "--handler-transport", "http"])
     assert code == 2
     assert "--isolation process" in capsys.readouterr().err
+
+
+def test_an_invocation_process_ends_when_the_service_process_is_killed(effects_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from durable_mp.local import LocalDurableService\n"
+        "from tests.isolation import handlers\n"
+        "s = LocalDurableService(isolation='process')\n"
+        "s.register_durable_function('f', handlers.sleeps_once)\n"
+        "s.wait_for_execution(s.start_execution('f', '{}'), 60)\n"
+    )
+    service = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
+    try:
+        deadline = time.monotonic() + 20
+        while not [t for t in handlers.effects(str(effects_dir)) if t.startswith("pid=")]:
+            assert time.monotonic() < deadline and service.poll() is None, "the invocation never started"
+            time.sleep(0.05)
+    finally:
+        service.kill()
+        service.wait()
+    [pid] = [int(t[4:]) for t in handlers.effects(str(effects_dir)) if t.startswith("pid=")]
+    assert _gone(pid, within=5.0)  # not left sleeping as an orphan
