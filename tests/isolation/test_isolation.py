@@ -87,12 +87,13 @@ def test_os_exit_is_a_runtime_exit_error_and_is_retried(effects_dir: Path) -> No
 
 def test_an_invocation_that_overruns_its_timeout_has_its_process_killed(effects_dir: Path) -> None:
     with DurableFunctionTestRunner(
-        handler=handlers.sleeps_once, isolation="process", invocation_timeout=1.0, retry_backoff=0.05
+        handler=handlers.sleeps_once, isolation="process", invocation_timeout=2.0, retry_backoff=0.05
     ) as runner:
         result = runner.run(timeout=30)
         assert result.status.name == "SUCCEEDED", result.error
-        timed_out, retried = _invocations(runner.service, result.execution_arn)
-        assert timed_out["Error"]["Payload"]["ErrorType"] == "Sandbox.Timedout"
+        *timed_out, retried = _invocations(runner.service, result.execution_arn)
+        # the first slept past its deadline (a cold start of a retry on a loaded machine may overrun too)
+        assert timed_out and {d["Error"]["Payload"]["ErrorType"] for d in timed_out} == {"Sandbox.Timedout"}
         assert "Error" not in retried
         [pid] = [int(tag[4:]) for tag in handlers.effects(str(effects_dir)) if tag.startswith("pid=")]
         # killed (and reaped) at its deadline, not left to finish its 30 s sleep
