@@ -111,7 +111,9 @@ def handler_reference(name: str, handler: Any, reference: str | None = None) -> 
             )
         reference = f"{module}:{qualname}"
     try:
-        found = resolve_handler(reference)
+        found = _loaded(reference, handler)
+        if found is None:
+            found = resolve_handler(reference)
     except Exception as exc:  # noqa: BLE001 - any import failure means it cannot be isolated
         raise IsolationError(
             f"{name}: the handler reference {reference!r} does not import ({type(exc).__name__}: {exc})"
@@ -119,6 +121,21 @@ def handler_reference(name: str, handler: Any, reference: str | None = None) -> 
     if found is not handler:
         raise IsolationError(f"{name}: {reference!r} names another object than the handler registered")
     return reference
+
+
+def _loaded(reference: str, handler: Any) -> Any:
+    """For `file.py:attr` naming the file `handler`'s module was loaded from (under any module name): the
+    object it names, without loading the file again here; else None."""
+    target, _, attr = reference.rpartition(":")
+    module = sys.modules.get(getattr(handler, "__module__", "") or "")
+    if not target.endswith(".py") or module is None:
+        return None
+    if os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(target):
+        return None
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _exit_text(code: int) -> str:

@@ -150,6 +150,15 @@ def test_a_warm_invocation_process_serves_the_next_invocation() -> None:
     assert not psutil.pid_exists(first["pid"])
 
 
+def test_a_handler_registered_by_file_reference() -> None:
+    path = Path(handlers.__file__).resolve()
+    with LocalDurableService(isolation="process", skip_time=True) as service:
+        service.register_durable_function("f", handlers.where, reference=f"{path}:where")
+        final = service.wait_for_execution(service.start_execution("f", '{"x": 5}'), 30)
+        assert final["Status"] == "SUCCEEDED", final
+        assert json.loads(final["Result"])["doubled"] == 10
+
+
 def test_a_handler_without_an_importable_reference_is_refused() -> None:
     @durable_execution
     def local_handler(event: Any, ctx: DurableContext) -> int:
