@@ -214,11 +214,15 @@ class IsolatedHandler:
                 if self._closed:
                     ours.close()
                     raise RuntimeExited("the local service is closed")
-                proc = subprocess.Popen(
-                    [sys.executable, "-P", "-u", "-m", CHILD_MODULE, str(theirs.fileno())],
-                    pass_fds=(theirs.fileno(),),
-                    env=env,
-                )
+                try:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-P", "-u", "-m", CHILD_MODULE, str(theirs.fileno())],
+                        pass_fds=(theirs.fileno(),),
+                        env=env,
+                    )
+                except BaseException:
+                    ours.close()
+                    raise
                 environment = _Environment(proc, ours)
                 self._live.add(environment)
                 self.started += 1
