@@ -24,6 +24,7 @@ from durable_mp.cli.loading import UsageError, load_handler, open_store, store_p
 from durable_mp.cli.progress import Progress
 from durable_mp.cli.service_flags import add_service_flags, service_options, usage_line
 from durable_mp.cli.tables import history_table, result_text
+from durable_mp.local.isolation import IsolationError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CALLBACK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _TICK_TTY, _TICK_PLAIN = 0.1, 0.25
@@ -126,9 +127,12 @@ def run_command(args: argparse.Namespace) -> int:
         add_progress_hook(progress.on_batch)
     arn: str | None = None
     try:
-        service.register_durable_function(function, handler)
-        for name, other in extra:
-            service.register_durable_function(name, other)
+        try:
+            service.register_durable_function(function, handler)
+            for name, other in extra:
+                service.register_durable_function(name, other)
+        except IsolationError as exc:
+            raise UsageError(str(exc)) from None
         try:
             arn = service.start_execution(function, payload, name=args.execution_name)
         except ServiceError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 from durable_mp.cli.inputs import function_specs
 from durable_mp.cli.loading import UsageError, open_store
 from durable_mp.cli.service_flags import add_service_flags, service_options
+from durable_mp.local.isolation import IsolationError
 
 TOKEN_ENV = "DURABLE_MP_SERVE_TOKEN"
 
@@ -110,6 +111,10 @@ def serve_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
     host, token = _address_and_token(args)
     functions = _functions(args.function)
+    if args.isolation == "process" and args.handler_transport == "http":
+        raise UsageError(
+            "--isolation process runs handlers in their own processes: use --handler-transport inprocess"
+        )
     options = service_options(args)
     service = LocalDurableService(
         store=open_store(args.store, create=True, lock=True), skip_time=args.skip_time, **options
@@ -123,8 +128,11 @@ def serve_command(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
         if args.handler_transport == "http":
             server.use_http_transport_env()
-        for name, handler in functions:
-            server.register(name, handler, transport=args.handler_transport)
+        try:
+            for name, handler in functions:
+                server.register(name, handler, transport=args.handler_transport)
+        except IsolationError as exc:
+            raise UsageError(str(exc)) from None
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.stop)
         names = ", ".join(name for name, _ in functions)

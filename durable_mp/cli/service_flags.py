@@ -1,4 +1,4 @@
-"""The local service's options shared by `durable-mp run` and `durable-mp serve`: limits and latency."""
+"""The local service's options shared by `durable-mp run` and `durable-mp serve`: limits, latency, isolation."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ def add_service_flags(p: argparse.ArgumentParser) -> None:
         help="invocations of one function running at once (default 1000); more wait their turn",
     )
     g.add_argument(
+        "--isolation",
+        choices=("thread", "process"),
+        default="thread",
+        help="run each invocation on a thread (default) or in its own OS process, as a Lambda environment",
+    )
+    g.add_argument(
         "--latency",
         default=None,
         metavar="DELAY",
@@ -48,7 +54,7 @@ def add_service_flags(p: argparse.ArgumentParser) -> None:
 
 
 def service_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The `limits=` and `latency=` arguments of LocalDurableService for the parsed flags."""
+    """The `limits=`, `latency=` and `isolation=` arguments of LocalDurableService for the parsed flags."""
     from durable_mp.local import ServiceLimits
     from durable_mp.local.latency import parse
 
@@ -71,7 +77,7 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
             latency = parse(args.latency, seed=args.latency_seed)
         except ValueError as exc:
             raise UsageError(f"--latency: {exc}") from None
-    return {"limits": ServiceLimits(**changes), "latency": latency}
+    return {"limits": ServiceLimits(**changes), "latency": latency, "isolation": args.isolation}
 
 
 def usage_line(usage: dict[str, int]) -> str:

@@ -128,10 +128,15 @@ class Invocations:
                         "by checkpointing it on the EXECUTION operation.",
                     }
             except BaseException as exc:  # noqa: BLE001 - any escape is a crashed invocation
-                error = {
-                    "ErrorType": "Runtime.ExitError",
-                    "ErrorMessage": f"RequestId: {inv.request_id} Error: Runtime exited: {type(exc).__name__}: {exc}",
-                }
+                # an isolated invocation's process killed at its deadline (local/isolation.py)
+                if getattr(exc, "timed_out", False):
+                    error = self._timed_out(inv)
+                else:
+                    error = {
+                        "ErrorType": "Runtime.ExitError",
+                        "ErrorMessage": f"RequestId: {inv.request_id} Error: Runtime exited: "
+                        f"{type(exc).__name__}: {exc}",
+                    }
             with core.lock:
                 self._returned(ex, inv, output, error)
 
@@ -219,15 +224,18 @@ class Invocations:
     def _overran(self, ex: Execution, inv: Invocation) -> None:
         if ex.inflight is not inv:
             return
+        error = self._timed_out(inv)
+        events_from = len(ex.events)
+        self.end_invocation(ex, inv, error)
+        self._crashed(ex, error, events_from)
+
+    def _timed_out(self, inv: Invocation) -> dict[str, Any]:
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        error = {
+        return {
             "ErrorType": "Sandbox.Timedout",
             "ErrorMessage": f"{stamp} {inv.request_id} Task timed out after "
             f"{self.core.invocation_timeout:.2f} seconds",
         }
-        events_from = len(ex.events)
-        self.end_invocation(ex, inv, error)
-        self._crashed(ex, error, events_from)
 
     def arm_deadline(self, ex: Execution) -> None:
         """The execution timeout, counted in real seconds since `ex.real_start` (saved with the execution),

@@ -47,6 +47,7 @@ from durable_mp.local.core import Core, function_name
 from durable_mp.local.errors import invalid, not_found, too_large
 from durable_mp.local.executions import TERMINAL
 from durable_mp.local.invocations import Invocations, backoff_schedule
+from durable_mp.local.isolation import ISOLATIONS, IsolatedHandler, handler_reference
 from durable_mp.local.latency import Latency, coerce
 from durable_mp.local.limits import ServiceLimits, utf8_len
 from durable_mp.local.shapes import page, with_datetimes
@@ -83,11 +84,17 @@ class LocalDurableService:
         account: str = ids.DEFAULT_ACCOUNT,
         limits: ServiceLimits | None = None,
         latency: Latency | float | tuple[float, float] | str | None = None,
+        isolation: str = "thread",
     ) -> None:
         """`max_invocation_retries` crashed invocations in a row are retried, after the real-time delays
         of `retry_backoff`: a base in seconds (doubling, capped at 32 s: 1, 2, 4, 8, 16, 32 by default) or
         the list of delays itself. `limits`: the quotas enforced (default: Lambda's). `latency`: seconds
-        (or a (low, high) range, or "10-30ms") added to each checkpoint and state call."""
+        (or a (low, high) range, or "10-30ms") added to each checkpoint and state call. `isolation`:
+        "thread" runs each invocation on a thread of this process, "process" in its own OS process
+        (isolation.py: the handler must be importable by reference)."""
+        if isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")
+        self.isolation = isolation
         if invocation_timeout is not None and not 0 < invocation_timeout <= LAMBDA_MAX_INVOCATION_S:
             raise ValueError(f"invocation_timeout must be in (0, 900] seconds, got {invocation_timeout!r}")
         if max_invocation_retries < 0:
@@ -137,13 +144,17 @@ class LocalDurableService:
     def now_ms(self) -> int:
         return self._core.clock.now_ms()
 
-    def register_durable_function(self, name: str, handler: Any) -> None:
-        """Register a durable handler (an object with `durable_invoke`) under a function name."""
+    def register_durable_function(self, name: str, handler: Any, reference: str | None = None) -> None:
+        """Register a durable handler (an object with `durable_invoke`) under a function name. With
+        isolation="process", `reference` ('package.module:attr' or 'file.py:attr') is how each invocation's
+        process imports it (default: the handler's module and qualified name)."""
         if not callable(getattr(handler, "durable_invoke", None)):
             raise TypeError(
                 f"{name}: a durable function needs a handler with durable_invoke (use @durable_execution)"
             )
         ids.parse_function_name(name)
+        if self.isolation == "process" and not isinstance(handler, IsolatedHandler):
+            handler = IsolatedHandler(handler_reference(name, handler, reference))
         core = self._core
         with self._lock:
             core.plain.pop(name, None)
@@ -172,6 +183,9 @@ class LocalDurableService:
             for ex in core.executions.values():
                 ex.token = None
             core.changed.notify_all()
+            isolated = [h for h in core.durable.values() if isinstance(h, IsolatedHandler)]
+        for handler in isolated:
+            handler.close()
         core.timers.stop()
         core.store.close()
 

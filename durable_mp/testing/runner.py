@@ -38,7 +38,6 @@ from durable_mp.lambda_service import (
 from durable_mp.lambda_service import Operation as SvcOperation
 from durable_mp.local import LocalDurableService, ServiceLimits
 from durable_mp.local.latency import Latency
-from durable_mp.local.shapes import to_datetime
 from durable_mp.local.stores import ExecutionStore
 from durable_mp.service.client import ServiceError
 from durable_mp.testing.exceptions import (
@@ -479,10 +478,13 @@ class DurableFunctionTestRunner:
         limits: ServiceLimits | None = None,
         latency: Latency | float | tuple[float, float] | str | None = None,
         max_invocation_page_bytes: int | None = None,  # accepted as officially; pages hold 1,000 operations
+        isolation: str = "thread",
     ) -> None:
         """`limits`: the service quotas to enforce (default: Lambda's, see `ServiceLimits`); `latency`: a
         delay in seconds (or a (low, high) range, or "10-30ms") on each checkpoint and state call;
-        `retry_backoff`: the real-time delays between crashed invocations (a doubling base or a list)."""
+        `retry_backoff`: the real-time delays between crashed invocations (a doubling base or a list);
+        `isolation="process"`: each invocation in its own OS process (the handler must be importable by
+        reference, see `durable_mp.local.isolation`)."""
         if not callable(getattr(handler, "durable_invoke", None)):
             raise TypeError("handler must be decorated with @durable_execution (it has no durable_invoke)")
         self._execution_timeout = execution_timeout
@@ -496,6 +498,7 @@ class DurableFunctionTestRunner:
             retry_backoff=retry_backoff,
             limits=limits,
             latency=latency,
+            isolation=isolation,
         )
         self.service.register_durable_function(function_name, handler)
         self._last_arn: str | None = None

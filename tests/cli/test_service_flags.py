@@ -43,6 +43,11 @@ def test_serve_flags_build_the_service_options() -> None:
         max_operations=10, count_retries=True, max_payload_bytes_written=99, max_function_concurrency=3
     )
     assert (options["latency"].low, options["latency"].high) == (0.001, 0.002)
-    assert service_options(p.parse_args([])) == {"limits": ServiceLimits(), "latency": None}
+    assert service_options(p.parse_args([])) == {
+        "limits": ServiceLimits(),
+        "latency": None,
+        "isolation": "thread",
+    }
+    assert service_options(p.parse_args(["--isolation", "process"]))["isolation"] == "process"
     with pytest.raises(UsageError, match="--max-operations must be a positive integer"):
         service_options(p.parse_args(["--max-operations", "-1"]))
