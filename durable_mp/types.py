@@ -15,7 +15,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 if TYPE_CHECKING:
     from durable_mp.config import (
@@ -187,7 +187,7 @@ class OperationId(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> OperationId:
+    def __new__(cls, value: str) -> Self:
         if not isinstance(value, str) or not value:
             raise ValueError(f"an operation id must be a non-empty string, got: {value!r}")
         return super().__new__(cls, value)
@@ -198,7 +198,7 @@ class CallbackId(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> CallbackId:
+    def __new__(cls, value: str) -> Self:
         if not isinstance(value, str) or not value:
             raise ValueError(f"a callback id must be a non-empty string, got: {value!r}")
         return super().__new__(cls, value)
@@ -222,7 +222,7 @@ class ExecutionArn(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> ExecutionArn:
+    def __new__(cls, value: str) -> Self:
         _parse_execution_arn(value)
         return super().__new__(cls, value)
 
@@ -274,7 +274,9 @@ class ExecutionArn(str):
 def _parse_execution_arn(value: object) -> tuple[str, str, str, str, str, str, str]:
     """(partition, region, account, function, qualifier, execution name, invocation id), or ValueError."""
     if not isinstance(value, str):
-        raise ValueError(f"a durable execution ARN must be a string, got {type(value).__name__}")
+        raise ValueError(  # noqa: TRY004 - ValueError for any bad input is the tested contract
+            f"a durable execution ARN must be a string, got {type(value).__name__}"
+        )
     function_arn, sep, execution_path = value.partition("/durable-execution/")
     if not sep:
         raise ValueError(

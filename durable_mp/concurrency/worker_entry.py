@@ -17,8 +17,8 @@ from typing import Any
 import cloudpickle
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
-from durable_mp.log_level import apply_from_environment
 from durable_mp.concurrency.forwarding import Forwarding, forward_logs
+from durable_mp.log_level import apply_from_environment
 from durable_mp.plugins.forward import WorkerHooks
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import check_payload

@@ -38,7 +38,6 @@ from durable_mp.lambda_service import (
 from durable_mp.lambda_service import Operation as SvcOperation
 from durable_mp.local import LocalDurableService, ServiceLimits
 from durable_mp.local.latency import Latency
-from durable_mp.local.shapes import to_datetime
 from durable_mp.local.stores import ExecutionStore
 from durable_mp.service.client import ServiceError
 from durable_mp.testing.exceptions import (
