@@ -103,7 +103,10 @@ class DurableContext(Protocol):
 
     @abstractmethod
     def run_in_child_context(
-        self, func: Callable[[DurableContext], T], name: str | None = None, config: ChildConfig | None = None
+        self,
+        func: Callable[[DurableContext], T],
+        name: str | None = None,
+        config: ChildConfig[Any] | None = None,
     ) -> T:
         """Run `func` in a child context."""
 
@@ -113,7 +116,7 @@ class DurableContext(Protocol):
         inputs: Sequence[U],
         func: Callable[[DurableContext, U, int, Sequence[U]], T],
         name: str | None = None,
-        config: MapConfig | None = None,
+        config: MapConfig[Any] | None = None,
     ) -> BatchResult[T]:
         """Apply `func` durably to each input."""
 
@@ -131,7 +134,7 @@ class DurableContext(Protocol):
         """Wait durably for `duration`."""
 
     @abstractmethod
-    def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Callback:
+    def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Callback[Any]:
         """Create a callback."""
 
 

@@ -146,7 +146,7 @@ def _run(
     name: str | None,
     names: Sequence[str | None],
     work: MapWork | ParallelWork | BatchedMapWork | _Fanout,
-    config: MapConfig | ParallelConfig,
+    config: MapConfig[Any] | ParallelConfig,
     groups: list[range] | None = None,
 ) -> Any:
     """Run a batch of units: one per item or branch, or (`groups`) one per batch of items."""
@@ -229,7 +229,7 @@ def _run(
 
 
 def _executor_and_blob(
-    config: MapConfig | ParallelConfig,
+    config: MapConfig[Any] | ParallelConfig,
     state: Any,
     work: MapWork | ParallelWork | BatchedMapWork,
     n: int,

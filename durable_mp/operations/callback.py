@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
 T = TypeVar("T")
-_PASS_THROUGH = PassThroughSerDes()
+_PASS_THROUGH: PassThroughSerDes[Any] = PassThroughSerDes()
 
 
 class Callback(Generic[T]):
     """A callback id and a way to wait for its result (suspends until an external system answers)."""
 
     def __init__(
-        self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes | None = None
+        self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes[Any] | None = None
     ) -> None:
         self.callback_id = callback_id
         self.operation_id = operation_id
@@ -62,7 +62,7 @@ def _raise_terminal_failure(status: str, error: dict[str, Any] | None) -> NoRetu
     )
 
 
-def create_callback(ctx: DurableContext, name: str | None, config: CallbackConfig | None) -> Callback:
+def create_callback(ctx: DurableContext, name: str | None, config: CallbackConfig | None) -> Callback[Any]:
     ref = ctx._allocate(CALLBACK, (config.sub_type if config else None) or "Callback", name)
     op = ctx._begin(ref)
     try:
