@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from durable_mp.concurrency.batch import BatchResult
 from durable_mp.exceptions import DurableExecutionsError, RetryableSerDesError, SerDesError
@@ -97,7 +97,7 @@ class JsonSerDes(SerDes[T]):
         return json.dumps(value)
 
     def deserialize(self, data: str, serdes_context: SerDesContext | None = None) -> T:
-        return json.loads(data)
+        return cast(T, json.loads(data))  # the caller's T: JSON carries no type
 
 
 class ExtendedTypeSerDes(SerDes[T]):

@@ -61,4 +61,5 @@ def dumps(obj: object) -> bytes:
     except Exception:  # noqa: BLE001 - whatever the C pickler refuses, cloudpickle tries (and raises its own)
         import cloudpickle
 
-        return cloudpickle.dumps(obj, 5)
+        data: bytes = cloudpickle.dumps(obj, 5)
+        return data

@@ -25,7 +25,7 @@ _SIGKILL = 9
 
 def main(fd: int) -> None:
     """Serve tasks on the channel `fd` until the parent closes it."""
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # the C module under `signal` (no stubs): a fast start
 
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is for the parent, which then stops the pool
     _keep_channel_private(fd)
@@ -73,7 +73,8 @@ def _failure(exc: BaseException) -> bytes:
 
     text = "".join(traceback.format_exception(exc))
     try:
-        pickled: bytes | None = protocol.dumps(exc)
+        pickled: bytes | None
+        pickled = protocol.dumps(exc)
         protocol.loads(pickled)
     except Exception:  # noqa: BLE001 - an exception that cannot round-trip is sent as its text only
         pickled = None

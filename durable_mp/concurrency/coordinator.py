@@ -38,6 +38,7 @@ Step by step:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -179,7 +180,7 @@ def run_batch(
                 if isinstance(r, Crash):
                     spec = specs[r.index]
                     error = _interrupt(
-                        state, spec, CRASH, lambda n, s=spec, c=r: _crash_error(s, c, n), max_crashes
+                        state, spec, CRASH, functools.partial(_crash_error, spec, r), max_crashes
                     )
                     if error is not None:
                         finish(_give_up(state, spec, error))
@@ -199,7 +200,7 @@ def run_batch(
         _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
-        _record_raced(executor, outcomes)
+        _record_raced(executor, specs, outcomes)
         executor.close()
     for index, outcome in deferred.items():
         for r in item_results(specs[index], outcome):
@@ -261,14 +262,15 @@ def _count_deadline_stops(
             _give_up(state, spec, given_up)
 
 
-def _record_raced(executor: Any, outcomes: dict[int, Outcome]) -> None:
+def _record_raced(executor: Any, specs: list[BranchSpec], outcomes: dict[int, ItemResult]) -> None:
     """Outcomes that ended before the batch completed but were not yet taken keep their true status."""
     drain = getattr(executor, "drain", None)
     if drain is None:
         return
     for r in drain():
-        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED) and r.index not in outcomes:
-            outcomes[r.index] = r
+        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED):
+            for item in item_results(specs[r.index], r):  # a batch's outcome stands for its items
+                outcomes.setdefault(item[0], item)
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
@@ -282,9 +284,9 @@ def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
 
 
 def _suspend(suspended: dict[int, float | None]) -> None:
-    times = list(suspended.values())
-    if all(t is not None for t in times):
-        raise TimedSuspendExecution("every running item of the batch is suspended", min(times))  # type: ignore[type-var]
+    times = [t for t in suspended.values() if t is not None]
+    if len(times) == len(suspended):
+        raise TimedSuspendExecution("every running item of the batch is suspended", min(times))
     raise SuspendExecution("every running item of the batch is suspended")
 
 

@@ -49,7 +49,11 @@ logger = logging.getLogger("durable_mp")
 
 
 def run_map(
-    ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any], name: str | None, config: MapConfig
+    ctx: DurableContext,
+    inputs: Sequence[Any],
+    func: Callable[..., Any],
+    name: str | None,
+    config: MapConfig[Any],
 ) -> Any:
     if not callable(func):
         raise ValidationError(f"map needs a callable func(context, item, index, items), got {func!r}")

@@ -6,7 +6,7 @@ START is sent synchronously (the id is assigned by the service). Failures are de
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
 
 from durable_mp.config import CallbackConfig
 from durable_mp.exceptions import CallbackError, CallbackExternalError, CallbackTimeoutError
@@ -40,9 +40,10 @@ class Callback(Generic[T]):
         if op.status == SUCCEEDED:
             if op.result is None:
                 return None
-            return deserialize(
+            value = deserialize(
                 self.serdes or _PASS_THROUGH, op.result, self.operation_id, self.state.execution_arn
             )
+            return cast(T, value)  # the callback's result type, as the caller declared it
         if op.is_terminal:
             _raise_terminal_failure(op.status, op.error)
         suspend(
