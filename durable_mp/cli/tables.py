@@ -81,7 +81,7 @@ def history_table(
     rows = [("#", "time", "event", "name", "detail")]
     chosen: list[dict[str, Any] | None] = list(events)
     if head is not None and len(events) > head + tail:
-        chosen = events[:head] + [None] + events[-tail:]
+        chosen = [*events[:head], None, *events[-tail:]]
     for event in chosen:
         if event is None:
             rows.append(("...", "", f"{len(events) - head - tail} more events", "", ""))  # type: ignore[operator]

@@ -273,7 +273,8 @@ def _pickle_work(work: MapWork | ParallelWork | BatchedMapWork) -> bytes:
     import cloudpickle
 
     try:
-        return cloudpickle.dumps(work)
+        blob: bytes = cloudpickle.dumps(work)
+        return blob
     except Exception as exc:
         culprit = _find_unpicklable(work)
         from durable_mp_workers.errors import TaskPicklingError
