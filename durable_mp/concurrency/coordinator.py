@@ -263,13 +263,14 @@ def _count_deadline_stops(
 
 
 def _record_raced(executor: Any, specs: list[BranchSpec], outcomes: dict[int, ItemResult]) -> None:
-    """Outcomes that ended before the batch completed but were not yet taken keep their true status."""
+    """Outcomes that ended before the batch completed but were not yet taken keep their true status
+    (per item: a batch unit reports each of its items)."""
     drain = getattr(executor, "drain", None)
     if drain is None:
         return
     for r in drain():
         if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED):
-            for item in item_results(specs[r.index], r):  # a batch's outcome stands for its items
+            for item in item_results(specs[r.index], r):
                 outcomes.setdefault(item[0], item)
 
 
