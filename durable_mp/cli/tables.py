@@ -84,6 +84,7 @@ def history_table(
         chosen = [*events[:head], None, *events[-tail:]]
     for event in chosen:
         if event is None:
+            # the None row is there only with a head, so head is an int here
             rows.append(("...", "", f"{len(events) - head - tail} more events", "", ""))  # type: ignore[operator]
             continue
         offset = (_ms(event["EventTimestamp"]) - start) / 1000.0

@@ -180,6 +180,7 @@ def bar_chart(
                 base += value
         centre = LEFT + slot * g + slot / 2
         if whiskers is not None and whiskers[g][0] is not None and whiskers[g][1] is not None:
+            # both ends checked not None just above (mypy does not narrow them through the generator)
             low, high = (TOP + plot_h - plot_h * v / y_max for v in whiskers[g])  # type: ignore[operator]
             out.append(
                 f'<line x1="{centre:.1f}" x2="{centre:.1f}" y1="{low:.1f}" y2="{high:.1f}" stroke="#222"/>'

@@ -113,7 +113,7 @@ def _work_split(runs: list[ItemRun], counted: set[int], ended: float) -> dict[st
         if r.index in counted and r.index not in taken and r.state in ("S", "F"):
             taken.add(r.index)
             used_cpu += r.cpu
-            latencies.append(r.end - r.start)  # type: ignore[operator]
+            latencies.append(r.end - r.start)  # type: ignore[operator]  # a finished run (S/F) has its end
         else:
             wasted_cpu += r.cpu
             wasted_wall += max(0.0, (r.end if r.end is not None else ended) - r.start)

@@ -301,6 +301,6 @@ def _find_unpicklable(work: MapWork | ParallelWork | BatchedMapWork) -> str:
     for label, obj in candidates:
         try:
             cloudpickle.dumps(obj)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - pickling runs user code: any error names this part
             return label
     return "the batch"
