@@ -38,9 +38,9 @@ Step by step:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
@@ -180,7 +180,7 @@ def run_batch(
                 if isinstance(r, Crash):
                     spec = specs[r.index]
                     error = _interrupt(
-                        state, spec, CRASH, functools.partial(_crash_error, spec, r), max_crashes
+                        state, spec, CRASH, partial(_crash_error, spec, r), max_crashes
                     )
                     if error is not None:
                         finish(_give_up(state, spec, error))
