@@ -179,9 +179,7 @@ def run_batch(
                     raise r.error
                 if isinstance(r, Crash):
                     spec = specs[r.index]
-                    error = _interrupt(
-                        state, spec, CRASH, partial(_crash_error, spec, r), max_crashes
-                    )
+                    error = _interrupt(state, spec, CRASH, partial(_crash_error, spec, r), max_crashes)
                     if error is not None:
                         finish(_give_up(state, spec, error))
                     else:
