@@ -328,9 +328,9 @@ class ParallelConfig:
 
     max_concurrency: int | None = None
     completion_config: CompletionConfig = field(default_factory=CompletionConfig.all_successful)
-    serdes: SerDes | None = None
-    item_serdes: SerDes | None = None
-    summary_generator: SummaryGenerator | None = None
+    serdes: SerDes[Any] | None = None
+    item_serdes: SerDes[Any] | None = None
+    summary_generator: SummaryGenerator[Any] | None = None
     nesting_type: NestingType = NestingType.NESTED
     executor: str | None = field(default=None, kw_only=True)
     workers: int | str | None = field(default=None, kw_only=True)
@@ -389,7 +389,7 @@ class StepConfig:
 
     retry_strategy: Callable[[Exception, int], RetryDecision] | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
-    serdes: SerDes | None = None
+    serdes: SerDes[Any] | None = None
     sub_type: str | None = field(default=None, kw_only=True)
     timeout: Duration | None = field(default=None, kw_only=True)
 
@@ -407,9 +407,9 @@ class ChildConfig(Generic[T]):
     `summary_generator` (checkpointed instead of a result over 256 KB, with ReplayChildren) and
     `is_virtual` (write no checkpoints of its own; used by FLAT nesting)."""
 
-    serdes: SerDes | None = None
+    serdes: SerDes[Any] | None = None
     sub_type: str | None = None
-    summary_generator: SummaryGenerator | None = None
+    summary_generator: SummaryGenerator[Any] | None = None
     is_virtual: bool = False
 
     def __post_init__(self) -> None:
@@ -435,9 +435,9 @@ class MapConfig(Generic[T]):
 
     max_concurrency: int | None = None
     completion_config: CompletionConfig = field(default_factory=CompletionConfig)
-    serdes: SerDes | None = None
-    item_serdes: SerDes | None = None
-    summary_generator: SummaryGenerator | None = None
+    serdes: SerDes[Any] | None = None
+    item_serdes: SerDes[Any] | None = None
+    summary_generator: SummaryGenerator[Any] | None = None
     nesting_type: NestingType = NestingType.NESTED
     item_namer: Callable[[T, int], str] | None = None
     executor: str | None = field(default=None, kw_only=True)
@@ -481,7 +481,7 @@ class CallbackConfig:
 
     timeout: Duration = field(default_factory=Duration)
     heartbeat_timeout: Duration = field(default_factory=Duration)
-    serdes: SerDes | None = None
+    serdes: SerDes[Any] | None = None
     sub_type: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:

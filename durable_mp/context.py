@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from durable_mp import ids
 from durable_mp.config import (
@@ -51,6 +51,8 @@ from durable_mp.types import StepContext, WaitForCallbackContext, WaitForConditi
 from durable_mp.waits import WaitForConditionConfig
 from durable_mp.wire import STEP, Operation, OpRef
 
+# An operation returns T, the result type of its function; replayed results are deserialized (Any), hence
+# the `cast(T, ...)` on the operations below.
 T = TypeVar("T")
 R = TypeVar("R")
 U = TypeVar("U")
@@ -183,7 +185,7 @@ class DurableContext:
         name: str | None = None,
         config: StepConfig | None = None,
     ) -> T:
-        return run_step(self, func, _resolve_name(name, func), config or StepConfig())
+        return cast(T, run_step(self, func, _resolve_name(name, func), config or StepConfig()))
 
     def wait(self, duration: Duration, name: str | None = None) -> None:
         run_wait(self, duration, name)
@@ -209,14 +211,14 @@ class DurableContext:
             raise ValidationError("`check` is required for wait_for_condition")
         if not config:
             raise ValidationError("`config` is required for wait_for_condition")
-        return run_wait_for_condition(self, check, config, name)
+        return cast(T, run_wait_for_condition(self, check, config, name))
 
     def invoke(
         self,
         function_name: str,
         payload: Any,
         name: str | None = None,
-        config: InvokeConfig | None = None,
+        config: InvokeConfig[Any, Any] | None = None,
     ) -> Any:
         return run_invoke(self, function_name, payload, name, config)
 
@@ -224,16 +226,16 @@ class DurableContext:
         self,
         func: Callable[[DurableContext], T],
         name: str | None = None,
-        config: ChildConfig | None = None,
+        config: ChildConfig[Any] | None = None,
     ) -> T:
-        return run_child(self, func, _resolve_name(name, func), config or ChildConfig())
+        return cast(T, run_child(self, func, _resolve_name(name, func), config or ChildConfig()))
 
     def map(
         self,
         inputs: Sequence[U],
         func: Callable[[DurableContext, U, int, Sequence[U]], T],
         name: str | None = None,
-        config: MapConfig | None = None,
+        config: MapConfig[Any] | None = None,
     ) -> Any:
         return run_map(self, inputs, func, name, config or MapConfig())
 
@@ -253,11 +255,11 @@ class DurableContext:
 
     def any(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
         """Return the first successful result; raise only when every branch failed."""
-        return any_of(self, functions, name)
+        return cast(T, any_of(self, functions, name))
 
     def race(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> T:
         """Return (or raise) the outcome of the first branch to finish, success or failure."""
-        return race(self, functions, name)
+        return cast(T, race(self, functions, name))
 
     def all_settled(self, functions: Sequence[Callable[[DurableContext], T]], name: str | None = None) -> Any:
         """Run every branch to completion; return the BatchResult with each outcome."""

@@ -119,4 +119,4 @@ def permanent_step_error(exc: BaseException) -> bool:
 def backoff(attempt: int, first: float = 0.05, cap: float = 2.0) -> float:
     """Seconds to wait before retry `attempt` (0-based) of a transient service error: doubling from
     `first`, capped at `cap`. The caller stops once the invocation's time is spent (see `Checkpointer`)."""
-    return min(cap, first * 2 ** min(attempt, 30))
+    return min(cap, first * 2.0 ** min(attempt, 30))

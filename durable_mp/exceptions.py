@@ -25,6 +25,7 @@ tiny `durable_mp.service.client` and `durable_mp.errors_classify` (where errors 
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from dataclasses import dataclass
@@ -726,7 +727,7 @@ class ErrorObject:
         """The error rebuilt through the operation-error registry."""
         return DurableOperationError.from_error_fields(self.type, self.message, self.data, self.stack_trace)
 
-    def raise_as_operation_error(self, operation_error_cls: type[DurableOperationError]) -> NoReturn:
+    def raise_as_operation_error(self, operation_error_cls: builtins.type[DurableOperationError]) -> NoReturn:
         """Raise what an operation raises for this failure (see `operation_error_from_error_object`)."""
         raise operation_error_from_error_object(self.to_dict(), operation_error_cls)
 

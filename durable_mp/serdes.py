@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from durable_mp.concurrency.batch import BatchResult
 from durable_mp.exceptions import DurableExecutionsError, RetryableSerDesError, SerDesError
@@ -84,10 +84,10 @@ class PassThroughSerDes(SerDes[T]):
     """Hands the value through unchanged (it must already be a string)."""
 
     def serialize(self, value: T, serdes_context: SerDesContext | None = None) -> str:
-        return value  # type: ignore[return-value]
+        return value  # type: ignore[return-value]  # passed through: the value must be the string
 
     def deserialize(self, data: str, serdes_context: SerDesContext | None = None) -> T:
-        return data  # type: ignore[return-value]
+        return data  # type: ignore[return-value]  # passed through: the caller's T is str
 
 
 class JsonSerDes(SerDes[T]):
@@ -97,7 +97,7 @@ class JsonSerDes(SerDes[T]):
         return json.dumps(value)
 
     def deserialize(self, data: str, serdes_context: SerDesContext | None = None) -> T:
-        return json.loads(data)
+        return cast(T, json.loads(data))  # the caller's T: JSON carries no type
 
 
 class ExtendedTypeSerDes(SerDes[T]):

@@ -15,7 +15,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 if TYPE_CHECKING:
     from durable_mp.config import (
@@ -103,7 +103,10 @@ class DurableContext(Protocol):
 
     @abstractmethod
     def run_in_child_context(
-        self, func: Callable[[DurableContext], T], name: str | None = None, config: ChildConfig | None = None
+        self,
+        func: Callable[[DurableContext], T],
+        name: str | None = None,
+        config: ChildConfig[Any] | None = None,
     ) -> T:
         """Run `func` in a child context."""
 
@@ -113,7 +116,7 @@ class DurableContext(Protocol):
         inputs: Sequence[U],
         func: Callable[[DurableContext, U, int, Sequence[U]], T],
         name: str | None = None,
-        config: MapConfig | None = None,
+        config: MapConfig[Any] | None = None,
     ) -> BatchResult[T]:
         """Apply `func` durably to each input."""
 
@@ -131,7 +134,7 @@ class DurableContext(Protocol):
         """Wait durably for `duration`."""
 
     @abstractmethod
-    def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Callback:
+    def create_callback(self, name: str | None = None, config: CallbackConfig | None = None) -> Callback[Any]:
         """Create a callback."""
 
 
@@ -187,7 +190,7 @@ class OperationId(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> OperationId:
+    def __new__(cls, value: str) -> Self:
         if not isinstance(value, str) or not value:
             raise ValueError(f"an operation id must be a non-empty string, got: {value!r}")
         return super().__new__(cls, value)
@@ -198,7 +201,7 @@ class CallbackId(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> CallbackId:
+    def __new__(cls, value: str) -> Self:
         if not isinstance(value, str) or not value:
             raise ValueError(f"a callback id must be a non-empty string, got: {value!r}")
         return super().__new__(cls, value)
@@ -222,7 +225,7 @@ class ExecutionArn(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> ExecutionArn:
+    def __new__(cls, value: str) -> Self:
         _parse_execution_arn(value)
         return super().__new__(cls, value)
 
@@ -274,7 +277,9 @@ class ExecutionArn(str):
 def _parse_execution_arn(value: object) -> tuple[str, str, str, str, str, str, str]:
     """(partition, region, account, function, qualifier, execution name, invocation id), or ValueError."""
     if not isinstance(value, str):
-        raise ValueError(f"a durable execution ARN must be a string, got {type(value).__name__}")
+        raise ValueError(  # noqa: TRY004 - ValueError for any bad input is the tested contract
+            f"a durable execution ARN must be a string, got {type(value).__name__}"
+        )
     function_arn, sep, execution_path = value.partition("/durable-execution/")
     if not sep:
         raise ValueError(

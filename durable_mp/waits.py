@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from durable_mp.config import Duration, JitterStrategy
 from durable_mp.exceptions import WaitForConditionError
@@ -102,4 +102,4 @@ class WaitForConditionConfig(Generic[T]):
 
     wait_strategy: Callable[[T, int], WaitForConditionDecision]
     initial_state: T
-    serdes: SerDes | None = None
+    serdes: SerDes[Any] | None = None

@@ -96,7 +96,7 @@ def sdk_steps(count: int) -> float | None:
     @durable_execution
     def handler(event: Any, context: Any) -> str:
         for i in range(count):
-            context.step(lambda _: i)
+            context.step(lambda _, i=i: i)
         return "ok"
 
     times = []

@@ -295,8 +295,8 @@ def main() -> None:
     )
     figures: dict[str, list[tuple[float, float]]] = {"subprocess": [], "spawn": [], "forkserver": []}
     for _ in range(runs):  # interleaved, each run in a fresh process
-        for method in figures:
-            figures[method].append(cold_start_fresh(method))
+        for method, pairs in figures.items():
+            pairs.append(cold_start_fresh(method))
     for method, pairs in figures.items():
         print(
             f"cold start of 2 workers until both answered, {method}: "

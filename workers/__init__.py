@@ -13,6 +13,7 @@ for the parent side.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 _EXPORTS = {
     "WorkerPool": "pool",
@@ -30,7 +31,29 @@ _EXPORTS = {
     "resolve_workers": "sizing",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Event",
+    "RemoteTaskError",
+    "RemoteTraceback",
+    "TaskCrashed",
+    "TaskDone",
+    "TaskFailed",
+    "TaskMessage",
+    "TaskPicklingError",
+    "WorkerPool",
+    "default_worker_count",
+    "preload",
+    "resolve_workers",
+    "shared_pool",
+]
+
+if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` imports each name on first use
+    from durable_mp_workers.errors import RemoteTaskError, RemoteTraceback, TaskPicklingError
+    from durable_mp_workers.events import Event, TaskCrashed, TaskDone, TaskFailed, TaskMessage
+    from durable_mp_workers.pool import WorkerPool
+    from durable_mp_workers.process import preload
+    from durable_mp_workers.shared import shared_pool
+    from durable_mp_workers.sizing import default_worker_count, resolve_workers
 
 
 def __getattr__(name: str) -> object:

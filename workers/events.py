@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,4 +43,4 @@ class TaskCrashed:
     signal_name: str | None
 
 
-Event = Union[TaskMessage, TaskDone, TaskFailed, TaskCrashed]
+Event = TaskMessage | TaskDone | TaskFailed | TaskCrashed

@@ -88,7 +88,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import cloudpickle
 
@@ -292,7 +292,7 @@ class WorkerPool:
         self._exiting.clear()
         self._selector.close()
 
-    def __enter__(self) -> WorkerPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -389,7 +389,7 @@ class WorkerPool:
         if kind == protocol.DONE:
             try:
                 event: Event = TaskDone(task_id, protocol.loads(payload))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - unpickling runs user code: any error fails the task
                 event = TaskFailed(task_id, exc)
         else:
             event = TaskFailed(task_id, _exception(payload))
@@ -416,7 +416,7 @@ class WorkerPool:
         assert self._max_rss is not None
         try:
             return worker.rss() > self._max_rss
-        except Exception:  # psutil.NoSuchProcess / AccessDenied: the worker is going anyway
+        except Exception:  # noqa: BLE001 - psutil.NoSuchProcess / AccessDenied...: the worker is going anyway
             return True
 
     def _retire(self, worker: WorkerProcess) -> None:
@@ -490,14 +490,14 @@ def _pickle_task(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
     """`(fn, args)` pickled (C pickler, cloudpickle when needed), or a TaskPicklingError that names the culprit and the fix."""
     try:
         return protocol.dumps((fn, args))  # the C pickler, falling back to cloudpickle for closures
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pickling runs user code: any error is reported below
         error = exc
     name = getattr(fn, "__qualname__", None) or repr(fn)
     culprit = f"the function {name}"
     for index, arg in enumerate(args):
         try:
             cloudpickle.dumps(arg, 5)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pickling runs user code: any error names this argument
             culprit, error = f"argument {index} of {name}(), {_describe(arg)}", exc
             break
     raise TaskPicklingError(
@@ -521,7 +521,7 @@ def _exception(payload: memoryview) -> BaseException:
             if pickled is not None
             else RemoteTaskError(type_name, message, traceback_text)
         )
-    except Exception:
+    except Exception:  # noqa: BLE001 - unpickling runs the exception's code: any error falls back to its text
         exc = RemoteTaskError(type_name, message, traceback_text)
     exc.__cause__ = RemoteTraceback(traceback_text)
     return exc

@@ -190,5 +190,5 @@ def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]]) -> 
         fn, reply = requests.get()
         try:
             reply.put((True, fn()))
-        except BaseException as exc:  # handed back to the caller, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller, which re-raises it
             reply.put((False, exc))

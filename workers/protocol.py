@@ -58,7 +58,8 @@ def dumps(obj: object) -> bytes:
     """Pickle with the fast C pickler; fall back to cloudpickle for lambdas, closures and local classes."""
     try:
         return _dumps(obj, 5)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the C pickler refuses, cloudpickle tries (and raises its own)
         import cloudpickle
 
-        return cloudpickle.dumps(obj, 5)
+        data: bytes = cloudpickle.dumps(obj, 5)
+        return data

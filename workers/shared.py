@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from typing import TypedDict
 
 from .pool import WorkerPool
 from .sizing import default_worker_count
@@ -34,7 +35,14 @@ def shared_pool(size: int | None = None) -> WorkerPool:
         return _pool
 
 
-def recycling_from_env() -> dict[str, float | int | None]:
+class Recycling(TypedDict):
+    """`WorkerPool`'s recycling keywords."""
+
+    max_tasks_per_worker: int | None
+    max_memory_mb: float | None
+
+
+def recycling_from_env() -> Recycling:
     """Worker recycling for the shared pool: DURABLE_MP_MAX_TASKS_PER_WORKER (replace a worker after that
     many tasks) and DURABLE_MP_WORKER_MAX_MEMORY_MB (replace it after a task that left it above that RSS)."""
     tasks = os.environ.get("DURABLE_MP_MAX_TASKS_PER_WORKER", "").strip()

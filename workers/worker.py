@@ -25,7 +25,7 @@ _SIGKILL = 9
 
 def main(fd: int) -> None:
     """Serve tasks on the channel `fd` until the parent closes it."""
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # the C module under `signal` (no stubs): a fast start
 
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is for the parent, which then stops the pool
     _keep_channel_private(fd)
@@ -53,11 +53,11 @@ def _run(task: memoryview) -> tuple[int, bytes]:
         fn, args = protocol.loads(task)
         del task
         result = fn(*args)
-    except BaseException as exc:  # the task's failure, whatever it is, goes to the parent
+    except BaseException as exc:  # noqa: BLE001 - the task's failure, whatever it is, goes to the parent
         return protocol.FAILED, _failure(exc)
     try:
         return protocol.DONE, protocol.dumps(result)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pickling runs the result's code: any error fails the task
         from .errors import TaskPicklingError
 
         error = TaskPicklingError(
@@ -73,9 +73,10 @@ def _failure(exc: BaseException) -> bytes:
 
     text = "".join(traceback.format_exception(exc))
     try:
-        pickled: bytes | None = protocol.dumps(exc)
+        pickled: bytes | None
+        pickled = protocol.dumps(exc)
         protocol.loads(pickled)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an exception that cannot round-trip is sent as its text only
         pickled = None
     return protocol.dumps((pickled, _name(type(exc)), str(exc), text))
 
@@ -93,7 +94,7 @@ def _import_now(modules: list[str]) -> None:
     for name in modules:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the first task that imports it raises the real error
+        except Exception:  # noqa: BLE001, S110 - the first task that imports it raises the real error
             pass
 
 

@@ -89,7 +89,7 @@ def _load_module(name: str) -> Any:
         raise UsageError(
             f"cannot import {name}: SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
         ) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - importing user code: any error is a usage error
         raise UsageError(f"cannot import {name}: {type(exc).__name__}: {exc}") from None
 
 

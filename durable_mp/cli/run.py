@@ -195,7 +195,7 @@ def _wait(service: Any, arn: str, progress: Progress | None) -> dict[str, Any] |
     blocked_ticks = 0
     while True:
         try:
-            final = service.wait_for_execution(arn, timeout=tick)
+            final: dict[str, Any] = service.wait_for_execution(arn, timeout=tick)
             if progress is not None:
                 progress.count(service.events(arn))
                 progress.clear()

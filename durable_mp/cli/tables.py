@@ -81,9 +81,10 @@ def history_table(
     rows = [("#", "time", "event", "name", "detail")]
     chosen: list[dict[str, Any] | None] = list(events)
     if head is not None and len(events) > head + tail:
-        chosen = events[:head] + [None] + events[-tail:]
+        chosen = [*events[:head], None, *events[-tail:]]
     for event in chosen:
         if event is None:
+            # the None row is there only with a head, so head is an int here
             rows.append(("...", "", f"{len(events) - head - tail} more events", "", ""))  # type: ignore[operator]
             continue
         offset = (_ms(event["EventTimestamp"]) - start) / 1000.0

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from durable_mp.concurrency.batch import BatchItem, BatchResult
@@ -178,9 +179,7 @@ def run_batch(
                     raise r.error
                 if isinstance(r, Crash):
                     spec = specs[r.index]
-                    error = _interrupt(
-                        state, spec, CRASH, lambda n, s=spec, c=r: _crash_error(s, c, n), max_crashes
-                    )
+                    error = _interrupt(state, spec, CRASH, partial(_crash_error, spec, r), max_crashes)
                     if error is not None:
                         finish(_give_up(state, spec, error))
                     else:
@@ -284,9 +283,9 @@ def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
 
 
 def _suspend(suspended: dict[int, float | None]) -> None:
-    times = list(suspended.values())
-    if all(t is not None for t in times):
-        raise TimedSuspendExecution("every running item of the batch is suspended", min(times))  # type: ignore[type-var]
+    times = [t for t in suspended.values() if t is not None]
+    if len(times) == len(suspended):
+        raise TimedSuspendExecution("every running item of the batch is suspended", min(times))
     raise SuspendExecution("every running item of the batch is suspended")
 
 

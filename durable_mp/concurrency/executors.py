@@ -27,12 +27,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
 from durable_mp.concurrency.forwarding import deliver, forwarding_for
 from durable_mp.exceptions import OrphanedChildException
 from durable_mp.state import ExecutionState
+
+if TYPE_CHECKING:
+    from durable_mp_workers import WorkerPool
 
 DEFAULT_MAX_THREADS = 64
 
@@ -99,7 +102,7 @@ class _GuardedSink:
 
     @property
     def revoked(self) -> bool:
-        return self.inner.revoked
+        return bool(self.inner.revoked)
 
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
         if self.cancelled:
@@ -150,7 +153,8 @@ class ThreadExecutor:
         target: Callable[..., None] = (
             self._run
             if self.state.plugins is None
-            else functools.partial(contextvars.copy_context().run, self._run)
+            # mypy checks the partial against _run's parameters, which the Thread passes when it starts
+            else functools.partial(contextvars.copy_context().run, self._run)  # type: ignore[call-arg]
         )
         threading.Thread(
             target=target, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
@@ -360,7 +364,7 @@ class ProcessExecutor:
 _shared_lease = threading.Lock()
 
 
-def _lease_pool(size: int) -> tuple[Any, bool]:
+def _lease_pool(size: int) -> tuple[WorkerPool, bool]:
     import durable_mp_workers as workers
 
     workers.preload("durable_mp.concurrency.worker_entry")  # fresh workers are ready before their task

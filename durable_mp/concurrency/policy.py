@@ -229,8 +229,9 @@ class CompletionPolicy:
     def mark_started(self, index: int) -> None:
         """Item `index` started running."""
         self._check_index(index)
-        if self._status[index] is not None:
-            raise InvalidStateError(f"item {index} cannot start: it is already {self._status[index].value}")
+        current = self._status[index]
+        if current is not None:
+            raise InvalidStateError(f"item {index} cannot start: it is already {current.value}")
         self._set(index, BatchItemStatus.STARTED)
 
     def record(self, index: int, succeeded: bool) -> CompletionReason | None:
@@ -269,7 +270,7 @@ class CompletionPolicy:
             self._reason is not None
             or self._snapshot is not None
             or indexes.step != 1
-            or self._rules.reason(self.succeeded_count + n, self.failed_count, None) is not None
+            or self._rules.outcome(self.succeeded_count + n, self.failed_count, None) is not None
         ):
             return False
         window = slice(indexes.start, indexes.stop)
@@ -286,7 +287,7 @@ class CompletionPolicy:
         if (
             self._reason is None
             and self._snapshot is None
-            and self._rules.reason(
+            and self._rules.outcome(
                 self.succeeded_count + succeeded, self.failed_count + len(results) - succeeded, None
             )
             is None

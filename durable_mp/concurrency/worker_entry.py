@@ -12,20 +12,20 @@ flushes before it reports the branch's outcome, so nothing acknowledged to the u
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import cloudpickle
 
 from durable_mp.concurrency.branch import BranchSpec, Outcome, run_branch
-from durable_mp.log_level import apply_from_environment
 from durable_mp.concurrency.forwarding import Forwarding, forward_logs
+from durable_mp.log_level import apply_from_environment
 from durable_mp.plugins.forward import WorkerHooks
 from durable_mp.state import ExecutionState
 from durable_mp.state.checkpoint import check_payload
 from durable_mp.state.replay import ReplayState
 from durable_mp.wire import Operation
 
-_blobs: OrderedDict[str, Any] = OrderedDict()
+_blobs: OrderedDict[str, tuple[Any, Forwarding]] = OrderedDict()
 _MAX_BLOBS = 4
 
 
@@ -94,11 +94,13 @@ def _batch(key: str) -> tuple[Any, Forwarding]:
     if entry is None:
         from durable_mp_workers import channel
 
-        blob, forwarding = channel.request(("blob", key))  # type: ignore[misc]
+        blob, forwarding = cast(
+            "tuple[bytes, Forwarding]", channel.request(("blob", key))
+        )  # the parent's reply
         entry = _blobs[key] = (cloudpickle.loads(blob), forwarding)
         while len(_blobs) > _MAX_BLOBS:
             _blobs.popitem(last=False)
-    return entry  # type: ignore[no-any-return]
+    return entry
 
 
 def run_job(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from durable_mp.loadtest.report import COLUMNS, HEADERS, headline, short_reasons, table_rows
@@ -65,7 +66,7 @@ def _nice_max(value: float) -> float:
     """The top of the y axis: `value` rounded up to a half step of its order of magnitude."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
+    magnitude = 10.0 ** math.floor(math.log10(value))
     return math.ceil(value / magnitude * 2) / 2 * magnitude
 
 
@@ -115,7 +116,9 @@ def _legend(names: list[str]) -> list[str]:
     return out
 
 
-def line_chart(title: str, y_label: str, x_labels: list[str], series: dict[str, list[float | None]]) -> str:
+def line_chart(
+    title: str, y_label: str, x_labels: list[str], series: Mapping[str, Sequence[float | None]]
+) -> str:
     """Lines over categorical x positions; a None value breaks its line."""
     values = [v for vs in series.values() for v in vs if v is not None]
     y_max = _nice_max(max(values, default=0.0))
@@ -177,6 +180,7 @@ def bar_chart(
                 base += value
         centre = LEFT + slot * g + slot / 2
         if whiskers is not None and whiskers[g][0] is not None and whiskers[g][1] is not None:
+            # both ends checked not None just above (mypy does not narrow them through the generator)
             low, high = (TOP + plot_h - plot_h * v / y_max for v in whiskers[g])  # type: ignore[operator]
             out.append(
                 f'<line x1="{centre:.1f}" x2="{centre:.1f}" y1="{low:.1f}" y2="{high:.1f}" stroke="#222"/>'

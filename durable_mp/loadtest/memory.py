@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Self
 
 import psutil
 
@@ -75,7 +76,7 @@ class MemorySampler:
         while not self._stop.wait(self.interval):
             self.sample()
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self) -> Self:
         self.peaks.parent_start = self._proc.memory_info().rss
         self.sample()
         self._thread.start()

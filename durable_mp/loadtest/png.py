@@ -12,7 +12,7 @@ MISSING = "matplotlib is not installed (pip install 'durable-mp[plot]'): PNG cha
 
 def matplotlib_available() -> bool:
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401 - imported only to see whether it is installed
     except ImportError:
         return False
     return True

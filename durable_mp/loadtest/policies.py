@@ -120,7 +120,7 @@ def _thresholds(text: str) -> CompletionConfig:
             raise SpecError(f"policy {text!r}: {key} needs a whole number, got {value!r}")
         fields[THRESHOLDS[key]] = int(number)
     try:
-        return CompletionConfig(**fields)  # type: ignore[arg-type]
+        return CompletionConfig(**fields)  # type: ignore[arg-type]  # only threshold keywords, each an int
     except (ValueError, ValidationError) as exc:
         raise SpecError(f"policy {text!r}: {exc}") from None
 

@@ -156,7 +156,7 @@ CONFIG = {
     "matches_prediction": (bool, type(None)),
     "runs": list,
 }
-NESTED = {
+NESTED: dict[str, dict[str, Any]] = {
     "items": dict.fromkeys(ITEM_KEYS, _NUM),
     "wasted": {"cpu_seconds": _NUM, "item_seconds": _NUM, "extra_item_runs": _NUM},
     "latency_seconds": dict.fromkeys(("p50", "p95", "p99", "max", "mean"), _OPT_NUM),

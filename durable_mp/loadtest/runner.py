@@ -48,7 +48,7 @@ def make_handler(settings: RunSettings, channel: str) -> Any:
     """A durable handler mapping `run_item` over the workload; it returns the batch outcome as a dict."""
     w = settings.workload
     items = [(w.kind, cost, fail, channel, w.function) for cost, fail in zip(w.costs, w.fails)]
-    config = MapConfig(
+    config: MapConfig[Any] = MapConfig(
         max_concurrency=settings.max_concurrency,
         completion_config=settings.policy.config,
         executor=settings.executor,
@@ -113,7 +113,7 @@ def _work_split(runs: list[ItemRun], counted: set[int], ended: float) -> dict[st
         if r.index in counted and r.index not in taken and r.state in ("S", "F"):
             taken.add(r.index)
             used_cpu += r.cpu
-            latencies.append(r.end - r.start)  # type: ignore[operator]
+            latencies.append(r.end - r.start)  # type: ignore[operator]  # a finished run (S/F) has its end
         else:
             wasted_cpu += r.cpu
             wasted_wall += max(0.0, (r.end if r.end is not None else ended) - r.start)
@@ -139,6 +139,8 @@ def run_once(settings: RunSettings, sampler_interval: float = 0.02) -> dict[str,
             result = runner.run(input={}, timeout=settings.timeout)
             wall = time.perf_counter() - t0
             ended = time.time()
+            if result.execution_arn is None:
+                raise RuntimeError(f"load-test execution has no ARN: {result.error}")
             events = runner.service.events(result.execution_arn)
         if result.execution_status is None or result.execution_status.value != "SUCCEEDED":
             raise RuntimeError(f"load-test execution ended {result.execution_status}: {result.error}")

@@ -109,7 +109,7 @@ def _validate_shape(update: Any) -> tuple[str, str, str]:
     op_id, op_type, action = update.get("Id"), update.get("Type"), update.get("Action")
     if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
         raise invalid(f"update Id must be a string of 1 to 64 characters, got {op_id!r}")
-    actions = _ACTIONS.get(op_type)  # type: ignore[arg-type]
+    actions = _ACTIONS.get(op_type)  # type: ignore[arg-type]  # any value: a non-string type is unknown
     if actions is None:
         raise invalid(f"update {op_id} has unknown Type {op_type!r}")
     if action not in actions:

@@ -313,7 +313,8 @@ class LocalDurableService:
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError(f"execution {arn} still RUNNING after {timeout} s")
                 self._core.changed.wait(remaining)
-            return with_datetimes(ex.describe())
+            described: dict[str, Any] = with_datetimes(ex.describe())
+            return described
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
         """Block until `predicate()` (evaluated under the service lock after each invocation ends or an
@@ -365,7 +366,8 @@ class LocalDurableService:
 
     def get_durable_execution(self, DurableExecutionArn: str) -> dict[str, Any]:
         with self._lock:
-            return with_datetimes(self._book.get(DurableExecutionArn).describe())
+            described: dict[str, Any] = with_datetimes(self._book.get(DurableExecutionArn).describe())
+            return described
 
     def usage(self, arn: str) -> dict[str, int]:
         """What the execution has used of its quotas: `Operations` (distinct operation ids),
@@ -427,7 +429,8 @@ class LocalDurableService:
                 raise invalid(f"durable execution {DurableExecutionArn} is already {ex.status}")
             now = self._core.clock.now_ms()
             self._book.finish(ex, "STOPPED", error=Error)
-            return with_datetimes({"StopTimestamp": now})
+            stopped: dict[str, Any] = with_datetimes({"StopTimestamp": now})
+            return stopped
 
     def pause_execution(self, arn: str, timeout: float = 60) -> None:
         """Invoke the execution no more until `resume_execution`, and wait (at most `timeout` real

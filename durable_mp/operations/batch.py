@@ -49,7 +49,11 @@ logger = logging.getLogger("durable_mp")
 
 
 def run_map(
-    ctx: DurableContext, inputs: Sequence[Any], func: Callable[..., Any], name: str | None, config: MapConfig
+    ctx: DurableContext,
+    inputs: Sequence[Any],
+    func: Callable[..., Any],
+    name: str | None,
+    config: MapConfig[Any],
 ) -> Any:
     if not callable(func):
         raise ValidationError(f"map needs a callable func(context, item, index, items), got {func!r}")
@@ -146,7 +150,7 @@ def _run(
     name: str | None,
     names: Sequence[str | None],
     work: MapWork | ParallelWork | BatchedMapWork | _Fanout,
-    config: MapConfig | ParallelConfig,
+    config: MapConfig[Any] | ParallelConfig,
     groups: list[range] | None = None,
 ) -> Any:
     """Run a batch of units: one per item or branch, or (`groups`) one per batch of items."""
@@ -229,7 +233,7 @@ def _run(
 
 
 def _executor_and_blob(
-    config: MapConfig | ParallelConfig,
+    config: MapConfig[Any] | ParallelConfig,
     state: Any,
     work: MapWork | ParallelWork | BatchedMapWork,
     n: int,
@@ -269,7 +273,8 @@ def _pickle_work(work: MapWork | ParallelWork | BatchedMapWork) -> bytes:
     import cloudpickle
 
     try:
-        return cloudpickle.dumps(work)
+        blob: bytes = cloudpickle.dumps(work)
+        return blob
     except Exception as exc:
         culprit = _find_unpicklable(work)
         from durable_mp_workers.errors import TaskPicklingError
@@ -296,6 +301,6 @@ def _find_unpicklable(work: MapWork | ParallelWork | BatchedMapWork) -> str:
     for label, obj in candidates:
         try:
             cloudpickle.dumps(obj)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - pickling runs user code: any error names this part
             return label
     return "the batch"

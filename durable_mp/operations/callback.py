@@ -6,7 +6,7 @@ START is sent synchronously (the id is assigned by the service). Failures are de
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
 
 from durable_mp.config import CallbackConfig
 from durable_mp.exceptions import CallbackError, CallbackExternalError, CallbackTimeoutError
@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
 T = TypeVar("T")
-_PASS_THROUGH = PassThroughSerDes()
+_PASS_THROUGH: PassThroughSerDes[Any] = PassThroughSerDes()
 
 
 class Callback(Generic[T]):
     """A callback id and a way to wait for its result (suspends until an external system answers)."""
 
     def __init__(
-        self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes | None = None
+        self, callback_id: str, operation_id: str, state: ExecutionState, serdes: SerDes[Any] | None = None
     ) -> None:
         self.callback_id = callback_id
         self.operation_id = operation_id
@@ -40,9 +40,10 @@ class Callback(Generic[T]):
         if op.status == SUCCEEDED:
             if op.result is None:
                 return None
-            return deserialize(
+            value = deserialize(
                 self.serdes or _PASS_THROUGH, op.result, self.operation_id, self.state.execution_arn
             )
+            return cast(T, value)  # the callback's result type, as the caller declared it
         if op.is_terminal:
             _raise_terminal_failure(op.status, op.error)
         suspend(
@@ -62,7 +63,7 @@ def _raise_terminal_failure(status: str, error: dict[str, Any] | None) -> NoRetu
     )
 
 
-def create_callback(ctx: DurableContext, name: str | None, config: CallbackConfig | None) -> Callback:
+def create_callback(ctx: DurableContext, name: str | None, config: CallbackConfig | None) -> Callback[Any]:
     ref = ctx._allocate(CALLBACK, (config.sub_type if config else None) or "Callback", name)
     op = ctx._begin(ref)
     try:

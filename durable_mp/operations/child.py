@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 
 def run_child(
-    ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig
+    ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig[Any]
 ) -> Any:
     ref = ctx._allocate(CONTEXT, config.sub_type or "RunInChildContext", name)
     op = ctx._begin(ref)

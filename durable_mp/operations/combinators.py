@@ -53,7 +53,8 @@ def all_of(ctx: DurableContext, functions: Branches, name: str | None) -> list[A
     for item in result.all:
         if item.status is BatchItemStatus.FAILED:
             _raise(item)
-    return result.get_results()
+    results: list[Any] = result.get_results()
+    return results
 
 
 def any_of(ctx: DurableContext, functions: Branches, name: str | None) -> Any:

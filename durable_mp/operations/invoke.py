@@ -14,11 +14,15 @@ from durable_mp.wire import CHAINED_INVOKE, START, SUCCEEDED
 if TYPE_CHECKING:
     from durable_mp.context import DurableContext
 
-_JSON = JsonSerDes()
+_JSON: JsonSerDes[Any] = JsonSerDes()
 
 
 def run_invoke(
-    ctx: DurableContext, function_name: str, payload: Any, name: str | None, config: InvokeConfig | None
+    ctx: DurableContext,
+    function_name: str,
+    payload: Any,
+    name: str | None,
+    config: InvokeConfig[Any, Any] | None,
 ) -> Any:
     if not function_name or not isinstance(function_name, str):
         raise ValidationError(f"invoke needs a function name, got {function_name!r}")

@@ -18,7 +18,7 @@ def suspend(message: str, delay_seconds: float | None = None, operation_id: str 
         exc: SuspendExecution = SuspendExecution(message)
     else:
         exc = TimedSuspendExecution(message, time.time() + max(0.0, delay_seconds))
-    exc.operation_id = operation_id  # type: ignore[attr-defined]
+    exc.operation_id = operation_id  # type: ignore[attr-defined]  # carried to the coordinator, undeclared
     raise exc
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def run_wait_for_condition(
     ctx: DurableContext,
     check: Callable[[Any, WaitForConditionCheckContext], Any],
-    config: WaitForConditionConfig,
+    config: WaitForConditionConfig[Any],
     name: str | None,
 ) -> Any:
     ref = ctx._allocate(STEP, "WaitForCondition", name)

@@ -69,4 +69,5 @@ def propagation_trace_id(state: ExecutionState, ref: OpRef, function_name: str) 
         target_function_name=function_name,
         parent_operation_id=ref.parent_id,
     )
-    return hooks.propagation_metadata(info).x_amzn_trace_id
+    trace_id: str | None = hooks.propagation_metadata(info).x_amzn_trace_id
+    return trace_id

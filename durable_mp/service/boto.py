@@ -59,9 +59,10 @@ class BotoServiceClient:
         self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
     ) -> dict[str, Any]:
         try:
-            return self.client.checkpoint_durable_execution(
+            response: dict[str, Any] = self.client.checkpoint_durable_execution(
                 DurableExecutionArn=execution_arn, CheckpointToken=checkpoint_token, Updates=updates
             )
+            return response
         except Exception as exc:
             raise as_service_error(exc) from exc
 
@@ -76,6 +77,7 @@ class BotoServiceClient:
         if marker:
             kwargs["Marker"] = marker
         try:
-            return self.client.get_durable_execution_state(**kwargs)
+            state: dict[str, Any] = self.client.get_durable_execution_state(**kwargs)
+            return state
         except Exception as exc:
             raise as_service_error(exc) from exc

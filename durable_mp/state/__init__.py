@@ -22,7 +22,8 @@ class ReplayStatus(Enum):
 
 
 class CheckpointSink(Protocol):
-    revoked: bool
+    @property
+    def revoked(self) -> bool: ...
 
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None: ...
 

@@ -133,7 +133,7 @@ def test_killed_process_loses_no_acknowledged_checkpoint(tmp_path: Path) -> None
         out = service.wait_for_execution(arn, 5)
         assert out["Status"] == "SUCCEEDED" and int(out["Result"]) >= acked + 1
         events = history(service, arn)
-        crash = [e for e in events if e["EventType"] == "InvocationCompleted"][0]
+        crash = next(e for e in events if e["EventType"] == "InvocationCompleted")
         assert crash["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"] == "Runtime.ExitError"
         assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
     finally:

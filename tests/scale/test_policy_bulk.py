@@ -38,6 +38,17 @@ def test_bulk_equals_one_by_one(config: CompletionConfig) -> None:
     assert (one.succeeded_count, one.failed_count) == (bulk.succeeded_count, bulk.failed_count)
 
 
+def test_bulk_records_at_once_what_cannot_complete_the_batch() -> None:
+    policy = CompletionPolicy(30, CompletionConfig(tolerated_failure_count=2))
+    policy.mark_started_many(range(20))
+    assert policy.record_all_succeeded(range(10))  # 10 of 30 succeeded: the batch cannot be complete
+    assert policy.record_many([(i, i != 12) for i in range(10, 20)]) is None
+    assert (policy.succeeded_count, policy.failed_count) == (19, 1)
+    assert (
+        policy.status_of(12) is BatchItemStatus.FAILED and policy.status_of(19) is BatchItemStatus.SUCCEEDED
+    )
+
+
 def test_bulk_refuses_what_it_cannot_do_at_once() -> None:
     policy = CompletionPolicy(20, CompletionConfig(min_successful=5))
     policy.mark_started_many(range(10))

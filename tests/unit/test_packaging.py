@@ -51,6 +51,7 @@ def test_user_project_with_its_own_workers_and_loadtests_packages_runs_a_process
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
+
 from durable_mp_workers import WorkerPool
 from durable_mp_workers.events import Event
 

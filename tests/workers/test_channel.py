@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from durable_mp_workers import TaskDone, TaskMessage, WorkerPool, channel
 
 from . import tasks
@@ -58,7 +59,6 @@ def test_large_frames_both_directions_at_once(pool: WorkerPool) -> None:
                     producing = pool.submit(tasks.make_bytes, size)
                 elif event.task_id != exchanging:
                     assert event.task_id == producing and len(event.result) == size
-                    producing_done = True
             else:
                 raise AssertionError(event)
     assert results[exchanging] == size and results[consuming] == size

@@ -12,6 +12,7 @@ import time
 
 import psutil
 import pytest
+
 from durable_mp_workers import TaskCrashed, TaskDone, TaskMessage, WorkerPool, shared_pool
 
 from . import tasks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from durable_mp_workers import (
     RemoteTaskError,
     RemoteTraceback,

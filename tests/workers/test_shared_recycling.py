@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from durable_mp_workers.shared import recycling_from_env
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from durable_mp_workers.sizing import default_worker_count, resolve_workers
 
 
