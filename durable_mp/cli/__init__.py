@@ -26,8 +26,6 @@ from durable_mp.cli.loading import UsageError, release_locks
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from durable_mp import __version__
-
     parser = argparse.ArgumentParser(prog="durable-mp", description="Durable functions, locally.")
     parser.add_argument("--version", action="version", version=f"durable-mp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

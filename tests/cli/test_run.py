@@ -210,7 +210,9 @@ def test_a_failed_step_is_named_with_its_users_frames(cli: Cli) -> None:
     code, out, err = cli("run", target("bad_step"))
     assert (code, out) == (1, "")
     lines = err.splitlines()
-    at = lines.index("Error: aws_durable_execution_sdk_python.exceptions.StepError: 'no price for lamp'")  # official spelling
+    at = lines.index(
+        "Error: aws_durable_execution_sdk_python.exceptions.StepError: 'no price for lamp'"
+    )  # official spelling
     assert lines[at + 1].startswith("Raised in: step 'price' (event #")
     assert lines[at + 2] == "Stack trace (innermost last):"
     assert lines[-1].endswith('in _lookup: raise KeyError(f"no price for {key}")')

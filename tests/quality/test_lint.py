@@ -14,9 +14,6 @@ import pytest
 
 from tests.quality import tools
 
-# TEMPORARY: the lead removes this marker after the lint/type pass that follows merging the helpers.
-pytestmark = pytest.mark.xfail(strict=False, reason="lint/type pass pending: lead merges helpers first")
-
 
 def _pins() -> dict[str, str]:
     extra = tomllib.loads((tools.ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
