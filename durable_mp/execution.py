@@ -35,11 +35,11 @@ from durable_mp.invocation import (
     InitialExecutionState,
     handle_checkpoint_error,
 )
-from durable_mp.service.client import DurableServiceClient, ServiceError, as_service_error, call_with_backoff
 from durable_mp.plugins.discovery import load_configured_plugins
 from durable_mp.plugins.dispatch import PluginExecutor
 from durable_mp.plugins.info import DurableInstrumentationPluginFactory
 from durable_mp.plugins.sink import PluginSink
+from durable_mp.service.client import DurableServiceClient, as_service_error, call_with_backoff
 from durable_mp.state import CheckpointSink, ExecutionState
 from durable_mp.state.checkpoint import MODES, Checkpointer, TokenRevoked
 from durable_mp.state.replay import ReplayState
@@ -337,6 +337,10 @@ def durable_execution(
         raise ValueError(f"max_operations must be a positive int, got {max_operations!r}")
 
     def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:
+        from durable_mp.concurrency.prestart import prestart
+
+        prestart(executor, workers)  # workers boot in the background while the module loads (Lambda INIT)
+
         @functools.wraps(f)
         def handler(event: Any, context: Any) -> dict[str, Any]:
             from durable_mp.service.boto import BotoServiceClient
