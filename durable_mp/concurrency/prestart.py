@@ -54,10 +54,12 @@ def wait() -> None:
 
 def _start(workers: int | str | None) -> None:
     try:
-        import durable_mp_workers as pool_package
+        from durable_mp_workers.process import preload
+        from durable_mp_workers.shared import shared_pool
+        from durable_mp_workers.sizing import resolve_workers
 
-        pool_package.preload(WORKER_MODULE)
-        pool_package.shared_pool(pool_package.resolve_workers(workers)).start()
+        preload(WORKER_MODULE)
+        shared_pool(resolve_workers(workers)).start()
     except Exception:
         logging.getLogger("durable_mp").debug("starting workers early failed", exc_info=True)
 
