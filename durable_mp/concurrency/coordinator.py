@@ -208,7 +208,7 @@ def run_batch(
         _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
-        _record_raced(executor, outcomes)
+        _record_raced(executor, outcomes, specs)
         executor.close()
     for index, outcome in deferred.items():
         for r in item_results(specs[index], outcome):
@@ -270,14 +270,16 @@ def _count_deadline_stops(
             _give_up(state, spec, given_up)
 
 
-def _record_raced(executor: Any, outcomes: dict[int, Outcome]) -> None:
-    """Outcomes that ended before the batch completed but were not yet taken keep their true status."""
+def _record_raced(executor: Any, outcomes: dict[int, ItemResult], specs: list[BranchSpec]) -> None:
+    """Outcomes that ended before the batch completed but were not yet taken keep their true status
+    (as item results, like every other outcome: a batch unit reports its items)."""
     drain = getattr(executor, "drain", None)
     if drain is None:
         return
     for r in drain():
-        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED) and r.index not in outcomes:
-            outcomes[r.index] = r
+        if isinstance(r, Outcome) and r.status in (SUCCEEDED, FAILED):
+            for result in item_results(specs[r.index], r):
+                outcomes.setdefault(result[0], result)
 
 
 def _unblocked(state: ExecutionState, waiting_on: dict[int, str]) -> list[int]:
