@@ -32,7 +32,6 @@ from durable_mp.config import (
 from durable_mp.exceptions import NonDeterministicExecutionError, ValidationError
 from durable_mp.logger import Logger, LogInfo
 from durable_mp.names import validate_operation_name
-from durable_mp.operations.batch import run_map, run_parallel
 from durable_mp.operations.callback import (
     Callback,  # noqa: F401 (public here, as officially)
     create_callback,
@@ -237,6 +236,8 @@ class DurableContext:
         name: str | None = None,
         config: MapConfig[Any] | None = None,
     ) -> Any:
+        from durable_mp.operations.batch import run_map  # not imported by a worker that never nests a map
+
         return run_map(self, inputs, func, name, config or MapConfig())
 
     def parallel(
@@ -245,6 +246,8 @@ class DurableContext:
         name: str | None = None,
         config: ParallelConfig | None = None,
     ) -> Any:
+        from durable_mp.operations.batch import run_parallel
+
         return run_parallel(self, functions, name, config or ParallelConfig())
 
     # -- combinators (durable-mp additions): each is one parallel operation --------------------------

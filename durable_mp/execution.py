@@ -337,6 +337,10 @@ def durable_execution(
         raise ValueError(f"max_operations must be a positive int, got {max_operations!r}")
 
     def decorate(f: Callable[[Any, DurableContext], Any]) -> Any:
+        from durable_mp.concurrency.prestart import prestart
+
+        prestart(executor, workers)  # workers boot in the background while the module loads (Lambda INIT)
+
         @functools.wraps(f)
         def handler(event: Any, context: Any) -> dict[str, Any]:
             from durable_mp.service.boto import BotoServiceClient

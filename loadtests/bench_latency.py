@@ -5,11 +5,15 @@ latency and with a fixed delay per checkpoint/state call (default 20 ms), for ea
 prints the wall time and the number of checkpoint requests the handler made.
 
     python -m loadtests.bench_latency [--steps 1000] [--items 1000] [--latency 0.02] [--executor threads]
+                                      [--modes eager batched optimistic] [--repeat 1]
+
+With --repeat N each figure is the median of N runs (wall time and checkpoint requests separately).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import threading
 import time
 from typing import Any
@@ -73,15 +77,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per call (default 0.02)")
     parser.add_argument("--executor", default="threads", help="map executor (default threads)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure; medians are printed")
     args = parser.parse_args()
     print(f"{'workload':<28}{'mode':<12}{'latency':>9}{'wall s':>9}{'checkpoints':>13}")
     for label, make, n in (
         (f"{args.steps} sequential steps", make_steps, args.steps),
         (f"map of {args.items} ({args.executor})", lambda m: make_map(m, args.executor), args.items),
     ):
-        for mode in MODES:
+        for mode in args.modes:
             for latency in (0.0, args.latency):
-                wall, calls = measure(make(mode), n, latency)
+                runs = [measure(make(mode), n, latency) for _ in range(max(1, args.repeat))]
+                wall = statistics.median(r[0] for r in runs)
+                calls = int(statistics.median(r[1] for r in runs))
                 print(f"{label:<28}{mode:<12}{latency * 1000:>7.0f}ms{wall:>9.2f}{calls:>13}", flush=True)
 
 

@@ -96,8 +96,9 @@ class Progress:
             self._announced += 1
             if self._announced <= MAX_BATCH_LINES:
                 name = info.get("name") or "map"
+                why = f" ({info['reason']})" if info.get("reason") else ""
                 self.status.line(
-                    f"batch {name}: {info['total']} items on {info['executor']} x{info['workers']}"
+                    f"batch {name}: {info['total']} items on {info['executor']} x{info['workers']}{why}"
                 )
             elif self._announced == MAX_BATCH_LINES + 1:
                 self.status.line("(more batches: not listed)")

@@ -38,6 +38,7 @@ Step by step:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from functools import partial
@@ -76,6 +77,7 @@ from durable_mp.termination import TerminationYield
 from durable_mp.wire import FAIL, FAILED, START, STEP, SUCCEEDED, OpRef
 
 DEFAULT_MAX_CRASHES = MAX_INTERRUPTS
+logger = logging.getLogger("durable_mp")
 
 ProgressHook = Callable[[dict[str, Any]], None]
 _progress_hooks: list[ProgressHook] = []
@@ -83,8 +85,8 @@ _progress_hooks: list[ProgressHook] = []
 
 def add_progress_hook(hook: ProgressHook) -> None:
     """Call `hook({"batch_id", "name", "started", "succeeded", "failed", "total", "executor", "workers",
-    "time"})` as items progress (`executor`: processes, threads or inline; `workers`: the pool size, or the
-    thread cap, or 1)."""
+    "reason", "time"})` as items progress (`executor`: processes, threads or inline; `workers`: the pool
+    size, or the thread cap, or 1; `reason`: why the batch got that executor)."""
     _progress_hooks.append(hook)
 
 
@@ -103,7 +105,10 @@ def run_batch(
     *,
     name: str | None = None,
     max_crashes: int = DEFAULT_MAX_CRASHES,
+    reason: str = "",
 ) -> BatchResult[Any]:
+    """Run the units `specs` on `executor` until `policy` says the batch is complete (see the module
+    docstring). `reason`: why the batch got this executor (logged, and given to progress hooks)."""
     n = len(specs)
     limit = max_concurrency or n
     outcomes: dict[int, ItemResult] = {}
@@ -113,7 +118,11 @@ def run_batch(
     started_at: dict[int, float] = {}
     next_i = 0
     termination = state.termination
-    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total, _executor_label(executor))
+    label = _executor_label(executor)
+    progress = _Progress(specs[0].batch_id if specs else "", name, policy.total, label, reason)
+    logger.info(
+        "batch %s: %d items on %s x%d (%s)", name or "map", policy.total, label[0], label[1], reason or "-"
+    )
 
     deferred: dict[int, Outcome] = {}  # batches that all succeeded: their envelopes are read at the end
 
@@ -371,10 +380,22 @@ def _executor_label(executor: Any) -> tuple[str, int]:
 
 
 class _Progress:
-    __slots__ = ("batch_id", "executor", "failed", "n_started", "name", "succeeded", "total", "workers")
+    __slots__ = (
+        "batch_id",
+        "executor",
+        "failed",
+        "n_started",
+        "name",
+        "reason",
+        "succeeded",
+        "total",
+        "workers",
+    )
 
-    def __init__(self, batch_id: str, name: str | None, total: int, label: tuple[str, int]) -> None:
-        self.batch_id, self.name, self.total = batch_id, name, total
+    def __init__(
+        self, batch_id: str, name: str | None, total: int, label: tuple[str, int], reason: str
+    ) -> None:
+        self.batch_id, self.name, self.total, self.reason = batch_id, name, total, reason
         self.executor, self.workers = label
         self.n_started = self.succeeded = self.failed = 0
 
@@ -399,6 +420,7 @@ class _Progress:
             "total": self.total,
             "executor": self.executor,
             "workers": self.workers,
+            "reason": self.reason,
             "time": time.time(),
         }
         for hook in _progress_hooks:

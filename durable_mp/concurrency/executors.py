@@ -366,8 +366,10 @@ _shared_lease = threading.Lock()
 
 def _lease_pool(size: int) -> tuple[WorkerPool, bool]:
     import durable_mp_workers as workers
+    from durable_mp.concurrency import prestart
 
-    workers.preload("durable_mp.concurrency.worker_entry")  # fresh workers are ready before their task
+    workers.preload(prestart.WORKER_MODULE)  # fresh workers are ready before their task
+    prestart.wait()  # a background start under way hands its workers to the shared pool first
 
     if _shared_lease.acquire(blocking=False):
         try:
@@ -378,19 +380,16 @@ def _lease_pool(size: int) -> tuple[WorkerPool, bool]:
     return workers.WorkerPool(size), True
 
 
-def resolve_executor(configured: str | None, state: ExecutionState) -> str:
-    """The executor for one map/parallel: its config, else the execution's, else DURABLE_MP_EXECUTOR, else processes.
+def resolve_executor(
+    configured: str | None, state: ExecutionState, workers: int | str | None = None
+) -> tuple[str, str]:
+    """`(executor, reason)` for one map/parallel: see `durable_mp.concurrency.choice` for the rules."""
+    from durable_mp.concurrency.choice import choose_executor
 
-    Inside a worker process, nested batches run on threads (a worker does not start workers).
-    """
-    from durable_mp_workers.channel import in_worker
-
-    if in_worker():
-        return "inline" if configured == "inline" else "threads"
-    choice = configured or state.executor or os.environ.get("DURABLE_MP_EXECUTOR") or "processes"
+    choice, reason = choose_executor(configured, state.executor, workers)
     if choice not in ("processes", "threads", "inline"):
         raise ValueError(f"executor must be 'processes', 'threads' or 'inline', got {choice!r}")
-    return choice
+    return choice, reason
 
 
 def executor_was_chosen(configured: str | None, state: ExecutionState) -> bool:

@@ -175,9 +175,9 @@ def _run(
         if isinstance(work, _Fanout):
             work.events.check_all()
     if invoke:
-        executor_name, blob = "invoke", None
+        executor_name, blob, reason = "invoke", None, "executor='invoke' in the batch's config"
     else:
-        executor_name, blob = _executor_and_blob(config, ctx.state, work, n, sub_type, name)  # type: ignore[arg-type]
+        executor_name, blob, reason = _executor_and_blob(config, ctx.state, work, n, sub_type, name)  # type: ignore[arg-type]
 
     ref = ctx._allocate(CONTEXT, sub_type, name)
     op = ctx._begin(ref)
@@ -224,7 +224,9 @@ def _run(
             assert blob is not None
             executor = ProcessExecutor(state, blob, resolve_workers(config.workers or state.workers))
         value_serdes = work.value_serdes if isinstance(work, BatchedMapWork) else work.item_serdes
-        return run_batch(state, specs, policy, executor, config.max_concurrency, value_serdes, name=name)
+        return run_batch(
+            state, specs, policy, executor, config.max_concurrency, value_serdes, name=name, reason=reason
+        )
 
     try:
         return run_context_body(ctx, ref, op, body, config.serdes, config.summary_generator)
@@ -239,21 +241,21 @@ def _executor_and_blob(
     n: int,
     what: str,
     name: str | None,
-) -> tuple[str, bytes | None]:
-    """The batch's executor, and for processes the pickled work.
+) -> tuple[str, bytes | None, str]:
+    """The batch's executor, for processes the pickled work, and why it got that executor.
 
     A chosen `executor="processes"` that cannot pickle its work is refused (TaskPicklingError). The
     default falls back to threads for this batch, with one warning naming what could not be pickled.
     """
-    executor_name = resolve_executor(config.executor, state)
+    executor_name, reason = resolve_executor(config.executor, state, config.workers or state.workers)
     if executor_name != "processes" or not n:
-        return executor_name, None
+        return executor_name, None, reason
     if executor_was_chosen(config.executor, state):
-        return executor_name, _pickle_work(work)
+        return executor_name, _pickle_work(work), reason
     from durable_mp_workers.errors import TaskPicklingError
 
     try:
-        return executor_name, _pickle_work(work)
+        return executor_name, _pickle_work(work), reason
     except TaskPicklingError as exc:
         cause = exc.__cause__
         logger.warning(
@@ -265,7 +267,7 @@ def _executor_and_blob(
             type(cause).__name__,
             cause,
         )
-        return "threads", None
+        return "threads", None, f"{_find_unpicklable(work)} cannot be pickled"
 
 
 def _pickle_work(work: MapWork | ParallelWork | BatchedMapWork) -> bytes:

@@ -90,6 +90,9 @@ class Checkpointer:
         self.requests = 0
         self._queue: list[dict[str, Any]] = []
         self._queued_bytes = 0
+        self._enqueued = 0  # updates ever queued; the n-th update queued is acknowledged once _acked >= n
+        self._acked = 0  # updates acknowledged (batches are taken from the front of the queue, in order)
+        self._sending = False  # a thread is sending the queue (others wait for their update's ack)
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
         self._error: BaseException | None = None
@@ -118,6 +121,7 @@ class Checkpointer:
         self._raise_pending_error()
         with self._cond:
             self._queue.extend(updates)
+            self._enqueued += len(updates)
             self._queued_bytes += sum(update_size(u) for u in updates)
             full = len(self._queue) >= MAX_REQUEST_UPDATES or self._queued_bytes >= MAX_REQUEST_BYTES
         if sync or full or self.mode == "eager":
@@ -126,15 +130,41 @@ class Checkpointer:
             self._wake_flusher()
 
     def flush(self) -> None:
-        """Send everything queued; return once acknowledged. Raises the error of any failed send."""
+        """Send everything queued; return once acknowledged. Raises the error of any failed send.
+
+        Group commit: while one thread sends, updates queued meanwhile wait and go together in its next
+        request; a thread whose updates another thread is sending only waits for their acknowledgement
+        (it does not queue up behind the send to find its work done), so concurrent branches share calls.
+        """
+        with self._cond:
+            target = self._enqueued
+        while True:
+            with self._cond:
+                while self._sending and self._acked < target and self._error is None and not self.revoked:
+                    self._cond.wait()
+                self._raise_pending_error()
+                if self._acked >= target:
+                    return
+                self._sending = True
+            try:
+                self._send_queue()
+            finally:
+                with self._cond:
+                    self._sending = False
+                    self._cond.notify_all()
+
+    def _send_queue(self) -> None:
+        """Send what is queued until the queue is empty (this thread is the sender)."""
         with self._send_lock:
-            self._raise_pending_error()
             while True:
                 with self._cond:
                     if not self._queue:
                         return
                     batch = self._take_batch()
                 self._send(batch)
+                with self._cond:
+                    self._acked += len(batch)
+                    self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -211,7 +241,7 @@ class Checkpointer:
                     self._flusher.start()
                     return
         with self._cond:
-            self._cond.notify()
+            self._cond.notify_all()  # sync waiters share the condition: notify() could wake one of them
 
     def _flush_loop(self) -> None:
         while True:

@@ -90,4 +90,8 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
             index = step.removeprefix("line-")
             assert counts[index] == before[index], f"seed {seed}: {step} was acknowledged, yet ran again"
     assert acknowledged_steps(store, "kr") == {f"line-{i}" for i in range(STEPS)}
-    assert psutil.Process().children(recursive=True) == []
+    from durable_mp_workers import shared  # the warm pool of this process (handlers start it early)
+
+    pool = shared._pool
+    warm = set() if pool is None or pool.closed else set(pool.pids())
+    assert [p for p in psutil.Process().children(recursive=True) if p.pid not in warm] == []

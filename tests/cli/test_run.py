@@ -158,7 +158,8 @@ def test_plain_progress_lines_show_map_items(cli: Cli, monkeypatch: Any) -> None
         "run", target("mapper"), "--input", '{"items": 8, "pause": 0.06}', "--store", "memory", store=False
     )
     assert code == 0
-    assert "batch squares: 8 items on inline x1" in err.splitlines()  # the executor and workers it got
+    announced = [line for line in err.splitlines() if line.startswith("batch squares: ")]
+    assert announced and announced[0].startswith("batch squares: 8 items on inline x1 (executor='inline'")
     progress = [line for line in err.splitlines() if line.startswith("progress ")]
     assert any("squares (inline x1): " in line and "/8 items" in line for line in progress), progress
     assert out == "[0, 1, 4, 9, 16, 25, 36, 49]\n"

@@ -144,3 +144,56 @@ def test_request_limits_split_large_batches() -> None:
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="checkpoint mode"):
         Checkpointer(FakeClient(), ReplayState(ARN), "t0", mode="lazy")
+
+
+class SlowClient(FakeClient):
+    """Each request takes 20 ms, as a checkpoint call on Lambda does."""
+
+    def checkpoint(self, arn: str, token: str, updates: list[dict[str, Any]]) -> dict[str, Any]:
+        time.sleep(0.02)
+        return super().checkpoint(arn, token, updates)
+
+
+def test_concurrent_sync_updates_share_requests_group_commit() -> None:
+    """32 threads each wait for two updates in turn (a step, then its context): the waits of concurrent
+    threads ride on the same requests instead of queueing one request each behind the send."""
+    client = SlowClient()
+    cp = Checkpointer(client, ReplayState(ARN), "t0", mode="batched", window=10)
+    barrier = threading.Barrier(32)
+
+    def branch(k: int) -> None:
+        barrier.wait()
+        cp.submit(step(k).update("SUCCEED", payload="1"), sync=True)
+        cp.submit(step(1000 + k).update("SUCCEED", payload="1"), sync=True)
+
+    threads = [threading.Thread(target=branch, args=(k,)) for k in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent = [u["Id"] for _, updates in client.requests for u in updates]
+    assert sorted(sent) == sorted([f"op{k}" for k in range(32)] + [f"op{1000 + k}" for k in range(32)])
+    assert len(client.requests) <= 8, [len(updates) for _, updates in client.requests]
+    assert [token for token, _ in client.requests] == [
+        "t0",
+        *(f"t{n}" for n in range(1, len(client.requests))),
+    ]
+
+
+def test_a_failed_send_reaches_every_thread_waiting_for_it() -> None:
+    client = SlowClient(permanent=True)
+    cp = Checkpointer(client, ReplayState(ARN), "t0", mode="batched", window=10)
+    errors: list[BaseException] = []
+
+    def branch(k: int) -> None:
+        try:
+            cp.submit(step(k).update("SUCCEED", payload="1"), sync=True)
+        except CheckpointError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=branch, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads) and len(errors) == 8
