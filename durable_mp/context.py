@@ -123,9 +123,10 @@ class DurableContext:
         ):
             self._replaying = False
 
-    def _child(self, op_id: str, *, parent_id: str | None = None) -> DurableContext:
-        """A context for the body of operation `op_id` (ids prefixed by it, ParentId `parent_id`)."""
-        pid = op_id if parent_id is None else parent_id
+    def _child(self, op_id: str, *, parent_id: str | None = None, virtual: bool = False) -> DurableContext:
+        """A context for the body of operation `op_id` (ids prefixed by it, ParentId `parent_id`; a
+        `virtual` child keeps this context's ParentId)."""
+        pid = self._parent_id if virtual else op_id if parent_id is None else parent_id
         return DurableContext(
             self.state,
             parent_id=pid,

@@ -14,6 +14,7 @@ from durable_mp.exceptions import (
     ChildContextError,
     ExecutionError,
     InvocationError,
+    NonDeterministicExecutionError,
     SerDesError,
     SuspendExecution,
     error_object_from_exception,
@@ -42,11 +43,43 @@ def run_child(
     ctx: DurableContext, func: Callable[[DurableContext], Any], name: str | None, config: ChildConfig[Any]
 ) -> Any:
     ref = ctx._allocate(CONTEXT, config.sub_type or "RunInChildContext", name)
+    if config.is_virtual:
+        return _run_virtual(ctx, ref, func, config.serdes)
     op = ctx._begin(ref)
     try:
         return run_context_body(ctx, ref, op, func, config.serdes, config.summary_generator)
     finally:
         ctx._finish(op)
+
+
+def _run_virtual(ctx: DurableContext, ref: OpRef, func: Callable[[DurableContext], Any], serdes: Any) -> Any:
+    """`ChildConfig(is_virtual=True)`: no checkpoint of its own (no START, SUCCEED or FAIL), its operations
+    keep the caller's ParentId (ids still prefixed by its own id), and the body runs again on every replay
+    over its recorded operations. A checkpoint found at its id was written by a non-virtual child: the code
+    changed, which is a non-determinism error."""
+    if ctx.state.replay.get(ref.id) is not None:
+        raise NonDeterministicExecutionError(
+            f"Non-deterministic child context at id={ref.id!r}: checkpoint contains a non-virtual child "
+            "context but current child context is virtual",
+            step_id=ref.id,
+        )
+    arn = ctx.state.execution_arn
+    try:
+        raw = func(ctx._child(ref.id, virtual=True))
+        try:
+            payload = serialize(serdes, raw, ref.id, arn)
+        except SerDesError as exc:
+            raise naming_operation(exc, "child context", ref.name, ref.id, raw) from exc
+    except (SuspendExecution, ExecutionError):
+        raise
+    except Exception as exc:
+        if isinstance(exc, InvocationError) and exc.retriable:
+            raise
+        error_object = error_object_from_exception(exc)
+        context_ended(ctx.state, ref, error_object)
+        raise operation_error_from_error_object(error_object, ChildContextError) from exc
+    context_ended(ctx.state, ref)
+    return None if payload is None else deserialize(serdes, payload, ref.id, arn)
 
 
 def run_context_body(
