@@ -19,7 +19,6 @@ from durable_mp.plugins.info import (
     OperationEndInfo,
     OperationInfo,
     OperationStartInfo,
-    OperationStatus,
     OperationType,
     PropagationInput,
     PropagationMetadata,
@@ -27,6 +26,7 @@ from durable_mp.plugins.info import (
     UserFunctionOutcome,
     UserFunctionStartInfo,
 )
+from durable_mp.wire import OperationStatus
 
 __all__ = [
     "DurableInstrumentationPlugin",

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 from durable_mp.exceptions import ErrorObject
 from durable_mp.plugins.dispatch import op_identity
-from durable_mp.plugins.info import OperationStatus, PropagationInput
+from durable_mp.plugins.info import PropagationInput
 from durable_mp.state import ExecutionState
-from durable_mp.wire import Operation, OpRef
+from durable_mp.wire import Operation, OperationStatus, OpRef
 
 T = TypeVar("T")
 

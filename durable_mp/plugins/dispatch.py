@@ -29,7 +29,6 @@ from durable_mp.plugins.info import (
     OperationEndInfo,
     OperationInfo,
     OperationStartInfo,
-    OperationStatus,
     OperationType,
     PropagationInput,
     PropagationMetadata,
@@ -38,7 +37,7 @@ from durable_mp.plugins.info import (
     UserFunctionStartInfo,
     operation_fields,
 )
-from durable_mp.wire import EXECUTION, READY, Operation
+from durable_mp.wire import EXECUTION, READY, Operation, OperationStatus
 
 logger = logging.getLogger("durable_mp.plugin")
 _CONTROL = (KeyboardInterrupt, SystemExit, GeneratorExit)

@@ -16,13 +16,12 @@ from typing import Any, Protocol
 from durable_mp.exceptions import ErrorObject
 from durable_mp.plugins.dispatch import context_end, replay_infos, user_function_start
 from durable_mp.plugins.info import (
-    OperationStatus,
     PropagationInput,
     PropagationMetadata,
     UserFunctionEndInfo,
     UserFunctionOutcome,
 )
-from durable_mp.wire import Operation
+from durable_mp.wire import Operation, OperationStatus
 
 HOOK = "hook"  # buffer entry (HOOK, info): an info for the parent's plugins
 

@@ -13,7 +13,10 @@ from enum import Enum
 from typing import Any, Protocol
 
 from durable_mp.exceptions import ErrorObject
-from durable_mp.wire import CALLBACK, CHAINED_INVOKE, CONTEXT, STEP, Operation
+from durable_mp.wire import CALLBACK, CHAINED_INVOKE, CONTEXT, STEP, Operation, OperationStatus
+
+# As officially, plugins get their own OperationType and InvocationStatus enums, while OperationStatus is
+# the one of `durable_mp.lambda_service` (the same class).
 
 
 class InvocationStatus(Enum):
@@ -34,19 +37,6 @@ class OperationType(Enum):
     WAIT = "WAIT"
     CALLBACK = "CALLBACK"
     CHAINED_INVOKE = "CHAINED_INVOKE"
-
-
-class OperationStatus(Enum):
-    """An operation's checkpointed status, as plugins receive it."""
-
-    STARTED = "STARTED"
-    PENDING = "PENDING"
-    READY = "READY"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
-    STOPPED = "STOPPED"
 
 
 TERMINAL = frozenset(

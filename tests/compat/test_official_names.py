@@ -300,3 +300,14 @@ def test_every_official_function_takes_the_official_parameters() -> None:
     unexplained = {k: v for k, v in gaps.items() if k not in DELIBERATE_PARAMETERS}
     assert unexplained == {}
     assert [k for k in DELIBERATE_PARAMETERS if k not in gaps] == [], "a listed difference was filled in"
+
+
+def test_enum_identities_are_the_official_ones() -> None:
+    """Officially, plugin.OperationStatus is lambda_service.OperationStatus, while plugin.OperationType and
+    plugin.InvocationStatus are classes of their own: a plugin comparing them behaves the same on both."""
+    official = pytest.importorskip(f"{SDK}.plugin")
+    service = importlib.import_module(f"{SDK}.lambda_service")
+    mine, my_service = _module(f"{SDK}.plugin"), _module(f"{SDK}.lambda_service")
+    for name in ("OperationStatus", "OperationType"):
+        same = getattr(official, name) is getattr(service, name)
+        assert (getattr(mine, name) is getattr(my_service, name)) == same, name
