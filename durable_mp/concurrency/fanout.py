@@ -25,7 +25,6 @@ over 256 KB fails that child's items with a clear error (use smaller batches).
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from durable_mp.concurrency.batching import FAIL, OK
 from durable_mp.concurrency.branch import SUSPENDED, BranchSpec, Outcome, recorded_outcome
 from durable_mp.exceptions import NonDeterministicExecutionError, ValidationError
+from durable_mp.references import reference_of, resolve_reference
 from durable_mp.serdes import serialize
 from durable_mp.state import ExecutionState
 from durable_mp.wire import MAX_PAYLOAD_BYTES, START
@@ -46,36 +46,20 @@ VERSION = 1
 
 def function_reference(func: Callable[..., Any]) -> str:
     """`module:qualname` of a module-level function, checked to import back to the same object."""
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    problem = None
-    if not module or not qualname:
-        problem = "it has no module and qualified name"
-    elif "<" in qualname:
-        problem = f"{qualname!r} is a lambda or is defined inside a function"
-    elif module == "__main__":
-        problem = "it is defined in __main__, which a child execution cannot import"
-    else:
+    reference, problem = reference_of(func)
+    if reference is not None:
         try:
-            if resolve_reference(f"{module}:{qualname}") is not func:
-                problem = f"{module}:{qualname} names another object (was it rebound or decorated?)"
+            if resolve_reference(reference) is not func:
+                problem = f"{reference} names another object (was it rebound or decorated?)"
         except Exception as exc:  # noqa: BLE001 - any import failure means it cannot travel
-            problem = f"{module}:{qualname} does not import ({type(exc).__name__}: {exc})"
-    if problem:
+            problem = f"{reference} does not import ({type(exc).__name__}: {exc})"
+    if problem or reference is None:
         raise ValidationError(
             f'executor="invoke" sends the map function to child executions by reference, but '
             f"{getattr(func, '__qualname__', func)!r} cannot be referenced: {problem}. Define it at module "
             f"level in an importable module. Nothing was checkpointed."
         )
-    return f"{module}:{qualname}"
-
-
-def resolve_reference(ref: str) -> Callable[..., Any]:
-    module_name, _, qualname = ref.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]  # an attribute found by name is untyped
+    return reference
 
 
 class BatchEvents:

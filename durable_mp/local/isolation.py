@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 from durable_mp.local import frames
+from durable_mp.references import reference_of, resolve_attribute
 from durable_mp.service.client import as_service_error
 
 ISOLATIONS = ("thread", "process")
@@ -84,32 +85,21 @@ def resolve_handler(reference: str) -> Any:
             spec.loader.exec_module(module)
     else:
         module = importlib.import_module(target)
-    obj: Any = module
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return resolve_attribute(module, attr)
 
 
 def handler_reference(name: str, handler: Any, reference: str | None = None) -> str:
     """The reference an isolated invocation imports `handler` by: `reference` checked, else the handler's
     `module:qualname`; IsolationError (before anything runs) when it does not import back to `handler`."""
     if reference is None:
-        module = getattr(handler, "__module__", None)
-        qualname = getattr(handler, "__qualname__", None)
-        problem = None
-        if not module or not qualname:
-            problem = "it has no module and qualified name"
-        elif "<" in qualname:
-            problem = f"{qualname!r} is defined inside a function"
-        elif module == "__main__":
-            problem = "it is defined in __main__, which another process cannot import"
-        if problem:
+        reference, problem = reference_of(handler)
+        if reference is None:
             raise IsolationError(
                 f"{name}: isolation='process' imports the handler in each invocation's process, but "
-                f"{qualname or handler!r} has no importable reference: {problem}. Define it at module level "
-                "in an importable module, or pass reference='package.module:attr' (or 'file.py:attr')."
+                f"{getattr(handler, '__qualname__', handler)!r} has no importable reference: {problem}. Define "
+                "it at module level in an importable module, or pass reference='package.module:attr' (or "
+                "'file.py:attr')."
             )
-        reference = f"{module}:{qualname}"
     try:
         found = _loaded(reference, handler)
         if found is None:

@@ -64,8 +64,23 @@ def _run_virtual(ctx: DurableContext, ref: OpRef, func: Callable[[DurableContext
             step_id=ref.id,
         )
     arn = ctx.state.execution_arn
+    child = ctx._child(ref.id, virtual=True)
+    _, payload, failure = _run_body(ref, lambda: func(child), serdes, arn)
+    if failure is not None:
+        error_object = error_object_from_exception(failure)
+        context_ended(ctx.state, ref, error_object)
+        raise operation_error_from_error_object(error_object, ChildContextError) from failure
+    context_ended(ctx.state, ref)
+    return None if payload is None else deserialize(serdes, payload, ref.id, arn)
+
+
+def _run_body(
+    ref: OpRef, run: Callable[[], Any], serdes: Any, arn: str
+) -> tuple[Any, str | None, Exception | None]:
+    """Run a context's body and serialize its result: (raw, payload, None), or (None, None, the error) for
+    an error of the user's. Suspensions, execution errors and retriable invocation errors propagate."""
     try:
-        raw = func(ctx._child(ref.id, virtual=True))
+        raw = run()
         try:
             payload = serialize(serdes, raw, ref.id, arn)
         except SerDesError as exc:
@@ -75,11 +90,8 @@ def _run_virtual(ctx: DurableContext, ref: OpRef, func: Callable[[DurableContext
     except Exception as exc:
         if isinstance(exc, InvocationError) and exc.retriable:
             raise
-        error_object = error_object_from_exception(exc)
-        context_ended(ctx.state, ref, error_object)
-        raise operation_error_from_error_object(error_object, ChildContextError) from exc
-    context_ended(ctx.state, ref)
-    return None if payload is None else deserialize(serdes, payload, ref.id, arn)
+        return None, None, exc
+    return raw, payload, None
 
 
 def run_context_body(
@@ -101,24 +113,19 @@ def run_context_body(
     else:
         ctx.state.checkpointer.submit(ref.update(START))
     child = ctx._child(ref.id)
-    try:
-        raw = call_user_function(
-            ctx.state, ref, func, child, is_replay_children=op is not None and op.replay_children
-        )
-        try:
-            payload = serialize(serdes, raw, ref.id, arn)
-        except SerDesError as exc:
-            raise naming_operation(exc, "child context", ref.name, ref.id, raw) from exc
-    except (SuspendExecution, ExecutionError):
-        raise
-    except Exception as exc:
-        if isinstance(exc, InvocationError) and exc.retriable:
-            raise
-        error_object = error_object_from_exception(exc)
+    rerun = op is not None and op.replay_children  # a ReplayChildren body run again over its children
+    raw, payload, failure = _run_body(
+        ref,
+        lambda: call_user_function(ctx.state, ref, func, child, is_replay_children=rerun),
+        serdes,
+        arn,
+    )
+    if failure is not None:
+        error_object = error_object_from_exception(failure)
         ctx.state.checkpointer.submit(ref.update(FAIL, error=error_object), sync=True)
-        raise operation_error_from_error_object(error_object, error_cls)
+        raise operation_error_from_error_object(error_object, error_cls) from failure
     result = None if payload is None else deserialize(serdes, payload, ref.id, arn)
-    if op is not None and op.replay_children:
+    if rerun:
         context_ended(ctx.state, ref, is_replayed=True)
         return result
     replay_children = payload is not None and len(payload) > MAX_PAYLOAD_BYTES

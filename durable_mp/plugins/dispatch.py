@@ -269,17 +269,8 @@ class PluginExecutor:
         self, identity: dict[str, Any], attempt: int | None = None, is_replay_children: bool = False
     ) -> Iterator[None]:
         """Wrap one run of user code in the user-function start and end hooks."""
-        start = user_function_start(identity, attempt, is_replay_children)
-        self.execute(start)
-        outcome, error = UserFunctionOutcome.INCOMPLETE, None
-        try:
+        with user_function_hooks(self.execute, identity, attempt, is_replay_children):
             yield
-            outcome = UserFunctionOutcome.SUCCEEDED
-        except Exception as exc:
-            outcome, error = UserFunctionOutcome.FAILED, ErrorObject.from_exception(exc)
-            raise
-        finally:
-            self.execute(UserFunctionEndInfo.from_start_info(start, error, outcome=outcome))
 
     def propagation_metadata(self, info: PropagationInput) -> PropagationMetadata:
         """The first non-blank trace id the plugins provide, in registration order."""
@@ -341,10 +332,13 @@ def context_end(
     )
 
 
-def user_function_start(
-    identity: dict[str, Any], attempt: int | None, is_replay_children: bool
-) -> UserFunctionStartInfo:
-    return UserFunctionStartInfo(
+@contextmanager
+def user_function_hooks(
+    emit: Callable[[Any], None], identity: dict[str, Any], attempt: int | None, is_replay_children: bool
+) -> Iterator[None]:
+    """Emit a user function's start info, run the block, then its end info with the block's outcome:
+    the one implementation for the parent's dispatcher and for a worker's forwarder."""
+    start = UserFunctionStartInfo(
         **identity,
         start_time=datetime.datetime.now(datetime.UTC),
         is_replayed=False,
@@ -352,6 +346,16 @@ def user_function_start(
         is_replay_children=is_replay_children,
         attempt=attempt,
     )
+    emit(start)
+    outcome, error = UserFunctionOutcome.INCOMPLETE, None
+    try:
+        yield
+        outcome = UserFunctionOutcome.SUCCEEDED
+    except Exception as exc:
+        outcome, error = UserFunctionOutcome.FAILED, ErrorObject.from_exception(exc)
+        raise
+    finally:
+        emit(UserFunctionEndInfo.from_start_info(start, error, outcome=outcome))
 
 
 def _copy(value: Any) -> Any:

@@ -14,12 +14,10 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from durable_mp.exceptions import ErrorObject
-from durable_mp.plugins.dispatch import context_end, replay_infos, user_function_start
+from durable_mp.plugins.dispatch import context_end, replay_infos, user_function_hooks
 from durable_mp.plugins.info import (
     PropagationInput,
     PropagationMetadata,
-    UserFunctionEndInfo,
-    UserFunctionOutcome,
 )
 from durable_mp.wire import Operation, OperationStatus
 
@@ -55,19 +53,10 @@ class WorkerHooks:
     def user_function(
         self, identity: dict[str, Any], attempt: int | None = None, is_replay_children: bool = False
     ) -> Iterator[None]:
-        start = user_function_start(identity, attempt, is_replay_children)
-        self.sink.buffer.append((HOOK, start))
-        outcome, error = UserFunctionOutcome.INCOMPLETE, None
-        try:
+        with user_function_hooks(
+            lambda info: self.sink.buffer.append((HOOK, info)), identity, attempt, is_replay_children
+        ):
             yield
-            outcome = UserFunctionOutcome.SUCCEEDED
-        except Exception as exc:
-            outcome, error = UserFunctionOutcome.FAILED, ErrorObject.from_exception(exc)
-            raise
-        finally:
-            self.sink.buffer.append(
-                (HOOK, UserFunctionEndInfo.from_start_info(start, error, outcome=outcome))
-            )
 
     def propagation_metadata(self, info: PropagationInput) -> PropagationMetadata:
         answer = self.sink.request(("propagate", info))
