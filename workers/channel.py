@@ -22,6 +22,8 @@ from .framing import BlockingChannel
 _channel: BlockingChannel | None = None
 _task_id = 0  # the running task, 0 between tasks
 _lock = allocate_lock()
+_pipelined: list[bytearray] = []  # TASK frames read ahead (while a task waited for a reply, or polled)
+_cancelled: set[int] = set()  # tasks sent ahead that the parent cancelled: they are skipped
 
 
 def in_worker() -> bool:
@@ -44,6 +46,9 @@ def request(obj: object) -> object:
     with _lock:
         channel.send(protocol.head(protocol.REQUEST, task_id), payload)
         body = channel.recv()
+        while body[0] != protocol.REPLY:  # the parent sent the next tasks ahead (a pipeline)
+            _read_ahead(body)
+            body = channel.recv()
     kind, reply_to = protocol.parse_head(body)
     if kind != protocol.REPLY or reply_to != task_id:
         raise RuntimeError(
@@ -51,6 +56,35 @@ def request(obj: object) -> object:
             f"got message kind {kind} for task {reply_to}"
         )
     return protocol.loads(memoryview(body)[protocol.HEAD :])
+
+
+def next_task() -> bytearray:
+    """The worker main loop's next TASK frame, in the order sent, skipping those cancelled meanwhile: what
+    the parent sent is read first (without blocking), so a CANCEL sent before this task began is seen."""
+    channel = _channel
+    assert channel is not None
+    for body in channel.available():
+        _read_ahead(body)
+    while True:
+        while _pipelined:
+            body = _pipelined.pop(0)
+            task_id = int.from_bytes(body[1 : protocol.HEAD], "little")
+            if task_id not in _cancelled:
+                return body
+            _cancelled.discard(task_id)
+            channel.send(protocol.head(protocol.SKIPPED, task_id), b"")
+        _read_ahead(channel.recv())
+
+
+def _read_ahead(body: bytearray) -> None:
+    """A frame that arrived before it was wanted: a task sent ahead, or the cancellation of one."""
+    kind, task_id = protocol.parse_head(body)
+    if kind == protocol.TASK:
+        _pipelined.append(body)
+    elif kind == protocol.CANCEL:
+        _cancelled.add(task_id)
+    else:
+        raise RuntimeError(f"worker channel out of step: unexpected message kind {kind} for task {task_id}")
 
 
 def attach(channel: BlockingChannel) -> None:
@@ -63,6 +97,8 @@ def detach() -> None:
     """Forget the channel (in a process forked by a task: the channel belongs to the worker)."""
     global _channel, _task_id
     _channel, _task_id = None, 0
+    _pipelined.clear()
+    _cancelled.clear()
 
 
 def set_task(task_id: int) -> None:

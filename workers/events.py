@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -18,10 +18,11 @@ class TaskMessage:
 
 @dataclass(frozen=True, slots=True)
 class TaskDone:
-    """The task returned `result`."""
+    """The task returned `result`, having run `seconds` on its worker (from when it began; not compared)."""
 
     task_id: int
     result: Any
+    seconds: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ Both sides use this module; it imports nothing beyond ``os`` so a worker starts 
 - `FrameReader` is the parent's incremental, non-blocking reader: it takes whatever bytes are available and
   returns the frames they complete. Small frames are parsed out of a scratch buffer; a large frame gets its
   own buffer of exactly its size and is read into directly: a 50 MB frame costs one allocation, no copies.
-- `Outbox` is the parent's outbound buffer: `send()` never blocks, it writes what the socket takes and keeps
-  the rest for `flush()`, which the parent calls when the selector says the socket is writable.
+- `Outbox` is the parent's outbound buffer: `send()` only queues; `flush()`, which the parent calls when the
+  selector says the socket is writable, writes what the socket takes (frames queued together in one
+  `writev`) and keeps the rest.
 - `BlockingChannel` is the worker's side: blocking reads of whole frames and blocking writes.
 """
 
@@ -17,6 +18,7 @@ import os
 HEADER = 8
 _SCRATCH = 256 * 1024
 _LARGE = 64 * 1024  # frames bigger than this are read straight into their own buffer
+_IOV_MAX = 1024  # buffers per writev (Linux's limit)
 
 
 def header(size: int) -> bytes:
@@ -107,23 +109,24 @@ class Outbox:
         return bool(self._chunks)
 
     def send(self, head: bytes, payload: bytes) -> None:
-        """Queue the frame `head + payload`; write as much as the socket takes now, without blocking."""
+        """Queue the frame `head + payload` for the next `flush()` (frames queued meanwhile go together)."""
         self._chunks.extend(_chunks(head, payload))
-        self.flush()
 
     def flush(self) -> None:
-        """Write queued bytes until the socket would block. BrokenPipeError if the worker is gone."""
+        """Write queued bytes (several frames per system call) until the socket would block.
+        BrokenPipeError if the worker is gone."""
         chunks = self._chunks
         while chunks:
-            chunk = chunks[0]
             try:
-                n = os.write(self._fd, chunk)
+                n = os.writev(self._fd, chunks[:_IOV_MAX])
             except BlockingIOError:
                 return
-            if n == len(chunk):
+            while n and n >= len(chunks[0]):
+                n -= len(chunks[0])
                 del chunks[0]
-            else:
-                chunks[0] = chunk[n:]
+            if n:
+                chunks[0] = chunks[0][n:]
+                return  # the socket took part of a frame: it is full
 
 
 class BlockingChannel:
@@ -159,6 +162,20 @@ class BlockingChannel:
         body = buf[HEADER:end]
         del buf[:end]
         return body
+
+    def available(self) -> list[bytearray]:
+        """The whole frames that can be read now without blocking (a partial one stays for `recv`)."""
+        import select  # a C module: cheap, and only a worker that runs tasks needs it
+
+        while select.select([self._fd], [], [], 0)[0]:
+            self._fill()
+        frames = []
+        buf = self._buf
+        while len(buf) >= HEADER and len(buf) >= HEADER + body_size(buf):
+            end = HEADER + body_size(buf)
+            frames.append(buf[HEADER:end])
+            del buf[:end]
+        return frames
 
     def _fill(self) -> None:
         chunk = os.read(self._fd, _SCRATCH)

@@ -81,6 +81,7 @@ best of 3, interleaved).
 
 from __future__ import annotations
 
+import os
 import selectors
 import signal
 import subprocess
@@ -117,8 +118,11 @@ class WorkerPool:
         max_tasks_per_worker: int | None = None,
         max_memory_mb: float | None = None,
         start_method: str | None = None,
+        pipeline: int = 1,
+        max_booting: int | None = None,
     ) -> None:
         self._size = _check_size(size)
+        self._pipeline = _check_pipeline(pipeline)
         if max_tasks_per_worker is not None and (
             not isinstance(max_tasks_per_worker, int)
             or isinstance(max_tasks_per_worker, bool)
@@ -138,20 +142,35 @@ class WorkerPool:
                 f"start_method must be one of {_START_METHODS} or None, got {start_method!r} "
                 "(fork is unsafe in a parent that runs threads; see durable_mp_workers.pool's docstring)"
             )
+        if max_booting is not None and (
+            not isinstance(max_booting, int) or isinstance(max_booting, bool) or max_booting < 1
+        ):
+            raise ValueError(f"max_booting must be a positive int or None, got {max_booting!r}")
+        self.max_booting = max_booting  # workers booting at once during start() (None: all of them)
+        self._staged = False  # start() is bringing workers up max_booting at a time
         self._max_tasks = max_tasks_per_worker
         self._max_rss = None if max_memory_mb is None else int(max_memory_mb * 1024 * 1024)
         self._selector = selectors.DefaultSelector()
         self._workers: dict[int, WorkerProcess] = {}  # fd -> every live worker
         self._idle: list[WorkerProcess] = []
-        self._running: dict[int, WorkerProcess] = {}  # task id -> its worker
+        self._running: dict[int, WorkerProcess] = {}  # task id -> its worker (running it, or holding it)
+        self._began: dict[int, float] = {}  # task id -> when it began (monotonic): first on a ready worker
+        self._doomed: set[int] = set()  # held tasks cancelled before they began: the worker skips them
         self._queue: deque[tuple[int, bytes]] = deque()  # tasks waiting for a worker: (id, pickle)
         self._awaiting_reply: set[int] = set()
         self._events: list[Event] = []  # found outside poll() (e.g. a worker lost during submit)
         self._exiting: list[WorkerProcess] = []  # closed or killed, not reaped yet
         self._next_id = 1
         self._closed = False
+        self._wake_read, self._wake_write = os.pipe()  # wakeup(): another thread interrupts poll()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, _READ, _WAKEUP)
+        self._woken = False
         # A pool dropped or alive at interpreter exit without shutdown() still kills and reaps its workers.
-        self._finalizer = weakref.finalize(self, _kill_all, self._workers, self._exiting)
+        self._finalizer = weakref.finalize(
+            self, _kill_all, self._workers, self._exiting, (self._wake_read, self._wake_write)
+        )
 
     # -- configuration -----------------------------------------------------------------------------------
 
@@ -169,9 +188,47 @@ class WorkerPool:
         if self._workers:
             self._grow()
 
+    @property
+    def pipeline(self) -> int:
+        """How many tasks a worker may hold at once: the one it runs and the next ones, sent ahead so that
+        it starts each as soon as the previous ends, without waiting for the parent (small tasks then cost
+        a fraction of a round trip). 1: a task is sent only to an idle worker. Settable at any time (tasks
+        already sent stay where they are)."""
+        return self._pipeline
+
+    @pipeline.setter
+    def pipeline(self, depth: int) -> None:
+        self._pipeline = _check_pipeline(depth)
+        self._dispatch()
+
     def idle_count(self) -> int:
-        """How many more tasks would start at once (free workers, counting workers yet to be started)."""
-        return max(0, self._size - len(self._running) - len(self._queue))
+        """How many more tasks would be sent to a worker at once (free places in the workers' pipelines,
+        counting workers yet to be started)."""
+        return max(0, self._size * self._pipeline - len(self._running) - len(self._queue))
+
+    def ready_count(self) -> int:
+        """How many live workers have booted (a worker still starting holds its tasks until it is ready).
+        While some are starting, this first reads what they sent, without waiting."""
+        ready = sum(1 for worker in self._workers.values() if worker.ready)
+        if ready < len(self._workers):
+            self._check_idle_workers()
+            ready = sum(1 for worker in self._workers.values() if worker.ready)
+        return ready
+
+    def ready_room(self) -> int:
+        """How many more tasks booted workers would take now (free places in their pipelines), beyond what
+        the pool already queues."""
+        room = sum(
+            self._pipeline - len(worker.tasks)
+            for worker in self._workers.values()
+            if worker.ready and not self._due(worker, len(worker.tasks))
+        )
+        return max(0, room - len(self._queue))
+
+    def began(self, task_id: int) -> float | None:
+        """When task `task_id` began (`time.monotonic()`): it was first on a worker that had booted. None
+        while it waits for its worker (queued, held behind another task, or its worker still booting)."""
+        return self._began.get(task_id)
 
     @property
     def closed(self) -> bool:
@@ -184,8 +241,11 @@ class WorkerPool:
     # -- the coordinator's calls -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start all `size` workers now (they boot in the background; this does not wait for them)."""
+        """Start the workers now (they boot in the background; this does not wait for them): `max_booting`
+        at once, the others as those report ready (seen by the pool's next calls). Workers started later
+        (to replace one, or because the pool grew) start at once."""
         self._check_open()
+        self._staged = self.max_booting is not None
         self._grow()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> int:
@@ -214,19 +274,28 @@ class WorkerPool:
         """
         if self._events:
             timeout = 0
-        elif not self._running and not self._queue:
+        elif not self._running and not self._queue and not self._woken:
             return []
         deadline = None if timeout is None or timeout <= 0 else time.monotonic() + timeout
         while True:
             for key, mask in self._selector.select(timeout):
                 self._on_ready(key.data, mask)
             self._reap()
-            if self._events or timeout is not None and timeout <= 0:
+            if self._events or self._woken or timeout is not None and timeout <= 0:
                 break
             if deadline is not None:  # only part of a frame arrived: wait for the rest, or for the deadline
                 timeout = deadline - time.monotonic()
         events, self._events = self._events, []
+        self._woken = False
         return events
+
+    def wakeup(self) -> None:
+        """Make a `poll()` under way (or the next one) return now. The one call another thread may make:
+        e.g. a thread whose work the coordinator also waits for says it is done."""
+        try:
+            os.write(self._wake_write, b"\0")
+        except (BlockingIOError, OSError):  # full: a wake-up is pending anyway; closed: nothing to wake
+            pass
 
     def reply(self, task_id: int, payload: Any) -> None:
         """Answer the pending `channel.request()` of task `task_id` (ignored if that task already ended)."""
@@ -245,8 +314,7 @@ class WorkerPool:
                 f"cannot pickle the reply to task {task_id}, {_describe(payload)}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        if not self._send(worker, protocol.head(protocol.REPLY, task_id), data):
-            self._lost(worker)
+        self._send(worker, protocol.head(protocol.REPLY, task_id), data)
 
     def cancel(self, task_id: int) -> None:
         """Stop task `task_id` now: drop it if queued, SIGKILL its worker (replaced at once) if running.
@@ -254,17 +322,40 @@ class WorkerPool:
         self._check_open()
         self._check_known(task_id)
         self._events = [event for event in self._events if event.task_id != task_id]
-        worker = self._running.pop(task_id, None)
+        worker = self._running.get(task_id)
         if worker is None:
             for i, (queued_id, _) in enumerate(self._queue):
                 if queued_id == task_id:
                     del self._queue[i]
                     break
             return
-        self._awaiting_reply.discard(task_id)
+        if worker.task_id != task_id:  # held behind another task: the worker skips it (see CANCEL)
+            self._doomed.add(task_id)
+            self._send(worker, protocol.head(protocol.CANCEL, task_id), b"")
+            return
+        self._stop(worker)
+
+    def _stop(self, worker: WorkerProcess) -> None:
+        """SIGKILL a worker for its first task (cancelled); what it held behind that goes back to the queue."""
+        self._forget_held(worker)
         self._let_go(worker, kill=True)
         self._grow()
         self._dispatch()
+
+    def _forget_held(self, worker: WorkerProcess) -> None:
+        """Take a worker's tasks back: its first is forgotten (the caller reports or cancelled it); the
+        others never began and go back to the front of the queue, in order (those cancelled are dropped)."""
+        first, *rest = worker.tasks
+        worker.tasks.clear()
+        for task_id, _ in [first, *rest]:
+            del self._running[task_id]
+            self._awaiting_reply.discard(task_id)
+            self._began.pop(task_id, None)
+        for task in reversed(rest):
+            if task[0] in self._doomed:
+                self._doomed.discard(task[0])
+            else:
+                self._queue.appendleft(task)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the pool; queued tasks are dropped and no event follows.
@@ -276,10 +367,13 @@ class WorkerPool:
         if self._closed:
             return
         self._closed = True
-        self._finalizer.detach()
+        if self._finalizer.detach() is None:  # it already ran (interpreter exit): workers and pipe are gone
+            return
         self._queue.clear()
         self._awaiting_reply.clear()
         self._running.clear()
+        self._began.clear()
+        self._doomed.clear()
         for worker in list(self._workers.values()):
             self._drop(worker)
             if wait:
@@ -291,6 +385,8 @@ class WorkerPool:
             worker.proc.wait()
         self._exiting.clear()
         self._selector.close()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
     def __enter__(self) -> Self:
         return self
@@ -309,7 +405,12 @@ class WorkerPool:
             raise ValueError(f"no task {task_id!r} was ever submitted to this pool")
 
     def _grow(self) -> None:
+        """Start workers up to `size` (during start(): at most `max_booting` booting at once)."""
         missing = self._size - len(self._workers)
+        if self._staged and self.max_booting is not None:
+            booting = sum(1 for worker in self._workers.values() if not worker.ready)
+            self._staged = missing > self.max_booting - booting  # the last stage: what follows is at once
+            missing = min(missing, self.max_booting - booting)
         if missing > 0:
             for worker in start_workers(missing):
                 self._workers[worker.fd] = worker
@@ -319,47 +420,80 @@ class WorkerPool:
                 self._idle.append(worker)
 
     def _dispatch(self) -> None:
-        """Send queued tasks to idle workers, starting workers up to `size` if none is idle."""
+        """Send queued tasks to idle workers, starting workers up to `size` if none is idle, then (with a
+        pipeline) to the workers holding the fewest tasks."""
         while self._queue:
-            if not self._idle:
-                if len(self._workers) >= self._size:
-                    return
-                before = len(self._workers)
-                self._grow()
-                if len(self._workers) == before:
-                    return
-            worker = self._idle.pop()
-            task_id, payload = self._queue.popleft()
-            if self._send(worker, protocol.head(protocol.TASK, task_id), payload):
-                worker.task_id = task_id
-                self._running[task_id] = worker
-            else:  # the worker died before it got the task: the task never started, it goes back first
-                self._queue.appendleft((task_id, payload))
-                self._lost(worker)
+            worker = self._free_worker()
+            if worker is None:
+                return
+            task = self._queue.popleft()
+            self._send(worker, protocol.head(protocol.TASK, task[0]), task[1])
+            worker.tasks.append(task)
+            self._running[task[0]] = worker
+            if len(worker.tasks) == 1 and worker.ready:
+                self._began[task[0]] = time.monotonic()
 
-    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes) -> bool:
-        """Queue a frame for the worker; False if the worker is gone."""
+    def _free_worker(self) -> WorkerProcess | None:
+        """An idle worker (a booted one first), a new one if fewer than `size` live, else the worker with
+        the fewest tasks below `pipeline` (booted first) that is not due to be replaced."""
+        if self._idle:
+            ready = [worker for worker in self._idle if worker.ready]
+            worker = ready[-1] if ready else self._idle[-1]
+            self._idle.remove(worker)
+            return worker
+        if len(self._workers) < self._size:
+            self._grow()
+            return self._idle.pop() if self._idle else None
+        if self._pipeline == 1:
+            return None
+        best: WorkerProcess | None = None
+        for worker in self._workers.values():
+            held = len(worker.tasks)
+            if held >= self._pipeline or self._due(worker, held):
+                continue
+            if best is None or (not worker.ready, held) < (not best.ready, len(best.tasks)):
+                best = worker
+        return best
+
+    def _due(self, worker: WorkerProcess, held: int) -> bool:
+        """A worker that must not get more tasks: the pool shrinks, or it reaches max_tasks_per_worker."""
+        return len(self._workers) > self._size or (
+            self._max_tasks is not None and worker.tasks_run + held >= self._max_tasks
+        )
+
+    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes) -> None:
+        """Send a frame to the worker: what the socket does not take now goes when it is writable (a worker
+        that is gone is found by the next `poll()`)."""
+        had_backlog = bool(worker.outbox)
+        worker.outbox.send(head, payload)
         try:
-            worker.outbox.send(head, payload)
+            worker.outbox.flush()
         except OSError:
-            return False
-        if worker.outbox:
+            return  # gone: its EOF or its pidfd reports it
+        if worker.outbox and not had_backlog:
             self._selector.modify(worker.fd, _READ_WRITE, worker)
-        return True
 
     def _check_idle_workers(self) -> None:
-        """Before a batch: notice the workers that died while idle (e.g. killed between invocations)."""
+        """Read what the workers sent, without waiting: before a batch, notice the workers that died while
+        idle (e.g. killed between invocations); while workers boot, notice those that are ready."""
         for key, mask in self._selector.select(0):
             self._on_ready(key.data, mask)
 
-    def _on_ready(self, data: WorkerProcess | _Exited, mask: int) -> None:
-        if isinstance(data, _Exited):  # the process itself has ended: read what it sent, then it is lost
+    def _on_ready(self, data: WorkerProcess | _Exited | object, mask: int) -> None:
+        if data is _WAKEUP:
+            try:
+                while os.read(self._wake_read, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+            self._woken = True
+        elif isinstance(data, _Exited):  # the process itself has ended: read what it sent, then it is lost
             worker = data.worker
             if self._workers.get(worker.fd) is worker:
                 self._serve(worker, selectors.EVENT_READ)
             if self._workers.get(worker.fd) is worker:
                 self._lost(worker)
-        elif self._workers.get(data.fd) is data:
+        elif isinstance(data, WorkerProcess) and self._workers.get(data.fd) is data:
             self._serve(data, mask)
 
     def _serve(self, worker: WorkerProcess, mask: int) -> None:
@@ -377,8 +511,23 @@ class WorkerPool:
 
     def _on_message(self, worker: WorkerProcess, body: bytearray) -> None:
         kind, task_id = protocol.parse_head(body)
+        if kind == protocol.READY:
+            worker.ready = True
+            if worker.tasks:
+                self._began[worker.task_id] = time.monotonic()
+            if self._staged:
+                self._grow()  # the next ones may boot now
+                self._dispatch()
+            return
         if task_id != worker.task_id:
             return  # sent by a thread the task left behind after it ended
+        if task_id in self._doomed:  # cancelled while held
+            self._doomed.discard(task_id)
+            if kind == protocol.SKIPPED:  # it never began: the worker goes on with the next
+                self._task_ended(worker, task_id, ran=False)
+            else:  # the worker had begun it when the cancellation reached it: stop it now
+                self._stop(worker)
+            return
         payload = memoryview(body)[protocol.HEAD :]
         if kind == protocol.MESSAGE or kind == protocol.REQUEST:
             wants_reply = kind == protocol.REQUEST
@@ -387,8 +536,11 @@ class WorkerPool:
             self._events.append(TaskMessage(task_id, protocol.loads(payload), wants_reply))
             return
         if kind == protocol.DONE:
+            began = self._began.get(task_id)
             try:
-                event: Event = TaskDone(task_id, protocol.loads(payload))
+                event: Event = TaskDone(
+                    task_id, protocol.loads(payload), None if began is None else time.monotonic() - began
+                )
             except Exception as exc:  # noqa: BLE001 - unpickling runs user code: any error fails the task
                 event = TaskFailed(task_id, exc)
         else:
@@ -396,11 +548,16 @@ class WorkerPool:
         self._events.append(event)
         self._task_ended(worker, task_id)
 
-    def _task_ended(self, worker: WorkerProcess, task_id: int) -> None:
+    def _task_ended(self, worker: WorkerProcess, task_id: int, *, ran: bool = True) -> None:
         del self._running[task_id]
         self._awaiting_reply.discard(task_id)
-        worker.task_id = 0
-        worker.tasks_run += 1
+        self._began.pop(task_id, None)
+        worker.tasks.popleft()
+        worker.tasks_run += ran
+        if worker.tasks:  # it begins the next task it holds now
+            self._began[worker.task_id] = time.monotonic()
+            self._dispatch()
+            return
         if (
             len(self._workers) > self._size
             or (self._max_tasks is not None and worker.tasks_run >= self._max_tasks)
@@ -442,10 +599,14 @@ class WorkerPool:
             worker.kill()
             code = worker.proc.wait()
         task_id = worker.task_id
-        if task_id:
-            del self._running[task_id]
-            self._awaiting_reply.discard(task_id)
-            self._events.append(TaskCrashed(task_id, code, signal.Signals(-code).name if code < 0 else None))
+        if task_id:  # its first task was running; the ones it held behind never began: they go back
+            self._forget_held(worker)
+            if task_id in self._doomed:
+                self._doomed.discard(task_id)
+            else:
+                self._events.append(
+                    TaskCrashed(task_id, code, signal.Signals(-code).name if code < 0 else None)
+                )
             self._grow()
         self._dispatch()
 
@@ -464,6 +625,9 @@ class WorkerPool:
             self._exiting[:] = [worker for worker in self._exiting if worker.proc.poll() is None]
 
 
+_WAKEUP = object()  # selector data of the wake-up pipe
+
+
 class _Exited:
     """Selector data of a worker's pidfd: readable means the worker process has exited."""
 
@@ -473,11 +637,31 @@ class _Exited:
         self.worker = worker
 
 
-def _kill_all(workers: dict[int, WorkerProcess], exiting: list[WorkerProcess]) -> None:
+def _kill_all(workers: dict[int, WorkerProcess], exiting: list[WorkerProcess], fds: tuple[int, ...]) -> None:
     for worker in workers.values():
         worker.kill()
     for worker in [*workers.values(), *exiting]:
         worker.proc.wait()
+    for fd in fds:
+        os.close(fd)
+
+
+def spare_a_core() -> int:
+    """How many workers may boot at once if one core is to stay free: all but one of the cores this
+    process may use (at least one). Booting workers (each a fresh interpreter importing its modules, about
+    0.1 s of CPU) then never take the core the parent needs meanwhile, to run items on threads and to
+    drive the workers that are ready (the shared pool's setting)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def _check_pipeline(depth: int) -> int:
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise ValueError(f"a WorkerPool's pipeline must be an int >= 1, got {depth!r}")
+    return depth
 
 
 def _check_size(size: int) -> int:

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -36,7 +37,7 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class WorkerProcess:
     """The parent's handle on one worker: its process, its end of the channel, and what it is doing."""
 
-    __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "reader", "sock", "task_id", "tasks_run")
+    __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "ready", "reader", "sock", "tasks", "tasks_run")
 
     def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
         self.proc = proc
@@ -45,9 +46,16 @@ class WorkerProcess:
         self.pidfd = _open_pidfd(proc.pid)  # readable once the process has exited (None if unsupported)
         self.reader = FrameReader(self.fd)
         self.outbox = Outbox(self.fd)
-        self.task_id = 0  # the running task, 0 when idle
+        # the tasks sent to it, in order: the first runs (once `ready`), the others wait in its channel
+        self.tasks: deque[tuple[int, bytes]] = deque()
+        self.ready = False  # it has booted (imported what it preloads) and said so
         self.tasks_run = 0
         self._ps: object = None
+
+    @property
+    def task_id(self) -> int:
+        """The task it runs (or will run first, while it boots); 0 when it holds none."""
+        return self.tasks[0][0] if self.tasks else 0
 
     @property
     def pid(self) -> int:
@@ -131,6 +139,7 @@ def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
     parent_end.setblocking(False)
     worker = WorkerProcess(proc, parent_end)
     worker.outbox.send(protocol.head(protocol.CONFIG, 0), config)
+    worker.outbox.flush()  # now: it boots and preloads at once, even if nobody polls the pool for a while
     return worker
 
 

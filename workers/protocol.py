@@ -1,16 +1,21 @@
 """The messages on a worker's channel, and how their bodies are encoded.
 
 A frame body (see `framing`) is a 9-byte head, the message kind (1 byte) and the task id (8 bytes,
-little-endian), followed by a pickle. The parent routes a message by its head without unpickling it, and a
+little-endian), followed by a pickle. The parent may send a worker several TASK frames at
+once (a pipeline: see `WorkerPool.pipeline`); the worker runs them in order. The parent routes a message by its head without unpickling it, and a
 large payload is never copied to prepend the head.
 
 Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid, preload)`), then
     TASK   pickle (cloudpickle) of `(fn, args)`
     REPLY  pickle of the reply to the task's pending `channel.request()`
+    CANCEL (empty) the task was sent ahead and must not begin: the worker answers SKIPPED if it had not
+           begun it (else the task runs on, and the parent stops the worker when it hears from it)
 Worker -> parent:
+    READY    (task id 0, empty) once it has booted and imported what it preloads
     MESSAGE  pickle of the object the task gave to `channel.send()`
     REQUEST  pickle of the object the task gave to `channel.request()`; a REPLY must follow
     DONE     pickle of the task's return value
+    SKIPPED  (empty) the task was cancelled before it began: it never ran
     FAILED   pickle of `(exception pickle or None, type name, message, traceback text)`
 
 This module runs in the worker at start-up: it imports only the C pickler.
@@ -25,17 +30,20 @@ except ImportError:  # an interpreter without the C pickler
     from pickle import dumps as _dumps
     from pickle import loads
 
-CONFIG, TASK, REPLY, MESSAGE, REQUEST, DONE, FAILED = range(7)
+CONFIG, TASK, REPLY, MESSAGE, REQUEST, DONE, FAILED, READY, CANCEL, SKIPPED = range(10)
 HEAD = 9
 
 __all__ = [
+    "CANCEL",
     "CONFIG",
     "DONE",
     "FAILED",
     "HEAD",
     "MESSAGE",
+    "READY",
     "REPLY",
     "REQUEST",
+    "SKIPPED",
     "TASK",
     "dumps",
     "head",

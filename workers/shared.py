@@ -14,7 +14,7 @@ import os
 import threading
 from typing import TypedDict
 
-from .pool import WorkerPool
+from .pool import WorkerPool, spare_a_core
 from .sizing import default_worker_count
 
 _lock = threading.Lock()
@@ -29,7 +29,7 @@ def shared_pool(size: int | None = None) -> WorkerPool:
         if _pool is None or _pool.closed:
             if _pool is None:
                 atexit.register(_shutdown)
-            _pool = WorkerPool(wanted, **recycling_from_env())
+            _pool = WorkerPool(wanted, max_booting=spare_a_core(), **recycling_from_env())
         elif _pool.size != wanted:
             _pool.size = wanted
         return _pool

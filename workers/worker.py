@@ -1,5 +1,8 @@
 """The worker process: receive a task, run it, send back its result or its exception, repeat.
 
+Tasks run one at a time, in the order sent; the parent may send several ahead (they wait in the channel,
+or in `channel`'s list when they arrived while a task waited for a reply).
+
 Started by the pool as ``python -P -m durable_mp_workers <fd>`` where `<fd>` is this worker's end of a socketpair. At
 start-up it imports only the standard library's C pickler and this package's small modules; unpickling a
 task imports whatever the task needs (cloudpickle included, for functions pickled by value).
@@ -35,8 +38,9 @@ def main(fd: int) -> None:
         _die_with_parent(parent_pid)
         channel.attach(chan)
         _import_now(preload)
+        chan.send(protocol.head(protocol.READY, 0), b"")
         while True:
-            body = chan.recv()
+            body = channel.next_task()
             task_id = int.from_bytes(body[1 : protocol.HEAD], "little")
             channel.set_task(task_id)
             head, payload = _run(memoryview(body)[protocol.HEAD :])

@@ -16,6 +16,7 @@ import os
 from durable_mp_workers.sizing import ENV_OVERRIDE, LAMBDA_MB_PER_VCPU
 
 EXECUTOR_ENV = "DURABLE_MP_EXECUTOR"
+DEFAULT = "default"  # the reason when nothing chose (processes; a boot bridge too if the count is automatic)
 MEMORY_ENV = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 
 
@@ -40,12 +41,17 @@ def choose_executor(
             f"auto: Lambda memory {memory} MB buys about one vCPU (<= {LAMBDA_MB_PER_VCPU:,} MB), so worker "
             'processes cannot help; set executor="processes" to use them'
         )
-    return "processes", "default"
+    return "processes", DEFAULT
+
+
+def automatic_workers(workers: int | str | None) -> bool:
+    """Whether nobody chose the worker count (`workers="auto"` or unset, and no DURABLE_MP_WORKERS)."""
+    return workers in (None, "auto") and not (os.environ.get(ENV_OVERRIDE) or "").strip()
 
 
 def one_vcpu_lambda_memory(workers: int | str | None) -> int | None:
     """The Lambda memory size (MB) when it buys at most one vCPU and the worker count is automatic."""
-    if workers not in (None, "auto") or (os.environ.get(ENV_OVERRIDE) or "").strip():
+    if not automatic_workers(workers):
         return None
     memory = (os.environ.get(MEMORY_ENV) or "").strip()
     if memory.isdigit() and int(memory) <= LAMBDA_MB_PER_VCPU:

@@ -21,7 +21,8 @@ Step by step:
    items being recorded in index order when it reports (`batching.item_results`).
 3. Each outcome is fed to the CompletionPolicy. Once it says complete, items still running are stopped
    (worker processes are killed and replaced; threads are orphaned and cannot checkpoint) and reported
-   STARTED; items never started are left out.
+   STARTED; items never started are left out, and so are items sent ahead to a busy worker that had not
+   begun them (they are cancelled: the worker skips them).
 4. When every in-flight item is suspended (a wait, a retry, a callback) and no more can start, the
    batch suspends: the invocation returns PENDING and a later one resumes it.
 5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed;
@@ -202,8 +203,9 @@ def run_batch(
                         waiting_on[r.index] = r.waiting_on
                 else:
                     finish(r)
+        _withdraw_not_begun(executor, specs, policy, in_flight)
     except TerminationYield:
-        began = {**started_at, **getattr(executor, "began", {})}
+        began = getattr(executor, "began", started_at)
         _count_deadline_stops(state, specs, in_flight, began, executor.progressed, max_crashes)
         raise
     finally:
@@ -213,6 +215,18 @@ def run_batch(
         for r in item_results(specs[index], outcome):
             outcomes[r[0]] = r
     return _result(state, policy, outcomes, specs, item_serdes)
+
+
+def _withdraw_not_begun(
+    executor: Any, specs: list[BranchSpec], policy: CompletionPolicy, in_flight: set[int]
+) -> None:
+    """The batch completed: units sent ahead to a busy worker that had not begun them count as never
+    started (they are cancelled with the rest, and never run)."""
+    began = getattr(executor, "began", None)
+    if began is None or policy.check() is None:
+        return
+    for i in sorted(in_flight - began.keys()):
+        policy.withdraw(unit_items(specs[i]))
 
 
 def unit_items(spec: BranchSpec) -> range:

@@ -7,8 +7,10 @@ Every executor has the same small surface, used only by the coordinator's thread
     cancel(index)          stop a running branch now; it reports nothing afterwards
     close()                stop everything still running
     progressed             indexes of the running branches that checkpointed progress in their current run
-    began                  (processes) index -> when the branch really began: a fresh worker first boots
-                           and asks for the batch, and that time is the pool's, not the branch's
+    began                  (processes) index -> when each running branch really began: a fresh worker
+                           first boots, and a branch sent ahead waits for the one before it; a branch
+                           absent from it has not begun (and is not reported STARTED if the batch
+                           completes now)
 
 Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
 `OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced;
@@ -22,6 +24,7 @@ import dataclasses
 import functools
 import os
 import queue
+import sys
 import threading
 import time
 import uuid
@@ -139,6 +142,9 @@ class ThreadExecutor:
         self._done: queue.SimpleQueue[Outcome | Crash | Failure] = queue.SimpleQueue()
         self._running: dict[int, _GuardedSink] = {}
         self.progressed: set[int] = set()
+        self.on_outcome: Callable[[], None] | None = None  # told (from the branch's thread) of each outcome
+        self.cpu = _Average()  # CPU seconds the branches that ended used in their threads
+        self._cpu_lock = threading.Lock()
 
     def capacity(self) -> int:
         return self.max_threads - len(self._running)
@@ -161,13 +167,18 @@ class ThreadExecutor:
         ).start()
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
+        cpu = time.thread_time()
         try:
             result: Outcome | Failure = run_branch(state, spec, self.make_func(spec.index), self.item_serdes)
         except OrphanedChildException:
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which re-raises it
             result = Failure(spec.index, exc)
+        with self._cpu_lock:
+            self.cpu.add(time.thread_time() - cpu)
         self._done.put(result)
+        if self.on_outcome is not None:
+            self.on_outcome()
 
     def wait(self, timeout: float | None) -> list[Outcome | Crash | Failure]:
         """The next outcome, alone: the coordinator records it and refills before taking another, as the
@@ -180,6 +191,16 @@ class ThreadExecutor:
             return []
         self._running.pop(first.index, None)
         return [first]
+
+    def running(self) -> int:
+        return len(self._running)
+
+    def take(self) -> list[Outcome | Crash | Failure]:
+        """Every outcome that arrived, without waiting."""
+        out = self.drain()
+        for r in out:
+            self._running.pop(r.index, None)
+        return out
 
     def drain(self) -> list[Outcome | Crash | Failure]:
         """Outcomes that arrived but were not taken (the batch completed first): reported as they ended."""
@@ -206,9 +227,24 @@ class ProcessExecutor:
     The map's function and items (or the parallel's branch functions) are pickled once into a blob;
     a worker fetches it on its first task of the batch and caches it. Each task carries only its
     BranchSpec and the slice of replay state the branch needs.
+
+    Boot bridge (`bridge`, given when the executor was chosen automatically): while workers are still
+    booting (a cold start), items start on the bridge's threads in the parent instead of waiting for
+    them: one per worker not yet ready, or, once the bridge's items have shown that they use little CPU
+    (under SMALL_ITEM_SECONDS each: they mostly wait for checkpoints), up to the thread executor's
+    thread cap. Once workers are ready every new item goes to them. What an item records is the same on
+    either side, so the history is too.
+
+    Small items travel in groups: once the items seen so far are short (under SMALL_ITEM_SECONDS on
+    average), each worker is sent several at once (the pool's pipeline, up to MAX_PIPELINE, sized to hold
+    about PIPELINE_SECONDS of work), so it starts the next as soon as one ends instead of waiting a round
+    trip for the parent; their checkpoints come back tagged with their own task ids. Long items go one per
+    worker, so that none waits behind another on a busy worker while a worker is free.
     """
 
-    def __init__(self, state: ExecutionState, blob: bytes, worker_count: int) -> None:
+    def __init__(
+        self, state: ExecutionState, blob: bytes, worker_count: int, bridge: ThreadExecutor | None = None
+    ) -> None:
         self.state = state
         self.blob = blob
         self.key = uuid.uuid4().hex
@@ -219,17 +255,58 @@ class ProcessExecutor:
         # branch index -> {step id: (monotonic deadline, update to record)}: steps with a timeout running
         self._deadlines: dict[int, dict[str, tuple[float, dict[str, Any]]]] = {}
         self.progressed: set[int] = set()
-        self.began: dict[int, float] = {}
         self.forwarding = forwarding_for(state)
+        self._seconds = _Average()  # how long the items that ended took, from when they began
+        self.pool.pipeline = 1
+        self._bridge = bridge
+        self._bridged: dict[int, float] = {}  # index -> when it began, for items running on the bridge
+        if bridge is not None:
+            bridge.progressed = self.progressed
+            bridge.on_outcome = self.pool.wakeup
+
+    @property
+    def began(self) -> dict[int, float]:
+        """index -> when it began, for the running branches that have (see the module docstring)."""
+        out = dict(self._bridged)
+        for index, task_id in self._task_of.items():
+            when = self.pool.began(task_id)
+            if when is not None:
+                out[index] = when
+        return out
 
     def capacity(self) -> int:
-        return self.pool.size - len(self._task_of)
+        if self._bridging():  # workers boot: booted ones take what they can, the bridge the rest
+            return self.pool.ready_room() + self._bridge_room()
+        return self.pool.size * self.pool.pipeline - len(self._task_of)
+
+    def _bridging(self) -> bool:
+        """Whether items may start on the bridge: it exists and no worker has booted yet."""
+        return self._bridge is not None and self.pool.ready_count() == 0
+
+    def _bridge_room(self) -> int:
+        """How many more items may start on the bridge now (see the class docstring)."""
+        bridge = self._bridge
+        assert bridge is not None
+        light = bridge.cpu.count and bridge.cpu.mean < SMALL_ITEM_SECONDS
+        limit = bridge.max_threads if light else self.pool.size
+        return max(0, limit - bridge.running())
+
+    def _observe(self, seconds: float | None) -> None:
+        """An item ended after `seconds`: fold that in, and size the pipeline for items like it."""
+        if seconds is None:
+            return
+        mean = self._seconds.add(seconds)
+        depth = 1 if mean >= SMALL_ITEM_SECONDS else int(PIPELINE_SECONDS / max(mean, 1e-6))
+        self.pool.pipeline = max(1, min(MAX_PIPELINE, depth))
 
     def start(self, spec: BranchSpec) -> None:
         from durable_mp.concurrency.worker_entry import run_job
 
+        if self._bridge is not None and self._bridging() and self.pool.ready_room() <= 0:
+            self._bridged[spec.index] = time.monotonic()
+            self._bridge.start(spec)
+            return
         self.progressed.discard(spec.index)
-        self.began[spec.index] = time.monotonic()  # a warm worker that has the batch begins at once
         flat_parent = spec.batch_id if spec.flat else None
         ops = self.state.replay.subtree(spec.op_id, flat_parent) if spec.replaying else []
         task_id = self.pool.submit(
@@ -249,7 +326,12 @@ class ProcessExecutor:
 
         out: list[Outcome | Crash | Failure] = []
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._bridged and not self._task_of:  # only bridge items run: nothing to poll the pool for
+            return self._from_bridge(self._bridge.wait(timeout) if self._bridge is not None else [])
         while not out:
+            out.extend(self._from_bridge(self._bridge.take() if self._bridged and self._bridge else []))
+            if out:
+                break
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             step_deadline = self._next_step_deadline()
             if step_deadline is not None:  # wake up in time to stop an overrunning step
@@ -265,6 +347,7 @@ class ProcessExecutor:
                     continue
                 self._forget(ev.task_id)
                 if isinstance(ev, TaskDone):
+                    self._observe(ev.seconds)
                     updates, outcome = ev.result
                     self._submit(index, updates)
                     out.append(outcome)
@@ -276,6 +359,15 @@ class ProcessExecutor:
             if deadline is not None and time.monotonic() >= deadline:
                 break
         return out
+
+    def _from_bridge(self, outcomes: list[Outcome | Crash | Failure]) -> list[Outcome | Crash | Failure]:
+        for r in outcomes:
+            self._bridged.pop(r.index, None)
+        return outcomes
+
+    def drain(self) -> list[Outcome | Crash | Failure]:
+        """Bridge outcomes that arrived but were not taken (the batch completed first)."""
+        return self._bridge.drain() if self._bridge is not None else []
 
     def _on_message(self, ev: Any, index: int) -> None:
         kind, body = ev.payload
@@ -289,9 +381,8 @@ class ProcessExecutor:
             self._disarm(index, body)
             self.state.checkpointer.submit(body, sync=True, required=True)
             self.pool.reply(ev.task_id, self.state.replay.get(body["Id"]))
-        elif kind == "blob":  # a worker's first task of this batch: it has booted and begins now
-            self.began[index] = time.monotonic()
-            self.pool.reply(ev.task_id, (self.blob, self.forwarding))
+        elif kind == "blob":  # a worker's first task of this batch
+            self.pool.reply(ev.task_id, (self.blob, self.forwarding, sys.path))
         elif kind == "propagate":
             plugins = self.state.plugins
             self.pool.reply(ev.task_id, None if plugins is None else plugins.propagation_metadata(body))
@@ -344,18 +435,40 @@ class ProcessExecutor:
         self._deadlines.pop(index, None)
 
     def cancel(self, index: int) -> None:
+        if self._bridged.pop(index, None) is not None and self._bridge is not None:
+            self._bridge.cancel(index)
+            return
         task_id = self._task_of.get(index)
         if task_id is not None:
             self.pool.cancel(task_id)
             self._forget(task_id)
 
     def close(self) -> None:
-        for index in list(self._task_of):
+        for index in [*self._bridged, *self._task_of]:
             self.cancel(index)
         if self._private:
             self.pool.shutdown(wait=False)
         else:
             _shared_lease.release()
+
+
+SMALL_ITEM_SECONDS = 0.005  # items shorter than this on average travel in groups (see ProcessExecutor)
+PIPELINE_SECONDS = 0.01  # a group holds about this much work per worker
+MAX_PIPELINE = 16
+
+
+class _Average:
+    """A running mean that follows the recent items (exponentially weighted once it has a few)."""
+
+    __slots__ = ("count", "mean")
+
+    def __init__(self) -> None:
+        self.count, self.mean = 0, 0.0
+
+    def add(self, value: float) -> float:
+        self.count += 1
+        self.mean += (value - self.mean) / min(self.count, 16)
+        return self.mean
 
 
 # A pool serves one coordinator at a time. The first batch to come gets the process-wide warm pool; a

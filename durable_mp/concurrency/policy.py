@@ -234,6 +234,18 @@ class CompletionPolicy:
             raise InvalidStateError(f"item {index} cannot start: it is already {current.value}")
         self._set(index, BatchItemStatus.STARTED)
 
+    def withdraw(self, indexes: range) -> None:
+        """The items of `indexes` were started but never began (sent ahead to a busy worker when the
+        batch completed): they count as never started."""
+        for i in indexes:
+            self._check_index(i)
+            if self._status[i] is not BatchItemStatus.STARTED:
+                raise InvalidStateError(f"item {i} cannot be withdrawn: it is {self._status[i]}")
+            self._status[i] = None
+            if self._snapshot is not None:
+                self._snapshot[i] = CompletionItemStatus(i, self._names[i] if self._names else None)
+                self._dirty = True
+
     def record(self, index: int, succeeded: bool) -> CompletionReason | None:
         """Item `index` finished; returns the completion reason if the batch is (now) complete."""
         self._check_index(index)

@@ -11,6 +11,7 @@ flushes before it reports the branch's outcome, so nothing acknowledged to the u
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Any, cast
 
@@ -94,9 +95,12 @@ def _batch(key: str) -> tuple[Any, Forwarding]:
     if entry is None:
         from durable_mp_workers import channel
 
-        blob, forwarding = cast(
-            "tuple[bytes, Forwarding]", channel.request(("blob", key))
+        blob, forwarding, path = cast(
+            "tuple[bytes, Forwarding, list[str]]", channel.request(("blob", key))
         )  # the parent's reply
+        # The parent's sys.path now, not when this worker started (it may have started at decoration, before
+        # the handler's module or a test runner added to it): what the blob refers to imports the same here.
+        sys.path[:] = path
         entry = _blobs[key] = (cloudpickle.loads(blob), forwarding)
         while len(_blobs) > _MAX_BLOBS:
             _blobs.popitem(last=False)

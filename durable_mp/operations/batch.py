@@ -221,8 +221,18 @@ def _run(
         else:
             from durable_mp_workers.sizing import resolve_workers
 
+            from durable_mp.concurrency.choice import DEFAULT, automatic_workers
+
             assert blob is not None
-            executor = ProcessExecutor(state, blob, resolve_workers(config.workers or state.workers))
+            workers = config.workers or state.workers
+            size = resolve_workers(workers)
+            # Nobody asked for processes (nor a worker count): items may start on threads while workers boot.
+            bridge = (
+                ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)))
+                if reason == DEFAULT and automatic_workers(workers)
+                else None
+            )
+            executor = ProcessExecutor(state, blob, size, bridge)
         value_serdes = work.value_serdes if isinstance(work, BatchedMapWork) else work.item_serdes
         return run_batch(
             state, specs, policy, executor, config.max_concurrency, value_serdes, name=name, reason=reason

@@ -19,6 +19,7 @@ from durable_mp.concurrency.choice import choose_executor
 from durable_mp.concurrency.prestart import prestart
 from durable_mp.config import MapConfig
 from durable_mp.testing import DurableFunctionTestRunner
+from durable_mp_workers.pool import spare_a_core
 
 
 def _pid(context: DurableContext, item: int, index: int, items: Sequence[int]) -> int:
@@ -114,7 +115,9 @@ _DECORATE_ONLY = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("env, workers", [({}, 2), ({"DURABLE_MP_PRESTART": "0"}, 0)])
+# Workers boot at most spare_a_core() at a time (a core stays free for the parent); the others follow as
+# those are ready, which the next batch sees.
+@pytest.mark.parametrize("env, workers", [({}, min(2, spare_a_core())), ({"DURABLE_MP_PRESTART": "0"}, 0)])
 def test_decorating_a_handler_starts_the_workers_in_the_background(env: dict[str, str], workers: int) -> None:
     environ = {
         key: value
@@ -134,3 +137,91 @@ def test_decorating_a_handler_starts_the_workers_in_the_background(env: dict[str
     count, took = out.stdout.split()
     assert int(count) == workers
     assert float(took) < 0.5  # decorating only starts a thread: it never waits for workers to boot
+
+
+_PATH_CHANGED_AFTER_START = textwrap.dedent(
+    """
+    import json, pathlib, sys, tempfile
+    from durable_mp import durable_execution
+    from durable_mp.concurrency import prestart
+    from durable_mp.config import MapConfig
+    from durable_mp.testing import DurableFunctionTestRunner
+
+    @durable_execution
+    def handler(event, context):
+        import late_items
+        return context.map([1, 2], late_items.triple, config=MapConfig(executor="processes")).get_results()
+
+    prestart.wait()  # the workers started at decoration, with the sys.path of that moment
+    folder = tempfile.mkdtemp()
+    pathlib.Path(folder, "late_items.py").write_text("def triple(ctx, x, i, items):\\n    return 3 * x\\n")
+    sys.path.insert(0, folder)
+    with DurableFunctionTestRunner(handler) as runner:
+        result = runner.run({})
+    print(result.status.name, result.result)
+    """
+)
+
+
+def test_workers_started_early_see_what_was_added_to_sys_path_later() -> None:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("DURABLE_MP_")}
+    environ.update(DURABLE_MP_WORKERS="2")
+    out = subprocess.run(
+        [sys.executable, "-c", _PATH_CHANGED_AFTER_START],
+        check=False,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["SUCCEEDED", "[3,", "6]"], out.stdout + out.stderr
+
+
+_COLD_MAP = textwrap.dedent(
+    """
+    import json, os, sys
+    from durable_mp import durable_execution
+    from durable_mp.config import MapConfig
+    from durable_mp.testing import DurableFunctionTestRunner
+
+    def pid(ctx, item, index, items):
+        return ctx.step(lambda _: os.getpid(), name="pid")
+
+    executor = sys.argv[1] or None
+
+    @durable_execution
+    def handler(event, context):
+        return context.map(list(range(40)), pid, config=MapConfig(executor=executor)).get_results()
+
+    with DurableFunctionTestRunner(handler) as runner:  # at once: the workers started at decoration boot
+        result = runner.run({})
+    pids = json.loads(result.result)
+    print(json.dumps({"parent": os.getpid(), "first": pids[0], "in_parent": pids.count(os.getpid())}))
+    """
+)
+
+
+def _cold_map(executor: str) -> dict[str, int]:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("DURABLE_MP_", "AWS_"))}
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_MAP, executor],
+        check=False,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_cold_default_batch_starts_on_threads_while_the_workers_boot() -> None:
+    # No worker can have booted (a fresh interpreter importing the worker side) when the first item starts.
+    seen = _cold_map("")
+    assert seen["first"] == seen["parent"] and seen["in_parent"] >= 1
+
+
+def test_processes_asked_for_never_run_an_item_in_the_parent() -> None:
+    seen = _cold_map("processes")
+    assert seen["first"] != seen["parent"] and seen["in_parent"] == 0

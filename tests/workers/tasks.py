@@ -84,3 +84,16 @@ def make_bytes(size: int) -> bytes:
 def hold_memory(megabytes: int) -> int:
     _kept.append(b"m" * (megabytes << 20))
     return os.getpid()
+
+
+def append_line(path: str, text: str) -> str:
+    """Append `text` to the file `path` (what ran, in order), and return it."""
+    with open(path, "a") as f:
+        f.write(text + "\n")
+    return text
+
+
+def die_after_line(path: str, text: str) -> None:
+    """Append `text` to `path`, then end the worker process at once (a crash mid-task)."""
+    append_line(path, text)
+    os._exit(3)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
 from durable_mp_workers.framing import BlockingChannel, FrameReader, Outbox, header
 
 
@@ -35,6 +37,7 @@ def test_outbox_never_blocks_and_delivers_everything() -> None:
     outbox = Outbox(parent.fileno())
     payload = os.urandom(1 << 20)
     outbox.send(b"head", payload)  # far more than the socket buffer: returns at once, keeps the rest
+    outbox.flush()
     assert outbox
     channel = BlockingChannel(child.fileno())
     received = bytearray()
@@ -48,6 +51,25 @@ def test_outbox_never_blocks_and_delivers_everything() -> None:
     assert bytes(received) == header(len(payload) + 4) + b"head" + payload
     child.setblocking(True)
     outbox.send(b"", b"small")
+    outbox.flush()
     assert bytes(channel.recv()) == b"small"
+    parent.close()
+    child.close()
+
+
+def test_outbox_sends_the_frames_queued_between_flushes_together() -> None:
+    parent, child = socket.socketpair()
+    parent.setblocking(False)
+    child.setblocking(False)
+    outbox = Outbox(parent.fileno())
+    for i in range(3):
+        outbox.send(b"h", f"frame {i}".encode())
+    with pytest.raises(BlockingIOError):  # queued, not written: nothing reached the peer yet
+        os.read(child.fileno(), 100)
+    outbox.flush()
+    assert not outbox
+    child.setblocking(True)
+    channel = BlockingChannel(child.fileno())
+    assert [bytes(channel.recv()) for _ in range(3)] == [b"hframe 0", b"hframe 1", b"hframe 2"]
     parent.close()
     child.close()
