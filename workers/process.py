@@ -37,7 +37,7 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class WorkerProcess:
     """The parent's handle on one worker: its process, its end of the channel, and what it is doing."""
 
-    __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "ready", "reader", "sock", "tasks", "tasks_run")
+    __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "reader", "ready", "sock", "tasks", "tasks_run")
 
     def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
         self.proc = proc

@@ -219,9 +219,8 @@ def _run(
                 state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64))
             )
         else:
-            from durable_mp_workers.sizing import resolve_workers
-
             from durable_mp.concurrency.choice import DEFAULT, automatic_workers
+            from durable_mp_workers.sizing import resolve_workers
 
             assert blob is not None
             workers = config.workers or state.workers

@@ -54,4 +54,4 @@ def test_nothing_is_withdrawn_while_the_batch_is_not_complete_or_for_executors_w
 def test_only_a_started_item_can_be_withdrawn() -> None:
     policy = _policy(3, 1, [])
     with pytest.raises(InvalidStateError, match="item 0 cannot be withdrawn"):
-        policy.withdraw(range(0, 1))
+        policy.withdraw(range(1))
