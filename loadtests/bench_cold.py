@@ -1,11 +1,12 @@
 """Cold starts side by side with the official SDK: each run in a fresh Python process, as a Lambda cold
 start or one `durable-mp run` sees it.
 
-    python -m loadtests.bench_cold [--repeat 5] [--workers 2] [--only parallel100 map1000 cpu32]
+    python -m loadtests.bench_cold [--repeat 5] [--workers N] [--only parallel100 map1000 cpu32]
 
 A child process imports the SDK and decorates the handler (Lambda's INIT phase: durable-mp starts its
 workers there, in the background), then the figure is the wall time of runner construction + run +
-close. SDKs alternate and their order flips every repeat; medians are printed with the ratio. The last
+close, with durable-mp's defaults (automatic executor and worker count; `--workers N` sets the count, which
+also keeps every item on the workers). SDKs alternate and their order flips every repeat; medians are printed with the ratio. The last
 line is a bare `concurrent.futures.ProcessPoolExecutor(workers)` doing the CPU map's work in a fresh
 process, pool start included (the physical limit, cold).
 """
@@ -70,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m loadtests.bench_cold", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker count (default: automatic, as users get it)"
+    )
     parser.add_argument("--only", nargs="*", choices=list(BENCHES), default=list(BENCHES))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -80,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             child(args.child[0], args.child[1])
         return 0
-    os.environ["DURABLE_MP_WORKERS"] = str(args.workers)
+    if args.workers is not None:  # a chosen count: batches then never start items on parent threads
+        os.environ["DURABLE_MP_WORKERS"] = str(args.workers)
+    else:
+        from durable_mp_workers import default_worker_count
+
+        args.workers = default_worker_count()
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load {load[0]:.2f}; fresh process per run, median of {args.repeat}")
     print(f"{'benchmark':34} {'official':>10} {'durable-mp':>11} {'ratio':>7}   runs (durable-mp)")
