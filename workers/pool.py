@@ -203,8 +203,10 @@ class WorkerPool:
 
     def idle_count(self) -> int:
         """How many more tasks would be sent to a worker at once (free places in the workers' pipelines,
-        counting workers yet to be started)."""
-        return max(0, self._size * self._pipeline - len(self._running) - len(self._queue))
+        counting workers yet to be started; a worker still booting takes one)."""
+        places = sum(self._pipeline if worker.ready else 1 for worker in self._workers.values())
+        places += self._size - len(self._workers)
+        return max(0, places - len(self._running) - len(self._queue))
 
     def ready_count(self) -> int:
         """How many live workers have booted (a worker still starting holds its tasks until it is ready).
@@ -434,8 +436,8 @@ class WorkerPool:
                 self._began[task[0]] = time.monotonic()
 
     def _free_worker(self) -> WorkerProcess | None:
-        """An idle worker (a booted one first), a new one if fewer than `size` live, else the worker with
-        the fewest tasks below `pipeline` (booted first) that is not due to be replaced."""
+        """An idle worker (a booted one first), a new one if fewer than `size` live, else the booted worker
+        with the fewest tasks below `pipeline` that is not due to be replaced."""
         if self._idle:
             ready = [worker for worker in self._idle if worker.ready]
             worker = ready[-1] if ready else self._idle[-1]
@@ -443,14 +445,15 @@ class WorkerPool:
             return worker
         if len(self._workers) < self._size:
             self._grow()
-            return self._idle.pop() if self._idle else None
+            if self._idle:
+                return self._idle.pop()
         if self._pipeline == 1:
             return None
         best: WorkerProcess | None = None
         for worker in self._workers.values():
             held = len(worker.tasks)
-            if held >= self._pipeline or self._due(worker, held):
-                continue
+            if held >= (self._pipeline if worker.ready else 1) or self._due(worker, held):
+                continue  # full; a worker still booting holds one task, lest the others wait behind its boot
             if best is None or (not worker.ready, held) < (not best.ready, len(best.tasks)):
                 best = worker
         return best

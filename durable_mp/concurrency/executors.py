@@ -256,7 +256,7 @@ class ProcessExecutor:
         self._deadlines: dict[int, dict[str, tuple[float, dict[str, Any]]]] = {}
         self.progressed: set[int] = set()
         self.forwarding = forwarding_for(state)
-        self._seconds = _Average()  # how long the items that ended took, from when they began
+        self._seconds = _Recent()  # how long the items that ended took, from when they began
         self.pool.pipeline = 1
         self._bridge = bridge
         self._bridged: dict[int, float] = {}  # index -> when it began, for items running on the bridge
@@ -277,7 +277,7 @@ class ProcessExecutor:
     def capacity(self) -> int:
         if self._bridging():  # workers boot: booted ones take what they can, the bridge the rest
             return self.pool.ready_room() + self._bridge_room()
-        return self.pool.size * self.pool.pipeline - len(self._task_of)
+        return self.pool.idle_count()
 
     def _bridging(self) -> bool:
         """Whether items may start on the bridge: it exists and no worker has booted yet."""
@@ -293,9 +293,12 @@ class ProcessExecutor:
 
     def _observe(self, seconds: float | None) -> None:
         """An item ended after `seconds`: fold that in, and size the pipeline for items like it."""
-        if seconds is None:
-            return
-        mean = self._seconds.add(seconds)
+        if seconds is not None:
+            self._size_pipeline(self._seconds.add(seconds))  # the median: a worker's first item of a batch
+            # also fetches the batch and imports what it needs, which says nothing of the items
+
+    def _size_pipeline(self, mean: float) -> None:
+        """Size the pipeline for items that take `mean` seconds."""
         depth = 1 if mean >= SMALL_ITEM_SECONDS else int(PIPELINE_SECONDS / max(mean, 1e-6))
         self.pool.pipeline = max(1, min(MAX_PIPELINE, depth))
 
@@ -363,6 +366,9 @@ class ProcessExecutor:
     def _from_bridge(self, outcomes: list[Outcome | Crash | Failure]) -> list[Outcome | Crash | Failure]:
         for r in outcomes:
             self._bridged.pop(r.index, None)
+        if outcomes and self._bridge is not None and not self._seconds.count:
+            # until items have ended on workers, the CPU the bridged ones used tells how long they take
+            self._size_pipeline(self._bridge.cpu.mean)
         return outcomes
 
     def drain(self) -> list[Outcome | Crash | Failure]:
@@ -455,6 +461,24 @@ class ProcessExecutor:
 SMALL_ITEM_SECONDS = 0.005  # items shorter than this on average travel in groups (see ProcessExecutor)
 PIPELINE_SECONDS = 0.01  # a group holds about this much work per worker
 MAX_PIPELINE = 16
+
+
+class _Recent:
+    """The median of the last 15 values."""
+
+    __slots__ = ("count", "values")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.values: list[float] = []
+
+    def add(self, value: float) -> float:
+        self.count += 1
+        values = self.values
+        values.append(value)
+        if len(values) > 15:
+            del values[0]
+        return sorted(values)[len(values) // 2]
 
 
 class _Average:
