@@ -1,11 +1,18 @@
-"""Entry point of a worker process: ``python -m durable_mp_workers <fd>`` (started by `durable_mp_workers.pool.WorkerPool`)."""
+"""Entry point of a worker process: ``python -m durable_mp_workers <fd>``, or of the worker template:
+``python -m durable_mp_workers --template <fd>`` (both started by `durable_mp_workers.pool.WorkerPool`)."""
 
 import sys
 
-from .worker import main
+if len(sys.argv) == 3 and sys.argv[1] == "--template" and sys.argv[2].isdigit():
+    from .template import main as template_main
 
-if len(sys.argv) != 2 or not sys.argv[1].isdigit():
+    template_main(int(sys.argv[2]))
+elif len(sys.argv) == 2 and sys.argv[1].isdigit():
+    from .worker import main
+
+    main(int(sys.argv[1]))
+else:
     sys.exit(
-        "usage: python -m durable_mp_workers <fd>  (the pool starts workers; this is not a command for people)"
+        "usage: python -m durable_mp_workers [--template] <fd>  (the pool starts workers; this is not a command "
+        "for people)"
     )
-main(int(sys.argv[1]))

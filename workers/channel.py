@@ -87,6 +87,12 @@ def _read_ahead(body: bytearray) -> None:
         raise RuntimeError(f"worker channel out of step: unexpected message kind {kind} for task {task_id}")
 
 
+def fileno() -> int:
+    """The channel's file descriptor in this worker process."""
+    channel, _ = _current("fileno")
+    return channel.fileno()
+
+
 def attach(channel: BlockingChannel) -> None:
     """Called once by the worker main loop: this process is a worker talking on `channel`."""
     global _channel

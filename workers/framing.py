@@ -163,6 +163,9 @@ class BlockingChannel:
         del buf[:end]
         return body
 
+    def fileno(self) -> int:
+        return self._fd
+
     def available(self) -> list[bytearray]:
         """The whole frames that can be read now without blocking (a partial one stays for `recv`)."""
         import select  # a C module: cheap, and only a worker that runs tasks needs it

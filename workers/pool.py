@@ -59,7 +59,7 @@ directions at once (50 MB tested) cannot wedge a pipe.
 
 Start method, chosen on evidence (`python loadtests/bench_pool.py`, 2 cores shared with other work, Python
 3.11, medians of 5-7 runs; each cold start in a fresh process, the methods interleaved):
-- `fork` is unsafe once the parent runs threads, and the parent does: not offered.
+- `fork` of the parent is unsafe once it runs threads, and the parent does: not offered.
 - cold start of a 2-worker pool, until both workers answered a trivial task: subprocess (`python -P -m
   workers`, this pool) 44 ms; multiprocessing spawn 149 ms; forkserver 113 ms. Under heavy load from other
   work: 87 / 409 / 317 ms (the target is 300 ms).
@@ -68,7 +68,16 @@ Start method, chosen on evidence (`python loadtests/bench_pool.py`, 2 cores shar
   the parent's `__main__` in every worker; a subprocess is exactly one interpreter per worker that imports
   only what the worker needs. Of its 40 ms, 30 ms is `site` (a .pth file of this sandbox imports certifi;
   `python -S -c pass` takes 8 ms): `-S` is not used, because it would skip the .pth hooks that editable
-  installs need. So: subprocess, the only `start_method` (None means it).
+  installs need. That measured workers that import nothing; a worker that preloads durable-mp's worker
+  side (so that its first item does not pay for it) costs about 0.1 s of CPU to boot.
+- So the default `start_method` is "template" (None means it; Linux, where fork and fd passing exist):
+  one clean, single-threaded process of our own (`durable_mp_workers.template`) boots and preloads once,
+  then forks each worker, which is ready at once. Measured in a fresh process (`/tmp`-style script, 3
+  runs, workers preloading `durable_mp.concurrency.worker_entry`): both of 2 workers ready at 101-142 ms
+  from the template, using one core; 120-146 ms as two subprocesses booting at once, using both cores
+  (which starves the parent meanwhile); 97-102 ms and 208-248 ms as two subprocesses one after the other.
+  A replacement after a crash is a fork: milliseconds, not a boot. "subprocess" (one interpreter per
+  worker) stays available, and is what other platforms get.
 - idle worker RSS: 14.2 MiB.
 
 Event loop, measured the same way: round trip of a trivial task with this selector loop 67-175 us,
@@ -96,11 +105,11 @@ import cloudpickle
 from . import protocol
 from .errors import RemoteTaskError, RemoteTraceback, TaskPicklingError
 from .events import Event, TaskCrashed, TaskDone, TaskFailed, TaskMessage
-from .process import WorkerProcess, reap_soon, start_workers
+from .process import WorkerProcess, can_fork, reap_soon, start_workers
 
 _READ = selectors.EVENT_READ
 _READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
-_START_METHODS = ("subprocess",)
+_START_METHODS = ("template", "subprocess")
 _REAP_TIMEOUT = 5.0  # seconds to wait for a worker whose channel hit EOF to finish exiting
 
 
@@ -146,8 +155,12 @@ class WorkerPool:
             not isinstance(max_booting, int) or isinstance(max_booting, bool) or max_booting < 1
         ):
             raise ValueError(f"max_booting must be a positive int or None, got {max_booting!r}")
-        self.max_booting = max_booting  # workers booting at once during start() (None: all of them)
+        # interpreters booting at once during start() (None: all); forked workers all start at once
+        self.max_booting = max_booting
         self._staged = False  # start() is bringing workers up max_booting at a time
+        self._start_method = start_method or "template"
+        # workers forked from the template cost one boot together, so a staged start() does not apply
+        self._forks = self._start_method == "template" and can_fork()
         self._max_tasks = max_tasks_per_worker
         self._max_rss = None if max_memory_mb is None else int(max_memory_mb * 1024 * 1024)
         self._selector = selectors.DefaultSelector()
@@ -409,12 +422,12 @@ class WorkerPool:
     def _grow(self) -> None:
         """Start workers up to `size` (during start(): at most `max_booting` booting at once)."""
         missing = self._size - len(self._workers)
-        if self._staged and self.max_booting is not None:
+        if self._staged and self.max_booting is not None and not self._forks:
             booting = sum(1 for worker in self._workers.values() if not worker.ready)
             self._staged = missing > self.max_booting - booting  # the last stage: what follows is at once
             missing = min(missing, self.max_booting - booting)
         if missing > 0:
-            for worker in start_workers(missing):
+            for worker in start_workers(missing, self._start_method):
                 self._workers[worker.fd] = worker
                 self._selector.register(worker.fd, _READ_WRITE if worker.outbox else _READ, worker)
                 if worker.pidfd is not None:
@@ -516,6 +529,10 @@ class WorkerPool:
         kind, task_id = protocol.parse_head(body)
         if kind == protocol.READY:
             worker.ready = True
+            if worker.pidfd is None:  # a forked worker: watch the process itself from now on
+                worker.know_pid(int.from_bytes(body[protocol.HEAD :], "little"))
+                if worker.pidfd is not None:
+                    self._selector.register(worker.pidfd, _READ, _Exited(worker))
             if worker.tasks:
                 self._began[worker.task_id] = time.monotonic()
             if self._staged:

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
@@ -43,7 +44,8 @@ class WorkerProcess:
         self.proc = proc
         self.sock = sock
         self.fd = sock.fileno()
-        self.pidfd = _open_pidfd(proc.pid)  # readable once the process has exited (None if unsupported)
+        # readable once the process has exited (None if unsupported, or until a forked worker's pid is known)
+        self.pidfd = _open_pidfd(proc.pid) if proc.pid else None
         self.reader = FrameReader(self.fd)
         self.outbox = Outbox(self.fd)
         # the tasks sent to it, in order: the first runs (once `ready`), the others wait in its channel
@@ -59,6 +61,11 @@ class WorkerProcess:
 
     @property
     def pid(self) -> int:
+        """Its process id (for a forked worker, once the template has forked it: waited for, briefly)."""
+        if not self.proc.pid:
+            forked = getattr(self.proc, "_forked", None)
+            if forked is not None:
+                forked.wait(10)
         return self.proc.pid
 
     def rss(self) -> int:
@@ -72,6 +79,14 @@ class WorkerProcess:
     def close(self) -> None:
         """Close the parent's end: an idle worker sees EOF and exits by itself."""
         self.sock.close()
+
+    def know_pid(self, pid: int) -> None:
+        """The worker said its pid (in READY): a forked worker's handle and pidfd get it if they lack it."""
+        set_pid = getattr(self.proc, "_set_pid", None)
+        if set_pid is not None and not self.proc.pid:
+            set_pid(pid)
+        if self.pidfd is None and self.proc.pid == pid:
+            self.pidfd = _open_pidfd(pid)
 
     def close_pidfd(self) -> None:
         if self.pidfd is not None:
@@ -108,39 +123,221 @@ def _open_pidfd(pid: int) -> int | None:
         return None
 
 
-def start_workers(count: int) -> list[WorkerProcess]:
-    """Start `count` workers (without waiting for them to boot: they read their first task when ready)."""
+def start_workers(count: int, method: str = "template") -> list[WorkerProcess]:
+    """Start `count` workers (without waiting for them to boot: they read their first task when ready):
+    forked from the template (`method="template"`, see `durable_mp_workers.template`), or each its own
+    interpreter (`"subprocess"`, also where fork is not available)."""
     if not sys.executable:
         raise RuntimeError("cannot start worker processes: sys.executable is empty (embedded interpreter?)")
+    env = _worker_env()
+    if method == "template" and can_fork():
+        return _on_lasting_thread(lambda: [_fork_one(env) for _ in range(count)])
+    config = protocol.dumps((sys.path, os.getpid(), sorted(_preload), dict(os.environ)))
+    return _on_lasting_thread(lambda: [_start_one(env, config) for _ in range(count)])
+
+
+def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     path = env.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{_PACKAGE_ROOT}{os.pathsep}{path}" if path else _PACKAGE_ROOT
-    config = protocol.dumps((sys.path, os.getpid(), sorted(_preload)))
-    return _on_lasting_thread(lambda: [_start_one(env, config) for _ in range(count)])
+    return env
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked from the template here (Linux, with fork and fd passing)."""
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and sys.platform.startswith("linux")
 
 
 def _start_one(env: dict[str, str], config: bytes) -> WorkerProcess:
     parent_end, child_end = socket.socketpair()
     try:
-        fd = child_end.fileno()
-        # -P: the current directory does not go first on sys.path, so a `workers` package of the user's
-        # cannot stand in for this one; PYTHONPATH points at this one.
-        proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "durable_mp_workers", str(fd)],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
+        proc = _interpreter(["-m", "durable_mp_workers"], child_end, env)
     except BaseException:
         parent_end.close()
         raise
     finally:
         child_end.close()
-    parent_end.setblocking(False)
-    worker = WorkerProcess(proc, parent_end)
+    return _attach(WorkerProcess(proc, parent_end), config)
+
+
+def _interpreter(args: list[str], child_end: socket.socket, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    fd = child_end.fileno()
+    # -P: the current directory does not go first on sys.path, so a `workers` package of the user's cannot
+    # stand in for this one; PYTHONPATH points at this one.
+    return subprocess.Popen(
+        [sys.executable, "-P", *args, str(fd)], pass_fds=(fd,), stdin=subprocess.DEVNULL, env=env
+    )
+
+
+def _attach(worker: WorkerProcess, config: bytes) -> WorkerProcess:
+    worker.sock.setblocking(False)
     worker.outbox.send(protocol.head(protocol.CONFIG, 0), config)
     worker.outbox.flush()  # now: it boots and preloads at once, even if nobody polls the pool for a while
     return worker
+
+
+def _fork_one(env: dict[str, str]) -> WorkerProcess:
+    """A worker forked by the template (started first if it is not running): returns at once, before the
+    template has booted; the worker's pid is known when the template has forked it."""
+    template = Template.running(env)
+    parent_end, child_end = socket.socketpair()
+    try:
+        proc = template.fork(child_end, sorted(_preload))
+    except BaseException:
+        parent_end.close()
+        raise
+    finally:
+        child_end.close()
+    config = protocol.dumps((sys.path, template.pid, sorted(_preload), dict(os.environ)))
+    return _attach(WorkerProcess(proc, parent_end), config)  # type: ignore[arg-type]
+
+
+class ForkedProc:
+    """A worker forked by the template, seen through the subset of `subprocess.Popen` the pool uses. Its
+    pid arrives when the template has forked it; its exit code when the template has reaped it."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.returncode: int | None = None
+        self._exited = threading.Event()
+        self._forked = threading.Event()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        gone_since: float | None = None
+        while not self._exited.wait(
+            0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+        ):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0)
+            if self.pid and not _exists(self.pid):  # reaped, and its report has not come: do not wait forever
+                gone_since = gone_since or time.monotonic()
+                if time.monotonic() - gone_since > 1.0:
+                    self._set_exit(-signal.SIGKILL)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        """Signal the worker if it runs (one not forked yet has its channel closed with it, and exits)."""
+        if self.pid and self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def _set_pid(self, pid: int) -> None:
+        self.pid = pid
+        self._forked.set()
+
+    def _set_exit(self, code: int) -> None:
+        self.returncode = code
+        self._exited.set()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Template:
+    """The parent's side of the template process: fork requests, and a daemon thread that reads its replies
+    and the exit codes of the workers it reaps."""
+
+    _current: Template | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, env: dict[str, str]) -> None:
+        parent_end, child_end = socket.socketpair()
+        try:
+            self.proc = _interpreter(["-m", "durable_mp_workers", "--template"], child_end, env)
+        finally:
+            child_end.close()
+        self.pid = self.proc.pid
+        self.sock = parent_end
+        self.alive = True
+        self._pending: deque[ForkedProc] = deque()  # forked but not answered yet, in request order
+        self._procs: dict[int, ForkedProc] = {}
+        self._send_lock = threading.Lock()
+        self.ready = threading.Event()
+        self._send(protocol.dumps((sys.path, os.getpid(), sorted(_preload))))
+        threading.Thread(target=self._read, name="workers-template", daemon=True).start()
+
+    @classmethod
+    def running(cls, env: dict[str, str]) -> Template:
+        """The live template, started now if there is none (on the thread that starts workers)."""
+        with cls._lock:
+            if cls._current is None or not cls._current.alive:
+                cls._current = Template(env)
+            return cls._current
+
+    def fork(self, child_end: socket.socket, preload: list[str]) -> ForkedProc:
+        proc = ForkedProc()
+        with self._send_lock:
+            if not self.alive:
+                raise OSError("the worker template has exited")
+            self._pending.append(proc)
+            body = b"F" + protocol.dumps(preload)
+            socket.send_fds(self.sock, [len(body).to_bytes(8, "little") + body], [child_end.fileno()])
+        return proc
+
+    def _send(self, body: bytes) -> None:
+        with self._send_lock:
+            self.sock.sendall(len(body).to_bytes(8, "little") + body)
+
+    def _read(self) -> None:
+        buf = bytearray()
+        try:
+            while True:
+                chunk = self.sock.recv(1 << 16)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 8 and len(buf) >= 8 + int.from_bytes(buf[:8], "little"):
+                    size = int.from_bytes(buf[:8], "little")
+                    self._on_message(bytes(buf[8 : 8 + size]))
+                    del buf[: 8 + size]
+        except OSError:
+            pass
+        self._gone()
+
+    def _on_message(self, body: bytes) -> None:
+        kind = body[:1]
+        if kind == b"R":
+            self.ready.set()
+        elif kind == b"P":
+            pid = int.from_bytes(body[1:9], "little")
+            with self._send_lock:
+                proc = self._pending.popleft()
+            self._procs[pid] = proc
+            proc._set_pid(pid)
+        elif kind == b"X":
+            pid = int.from_bytes(body[1:9], "little")
+            ended = self._procs.pop(pid, None)
+            if ended is not None:
+                ended._set_exit(int.from_bytes(body[9:17], "little", signed=True))
+
+    def _gone(self) -> None:
+        """The template exited: its workers die with it (PR_SET_PDEATHSIG); the next start makes a new one."""
+        with self._send_lock:
+            self.alive = False
+            lost = [*self._pending, *self._procs.values()]
+            self._pending.clear()
+            self._procs.clear()
+        for proc in lost:
+            proc._set_exit(-signal.SIGKILL)
+        self.sock.close()
+        self.proc.wait()
+
+
+def template_pid() -> int | None:
+    """The pid of the running worker template, if any (it lives as long as this process)."""
+    current = Template._current
+    return current.pid if current is not None and current.alive else None
 
 
 _spawner_lock = threading.Lock()

@@ -34,11 +34,14 @@ def main(fd: int) -> None:
     _keep_channel_private(fd)
     chan = BlockingChannel(fd)
     try:
-        sys.path[:], parent_pid, preload = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
+        sys.path[:], parent_pid, preload, env = protocol.loads(memoryview(chan.recv())[protocol.HEAD :])
         _die_with_parent(parent_pid)
+        if env != os.environ:  # a worker forked from the template: the parent's environment now
+            os.environ.clear()
+            os.environ.update(env)
         channel.attach(chan)
         _import_now(preload)
-        chan.send(protocol.head(protocol.READY, 0), b"")
+        chan.send(protocol.head(protocol.READY, 0), os.getpid().to_bytes(8, "little"))
         while True:
             body = channel.next_task()
             task_id = int.from_bytes(body[1 : protocol.HEAD], "little")

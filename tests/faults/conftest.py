@@ -49,7 +49,10 @@ class Processes:
         self.before = set(children())
 
     def problems(self, zombies_ok: bool = False) -> list[str]:
+        from durable_mp_workers.process import template_pid
+
         now = {pid: status for pid, status in children().items() if pid not in self.before}
+        now.pop(template_pid() or 0, None)  # the process the workers are forked from lives on, as the pool
         workers, size = pool_pids(), pool_size()
         found = (
             []

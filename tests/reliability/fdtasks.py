@@ -17,8 +17,10 @@ def read(path: str) -> str:
 
 
 def channel_fd() -> int:
-    """This worker's channel fd: the last argument of its command line."""
-    return int(read(f"/proc/{os.getpid()}/cmdline").rstrip("\0").split("\0")[-1])
+    """This worker's channel fd."""
+    from durable_mp_workers import channel
+
+    return channel.fileno()
 
 
 def spawn_children(directory: str) -> dict[str, int]:

@@ -97,3 +97,7 @@ def die_after_line(path: str, text: str) -> None:
     """Append `text` to `path`, then end the worker process at once (a crash mid-task)."""
     append_line(path, text)
     os._exit(3)
+
+
+def getenv(name: str) -> str | None:
+    return os.environ.get(name)

@@ -122,7 +122,7 @@ def test_the_worker_pid_is_stable_across_a_pipeline(one: WorkerPool) -> None:
 
 
 def test_a_staged_start_boots_max_booting_workers_at_a_time() -> None:
-    with WorkerPool(3, max_booting=1) as pool:
+    with WorkerPool(3, max_booting=1, start_method="subprocess") as pool:  # forked workers start together
         pool.start()
         assert len(pool.pids()) == 1  # the others wait for it to be ready
         deadline = time.monotonic() + 20
@@ -135,7 +135,7 @@ def test_a_staged_start_boots_max_booting_workers_at_a_time() -> None:
 
 
 def test_a_replacement_starts_at_once_even_with_max_booting(tmp_path: Path) -> None:
-    with WorkerPool(2, max_booting=1) as pool:
+    with WorkerPool(2, max_booting=1, start_method="subprocess") as pool:
         pool.submit(tasks.pid)  # not a staged start(): both workers start at once
         assert len(pool.pids()) == 2
         drain(pool, 1)
