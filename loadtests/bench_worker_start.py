@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.workers)
         return 0
+    from loadtests.bench.sdks import compile_bytecode
+
+    compile_bytecode()  # as an installed package has: workers import bytecode, not sources
     figures: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     for rep in range(args.repeat):
         for method in METHODS if rep % 2 == 0 else METHODS[::-1]:

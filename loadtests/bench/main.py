@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from durable_mp.loadtest.memory import MIB, MemorySampler
 from loadtests.bench import workloads
-from loadtests.bench.sdks import OFFICIAL, OURS, Sdk, available
+from loadtests.bench.sdks import OFFICIAL, OURS, Sdk, available, compile_bytecode
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1 or args.workers < 1:
         parser.error("--repeat and --workers must be at least 1")
     os.environ["DURABLE_MP_WORKERS"] = str(args.workers)
+    compile_bytecode()  # as installed packages have (the official SDK's is compiled by pip)
     sdks, missing = available()
     for reason in missing:
         print(f"not measured: {reason} (install the `bench` extra)")

@@ -43,6 +43,21 @@ class Sdk:
         return result
 
 
+def compile_bytecode() -> None:
+    """Write durable-mp's bytecode (`__pycache__`), as `pip install` does for an installed package (and so
+    for the official SDK here). An editable install run with PYTHONDONTWRITEBYTECODE=1, as in this
+    sandbox, has none: every fresh interpreter (a cold start, a worker) would compile durable-mp's sources
+    again, which no real deployment pays."""
+    import compileall
+    import os
+
+    import durable_mp
+    import durable_mp_workers
+
+    for package in (durable_mp, durable_mp_workers):
+        compileall.compile_dir(os.path.dirname(package.__file__ or ""), quiet=1)
+
+
 def load(name: str) -> Sdk:
     """The SDK `name` (OFFICIAL or OURS); ImportError when it is not installed."""
     root, config, testing = MODULES[name]
