@@ -72,7 +72,7 @@ class _ForwardingHandler(logging.Handler):
         if sink is None:
             return
         try:
-            sink.buffer.append((LOG, forwardable_record(record)))
+            sink.add((LOG, forwardable_record(record)))
         except Exception:  # noqa: BLE001 - a record that cannot be forwarded is dropped, as logging does
             self.handleError(record)
 

@@ -12,6 +12,7 @@ flushes before it reports the branch's outcome, so nothing acknowledged to the u
 from __future__ import annotations
 
 import sys
+import threading
 from collections import OrderedDict
 from typing import Any, cast
 
@@ -46,7 +47,15 @@ class ChannelSink:
         self.channel = channel
         self.replay = replay
         self.branch_id = branch_id
-        self.buffer: list[dict[str, Any]] = []
+        self.buffer: list[Any] = []
+        # The branch's threads (a nested map or parallel runs on threads in the worker) share the buffer:
+        # an entry added while another thread takes the buffer to send it would be lost.
+        self._lock = threading.Lock()
+
+    def add(self, entry: Any) -> None:
+        """Buffer a plugin hook or a log record (it travels with the next update sent)."""
+        with self._lock:
+            self.buffer.append(entry)
 
     def submit(self, update: dict[str, Any], *, sync: bool = False, required: bool = False) -> None:
         check_payload(update)
@@ -56,9 +65,10 @@ class ChannelSink:
             if isinstance(op, Operation):
                 self.replay.merge_parsed([op])
             return
-        self.buffer.append(update)
-        if update["Action"] != "START" and update["Id"] != self.branch_id:
-            self._send_buffer()
+        with self._lock:
+            self.buffer.append(update)
+            if update["Action"] != "START" and update["Id"] != self.branch_id:
+                self._send_locked()
 
     def submit_many(self, updates: list[dict[str, Any]]) -> None:
         for update in updates:
@@ -77,12 +87,17 @@ class ChannelSink:
         return self.channel.request(message)
 
     def _send_buffer(self) -> None:
+        with self._lock:
+            self._send_locked()
+
+    def _send_locked(self) -> None:
         if self.buffer:
             batch, self.buffer = self.buffer, []
             self.channel.send(("ckpt", batch))
 
-    def take_buffer(self) -> list[dict[str, Any]]:
-        batch, self.buffer = self.buffer, []
+    def take_buffer(self) -> list[Any]:
+        with self._lock:
+            batch, self.buffer = self.buffer, []
         return batch
 
     def flush(self) -> None:

@@ -25,7 +25,7 @@ HOOK = "hook"  # buffer entry (HOOK, info): an info for the parent's plugins
 
 
 class _Buffer(Protocol):
-    buffer: list[Any]
+    def add(self, entry: Any) -> None: ...
 
     def request(self, message: tuple[str, Any]) -> Any: ...
 
@@ -38,7 +38,7 @@ class WorkerHooks:
 
     def operation_replayed(self, op: Operation) -> None:
         for info in replay_infos(op, self.updated_ids):
-            self.sink.buffer.append((HOOK, info))
+            self.sink.add((HOOK, info))
 
     def context_ended(
         self,
@@ -47,14 +47,14 @@ class WorkerHooks:
         error: ErrorObject | None = None,
         is_replayed: bool = False,
     ) -> None:
-        self.sink.buffer.append((HOOK, context_end(identity, status, error, is_replayed)))
+        self.sink.add((HOOK, context_end(identity, status, error, is_replayed)))
 
     @contextmanager
     def user_function(
         self, identity: dict[str, Any], attempt: int | None = None, is_replay_children: bool = False
     ) -> Iterator[None]:
         with user_function_hooks(
-            lambda info: self.sink.buffer.append((HOOK, info)), identity, attempt, is_replay_children
+            lambda info: self.sink.add((HOOK, info)), identity, attempt, is_replay_children
         ):
             yield
 
