@@ -499,6 +499,9 @@ _DETAILS: dict[str, tuple[str, Any]] = {
     "callback_details": ("CallbackDetails", CallbackDetails),
     "chained_invoke_details": ("ChainedInvokeDetails", ChainedInvokeDetails),
 }
+_DETAIL_KEYS: dict[str, tuple[str, Any]] = {key: (attr, kind) for attr, (key, kind) in _DETAILS.items()}
+_TYPES = {member.value: member for member in OperationType}  # a dict lookup is faster than Enum(value)
+_STATUSES = {member.value: member for member in OperationStatus}
 
 
 def _details_dict(details: Any, *, millis: bool) -> dict[str, Any]:
@@ -537,11 +540,15 @@ class Operation:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Operation:
         """From the boto3 shape; timestamps may be datetimes or epoch milliseconds."""
-        details = {attr: kind.from_dict(data[key]) for attr, (key, kind) in _DETAILS.items() if data.get(key)}
+        details = {}
+        for key in _DETAIL_KEYS.keys() & data.keys():  # an operation has one kind of details, if any
+            if data[key]:
+                attr, kind = _DETAIL_KEYS[key]
+                details[attr] = kind.from_dict(data[key])
         return cls(
             operation_id=data["Id"],
-            operation_type=OperationType(data["Type"]),
-            status=OperationStatus(data["Status"]),
+            operation_type=_TYPES.get(data["Type"]) or OperationType(data["Type"]),
+            status=_STATUSES.get(data["Status"]) or OperationStatus(data["Status"]),
             parent_id=data.get("ParentId"),
             name=data.get("Name"),
             start_timestamp=_timestamp(data.get("StartTimestamp")),
