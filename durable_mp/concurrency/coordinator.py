@@ -25,7 +25,8 @@ Step by step:
    begun them (they are cancelled: the worker skips them).
 4. When every in-flight item is suspended (a wait, a retry, a callback) and no more can start, the
    batch suspends: the invocation returns PENDING and a later one resumes it.
-5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed;
+5. A worker that dies mid-item: the item runs again on a fresh worker, replaying what it checkpointed
+   (in the next invocation if a rerun as long as the longest item seen could not end before the yield point);
    after `max_crashes` deaths the item FAILS with WorkerCrashed. Other items are unaffected. Each death
    is recorded durably (an internal STEP "durable-mp:interrupted" under the item, failed with the
    reason), so the count survives invocations; so is each deadline kill of an item that made no
@@ -118,6 +119,7 @@ def run_batch(
     waiting_on: dict[int, str] = {}
     started_at: dict[int, float] = {}
     next_i = 0
+    held_back: set[int] = set()  # crashed items whose rerun could not end before the yield point
     termination = state.termination
     label = _executor_label(executor)
     progress = _Progress(specs[0].batch_id if specs else "", name, policy.total, label, reason)
@@ -164,7 +166,7 @@ def run_batch(
             if policy.check() is not None:
                 break
             if not in_flight:
-                if out_of_time:
+                if out_of_time or held_back:
                     termination.begin_yield()
                     raise TerminationYield()
                 ready = _unblocked(state, waiting_on)
@@ -192,6 +194,8 @@ def run_batch(
                     error = _interrupt(state, spec, CRASH, partial(_crash_error, spec, r), max_crashes)
                     if error is not None:
                         finish(_give_up(state, spec, error))
+                    elif termination is not None and not termination.can_start():
+                        held_back.add(r.index)  # reran by the next invocation, which replays the batch
                     else:
                         state.checkpointer.flush()  # the rerun must see what the dead worker checkpointed
                         executor.start(dataclasses.replace(spec, replaying=True))
