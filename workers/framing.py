@@ -31,6 +31,15 @@ def body_size(buf: bytes | bytearray | memoryview, offset: int = 0) -> int:
     return int.from_bytes(buf[offset : offset + HEADER], "little")
 
 
+def take_frames(buf: bytearray) -> list[bytearray]:
+    """Cut the whole frames off the front of `buf` and return their bodies (a partial frame stays)."""
+    frames = []
+    while len(buf) >= HEADER and len(buf) >= (end := HEADER + body_size(buf)):
+        frames.append(buf[HEADER:end])
+        del buf[:end]
+    return frames
+
+
 class FrameReader:
     """Turns the bytes of a non-blocking socket into whole frames (parent side)."""
 
@@ -172,13 +181,7 @@ class BlockingChannel:
 
         while select.select([self._fd], [], [], 0)[0]:
             self._fill()
-        frames = []
-        buf = self._buf
-        while len(buf) >= HEADER and len(buf) >= HEADER + body_size(buf):
-            end = HEADER + body_size(buf)
-            frames.append(buf[HEADER:end])
-            del buf[:end]
-        return frames
+        return take_frames(self._buf)
 
     def _fill(self) -> None:
         chunk = os.read(self._fd, _SCRATCH)

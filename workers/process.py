@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from . import protocol
-from .framing import FrameReader, Outbox
+from .framing import FrameReader, Outbox, header, take_frames
 
 _T = TypeVar("_T")
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,7 +40,7 @@ class WorkerProcess:
 
     __slots__ = ("_ps", "fd", "outbox", "pidfd", "proc", "reader", "ready", "sock", "tasks", "tasks_run")
 
-    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes] | ForkedProc, sock: socket.socket) -> None:
         self.proc = proc
         self.sock = sock
         self.fd = sock.fileno()
@@ -62,10 +62,8 @@ class WorkerProcess:
     @property
     def pid(self) -> int:
         """Its process id (for a forked worker, once the template has forked it: waited for, briefly)."""
-        if not self.proc.pid:
-            forked = getattr(self.proc, "_forked", None)
-            if forked is not None:
-                forked.wait(10)
+        if isinstance(self.proc, ForkedProc):
+            self.proc.wait_forked(10)
         return self.proc.pid
 
     def rss(self) -> int:
@@ -82,9 +80,8 @@ class WorkerProcess:
 
     def know_pid(self, pid: int) -> None:
         """The worker said its pid (in READY): a forked worker's handle and pidfd get it if they lack it."""
-        set_pid = getattr(self.proc, "_set_pid", None)
-        if set_pid is not None and not self.proc.pid:
-            set_pid(pid)
+        if isinstance(self.proc, ForkedProc) and not self.proc.pid:
+            self.proc.forked(pid)
         if self.pidfd is None and self.proc.pid == pid:
             self.pidfd = _open_pidfd(pid)
 
@@ -189,7 +186,7 @@ def _fork_one(env: dict[str, str]) -> WorkerProcess:
     finally:
         child_end.close()
     config = protocol.dumps((sys.path, template.pid, sorted(_preload), dict(os.environ)))
-    return _attach(WorkerProcess(proc, parent_end), config)  # type: ignore[arg-type]
+    return _attach(WorkerProcess(proc, parent_end), config)
 
 
 class ForkedProc:
@@ -225,7 +222,11 @@ class ForkedProc:
         if self.pid and self.returncode is None:
             os.kill(self.pid, sig)
 
-    def _set_pid(self, pid: int) -> None:
+    def wait_forked(self, timeout: float) -> None:
+        """Wait (up to `timeout` s) for the template to have forked it, so that its pid is known."""
+        self._forked.wait(timeout)
+
+    def forked(self, pid: int) -> None:
         self.pid = pid
         self._forked.set()
 
@@ -282,12 +283,12 @@ class Template:
                 raise OSError("the worker template has exited")
             self._pending.append(proc)
             body = b"F" + protocol.dumps(preload)
-            socket.send_fds(self.sock, [len(body).to_bytes(8, "little") + body], [child_end.fileno()])
+            socket.send_fds(self.sock, [header(len(body)) + body], [child_end.fileno()])
         return proc
 
     def _send(self, body: bytes) -> None:
         with self._send_lock:
-            self.sock.sendall(len(body).to_bytes(8, "little") + body)
+            self.sock.sendall(header(len(body)) + body)
 
     def _read(self) -> None:
         buf = bytearray()
@@ -297,10 +298,8 @@ class Template:
                 if not chunk:
                     break
                 buf += chunk
-                while len(buf) >= 8 and len(buf) >= 8 + int.from_bytes(buf[:8], "little"):
-                    size = int.from_bytes(buf[:8], "little")
-                    self._on_message(bytes(buf[8 : 8 + size]))
-                    del buf[: 8 + size]
+                for body in take_frames(buf):
+                    self._on_message(bytes(body))
         except OSError:
             pass
         self._gone()
@@ -314,7 +313,7 @@ class Template:
             with self._send_lock:
                 proc = self._pending.popleft()
             self._procs[pid] = proc
-            proc._set_pid(pid)
+            proc.forked(pid)
         elif kind == b"X":
             pid = int.from_bytes(body[1:9], "little")
             ended = self._procs.pop(pid, None)
@@ -343,7 +342,7 @@ def template_pid() -> int | None:
 _spawner_lock = threading.Lock()
 _Reply = queue.SimpleQueue[tuple[bool, object]]
 _spawner_requests: queue.SimpleQueue[tuple[Callable[[], object], _Reply]] | None = None
-_reaper_queue: queue.SimpleQueue[subprocess.Popen[bytes]] | None = None
+_reaper_queue: queue.SimpleQueue[subprocess.Popen[bytes] | ForkedProc] | None = None
 
 
 def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
@@ -365,7 +364,7 @@ def _on_lasting_thread(fn: Callable[[], _T]) -> _T:
     return value  # type: ignore[return-value]
 
 
-def reap_soon(proc: subprocess.Popen[bytes]) -> None:
+def reap_soon(proc: subprocess.Popen[bytes] | ForkedProc) -> None:
     """Have the reaper thread wait for `proc` (closed or killed), so it does not stay a zombie."""
     global _reaper_queue
     with _spawner_lock:
@@ -377,7 +376,7 @@ def reap_soon(proc: subprocess.Popen[bytes]) -> None:
     _reaper_queue.put(proc)
 
 
-def _reap_forever(procs: queue.SimpleQueue[subprocess.Popen[bytes]]) -> None:
+def _reap_forever(procs: queue.SimpleQueue[subprocess.Popen[bytes] | ForkedProc]) -> None:
     while True:
         procs.get().wait()
 

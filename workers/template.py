@@ -27,7 +27,7 @@ import socket
 import sys
 
 from . import protocol
-from .framing import header
+from .framing import header, take_frames
 
 
 def main(fd: int) -> None:
@@ -113,6 +113,7 @@ class _Line:
     def __init__(self, ctl: socket.socket) -> None:
         self.ctl = ctl
         self.buf = bytearray()
+        self.messages: list[bytearray] = []
         self.fds: list[int] = []
 
     def read(self) -> None:
@@ -121,19 +122,14 @@ class _Line:
         if not data:
             raise EOFError("the parent closed the control socket")
         self.buf += data
+        self.messages += take_frames(self.buf)
         self.fds.extend(fds)
 
-    def next(self) -> bytes | None:
+    def next(self) -> bytearray | None:
         """The next whole message read so far, if any."""
-        buf = self.buf
-        if len(buf) < 8 or len(buf) < 8 + int.from_bytes(buf[:8], "little"):
-            return None
-        size = int.from_bytes(buf[:8], "little")
-        body = bytes(buf[8 : 8 + size])
-        del buf[: 8 + size]
-        return body
+        return self.messages.pop(0) if self.messages else None
 
-    def next_blocking(self) -> bytes:
+    def next_blocking(self) -> bytearray:
         while (body := self.next()) is None:
             self.read()
         return body

@@ -143,7 +143,7 @@ class ThreadExecutor:
         self._running: dict[int, _GuardedSink] = {}
         self.progressed: set[int] = set()
         self.on_outcome: Callable[[], None] | None = None  # told (from the branch's thread) of each outcome
-        self.cpu = _Average()  # CPU seconds the branches that ended used in their threads
+        self.cpu = _Recent()  # CPU seconds the branches that ended used in their threads
         self._cpu_lock = threading.Lock()
 
     def capacity(self) -> int:
@@ -259,6 +259,7 @@ class ProcessExecutor:
         self._seconds = _Recent()  # how long the items that ended took, from when they began
         self.pool.pipeline = 1
         self._bridge = bridge
+        self._booted = False  # a worker has booted during this batch: the bridge takes nothing more
         self._bridged: dict[int, float] = {}  # index -> when it began, for items running on the bridge
         if bridge is not None:
             bridge.progressed = self.progressed
@@ -280,14 +281,18 @@ class ProcessExecutor:
         return self.pool.idle_count()
 
     def _bridging(self) -> bool:
-        """Whether items may start on the bridge: it exists and no worker has booted yet."""
-        return self._bridge is not None and self.pool.ready_count() == 0
+        """Whether items may start on the bridge: it exists and no worker has booted yet (once one has,
+        the batch stops asking)."""
+        if self._bridge is None or self._booted:
+            return False
+        self._booted = self.pool.ready_count() > 0
+        return not self._booted
 
     def _bridge_room(self) -> int:
         """How many more items may start on the bridge now (see the class docstring)."""
         bridge = self._bridge
         assert bridge is not None
-        light = bridge.cpu.count and bridge.cpu.mean < SMALL_ITEM_SECONDS
+        light = bridge.cpu.median is not None and bridge.cpu.median < SMALL_ITEM_SECONDS
         limit = bridge.max_threads if light else self.pool.size
         return max(0, limit - bridge.running())
 
@@ -366,9 +371,10 @@ class ProcessExecutor:
     def _from_bridge(self, outcomes: list[Outcome | Crash | Failure]) -> list[Outcome | Crash | Failure]:
         for r in outcomes:
             self._bridged.pop(r.index, None)
-        if outcomes and self._bridge is not None and not self._seconds.count:
+        cpu = None if self._bridge is None else self._bridge.cpu.median
+        if outcomes and cpu is not None and self._seconds.median is None:
             # until items have ended on workers, the CPU the bridged ones used tells how long they take
-            self._size_pipeline(self._bridge.cpu.mean)
+            self._size_pipeline(cpu)
         return outcomes
 
     def drain(self) -> list[Outcome | Crash | Failure]:
@@ -464,35 +470,21 @@ MAX_PIPELINE = 16
 
 
 class _Recent:
-    """The median of the last 15 values."""
+    """The median of the last 15 values added (None before the first)."""
 
-    __slots__ = ("count", "values")
+    __slots__ = ("median", "values")
 
     def __init__(self) -> None:
-        self.count = 0
         self.values: list[float] = []
+        self.median: float | None = None
 
     def add(self, value: float) -> float:
-        self.count += 1
         values = self.values
         values.append(value)
         if len(values) > 15:
             del values[0]
-        return sorted(values)[len(values) // 2]
-
-
-class _Average:
-    """A running mean that follows the recent items (exponentially weighted once it has a few)."""
-
-    __slots__ = ("count", "mean")
-
-    def __init__(self) -> None:
-        self.count, self.mean = 0, 0.0
-
-    def add(self, value: float) -> float:
-        self.count += 1
-        self.mean += (value - self.mean) / min(self.count, 16)
-        return self.mean
+        self.median = sorted(values)[len(values) // 2]
+        return self.median
 
 
 # A pool serves one coordinator at a time. The first batch to come gets the process-wide warm pool; a

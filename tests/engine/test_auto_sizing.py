@@ -96,6 +96,22 @@ def test_no_early_start_when_processes_will_not_be_used(monkeypatch: pytest.Monk
     assert prestart(None, None) is False
 
 
+def _fresh_python(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run `script` in a fresh interpreter (a cold start: no workers yet), without this process's
+    DURABLE_MP_ and AWS_LAMBDA_ settings but with `env`; return what it printed."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DURABLE_MP_", "AWS_LAMBDA_"))}
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        check=False,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 _DECORATE_ONLY = textwrap.dedent(
     """
     import time
@@ -122,22 +138,7 @@ _DECORATE_ONLY = textwrap.dedent(
     "env, workers", [({}, 2 if can_fork() else min(2, spare_a_core())), ({"DURABLE_MP_PRESTART": "0"}, 0)]
 )
 def test_decorating_a_handler_starts_the_workers_in_the_background(env: dict[str, str], workers: int) -> None:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DURABLE_MP_EXECUTOR", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "DURABLE_MP_PRESTART")
-    }
-    environ.update(env, DURABLE_MP_WORKERS="2")
-    out = subprocess.run(
-        [sys.executable, "-c", _DECORATE_ONLY],
-        check=False,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    count, took = out.stdout.split()
+    count, took = _fresh_python(_DECORATE_ONLY, env={**env, "DURABLE_MP_WORKERS": "2"}).split()
     assert int(count) == workers
     assert float(took) < 0.5  # decorating only starts a thread: it never waits for workers to boot
 
@@ -167,18 +168,8 @@ _PATH_CHANGED_AFTER_START = textwrap.dedent(
 
 
 def test_workers_started_early_see_what_was_added_to_sys_path_later() -> None:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("DURABLE_MP_")}
-    environ.update(DURABLE_MP_WORKERS="2")
-    out = subprocess.run(
-        [sys.executable, "-c", _PATH_CHANGED_AFTER_START],
-        check=False,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["SUCCEEDED", "[3,", "6]"], out.stdout + out.stderr
+    out = _fresh_python(_PATH_CHANGED_AFTER_START, env={"DURABLE_MP_WORKERS": "2"})
+    assert out.split() == ["SUCCEEDED", "[3,", "6]"], out
 
 
 _COLD_MAP = textwrap.dedent(
@@ -206,17 +197,7 @@ _COLD_MAP = textwrap.dedent(
 
 
 def _cold_map(executor: str) -> dict[str, int]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith(("DURABLE_MP_", "AWS_"))}
-    out = subprocess.run(
-        [sys.executable, "-c", _COLD_MAP, executor],
-        check=False,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return json.loads(_fresh_python(_COLD_MAP, executor))  # type: ignore[no-any-return]
 
 
 def test_a_cold_default_batch_starts_on_threads_while_the_workers_boot() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 import psutil
 import pytest
@@ -72,9 +71,8 @@ def test_a_lost_template_takes_its_workers_and_a_new_one_serves_the_pool() -> No
         [crashed] = drain(pool, 1)  # the worker died with its template (PR_SET_PDEATHSIG)
         assert isinstance(crashed, TaskCrashed) and crashed.task_id == task
         assert wait_gone([worker])
-        deadline = time.monotonic() + 10
         pool.submit(tasks.add, 3, 4)
-        assert _results(pool, 1) == [7] and time.monotonic() < deadline
+        assert _results(pool, 1) == [7]
         assert template_pid() not in (None, old)
 
 
