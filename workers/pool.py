@@ -180,6 +180,7 @@ class WorkerPool:
         os.set_blocking(self._wake_write, False)
         self._selector.register(self._wake_read, _READ, _WAKEUP)
         self._woken = False
+        self._wake_pending = False  # a byte is in the wake-up pipe, or about to be: wakeup() need not write
         # A pool dropped or alive at interpreter exit without shutdown() still kills and reaps its workers.
         self._finalizer = weakref.finalize(
             self, _kill_all, self._workers, self._exiting, (self._wake_read, self._wake_write)
@@ -306,7 +307,11 @@ class WorkerPool:
 
     def wakeup(self) -> None:
         """Make a `poll()` under way (or the next one) return now. The one call another thread may make:
-        e.g. a thread whose work the coordinator also waits for says it is done."""
+        e.g. a thread whose work the coordinator also waits for says it is done. While a wake-up is pending
+        it writes nothing: each write would also give up the GIL, and wait to take it back."""
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         try:
             os.write(self._wake_write, b"\0")
         except (BlockingIOError, OSError):  # full: a wake-up is pending anyway; closed: nothing to wake
@@ -497,6 +502,7 @@ class WorkerPool:
 
     def _on_ready(self, data: WorkerProcess | _Exited | object, mask: int) -> None:
         if data is _WAKEUP:
+            self._wake_pending = False  # before draining: a wakeup() from now on writes again
             try:
                 while os.read(self._wake_read, 4096):
                     pass

@@ -498,7 +498,7 @@ def _lease_pool(size: int) -> tuple[WorkerPool, bool]:
     from durable_mp.concurrency import prestart
 
     workers.preload(prestart.WORKER_MODULE)  # fresh workers are ready before their task
-    prestart.wait()  # a background start under way hands its workers to the shared pool first
+    prestart.wait()  # a start under way on another thread hands its workers to the shared pool first
 
     if _shared_lease.acquire(blocking=False):
         try:

@@ -114,9 +114,8 @@ def _fresh_python(script: str, *args: str, env: dict[str, str] | None = None) ->
 
 _DECORATE_ONLY = textwrap.dedent(
     """
-    import time
+    import gc, time
     from durable_mp import durable_execution
-    from durable_mp.concurrency import prestart
     import durable_mp_workers.shared as shared
 
     t0 = time.perf_counter()
@@ -126,8 +125,7 @@ _DECORATE_ONLY = textwrap.dedent(
         return None
 
     took = time.perf_counter() - t0
-    prestart.wait()
-    print(len(shared._pool.pids()) if shared._pool is not None else 0, took)
+    print(len(shared._pool.pids()) if shared._pool is not None else 0, took, gc.get_freeze_count())
     """
 )
 
@@ -135,19 +133,26 @@ _DECORATE_ONLY = textwrap.dedent(
 # Workers forked from the template all start at once; interpreters boot at most spare_a_core() at a time (a
 # core stays free for the parent), the others following as those are ready, which the next batch sees.
 @pytest.mark.parametrize(
-    "env, workers", [({}, 2 if can_fork() else min(2, spare_a_core())), ({"DURABLE_MP_PRESTART": "0"}, 0)]
+    "env, workers, frozen",
+    [
+        ({}, 2 if can_fork() else min(2, spare_a_core()), True),
+        ({"DURABLE_MP_GC_FREEZE": "0"}, 2 if can_fork() else min(2, spare_a_core()), False),
+        ({"DURABLE_MP_PRESTART": "0"}, 0, False),
+    ],
 )
-def test_decorating_a_handler_starts_the_workers_in_the_background(env: dict[str, str], workers: int) -> None:
-    count, took = _fresh_python(_DECORATE_ONLY, env={**env, "DURABLE_MP_WORKERS": "2"}).split()
-    assert int(count) == workers
-    assert float(took) < 0.5  # decorating only starts a thread: it never waits for workers to boot
+def test_decorating_a_handler_starts_the_workers_and_freezes_what_the_import_left(
+    env: dict[str, str], workers: int, frozen: bool
+) -> None:
+    count, took, freeze_count = _fresh_python(_DECORATE_ONLY, env={**env, "DURABLE_MP_WORKERS": "2"}).split()
+    assert int(count) == workers  # handed to the pool when decoration returns
+    assert float(took) < 0.5  # decorating only starts the template: it never waits for workers to boot
+    assert (int(freeze_count) > 1000) is frozen  # the imported modules' objects, left out of every collection
 
 
 _PATH_CHANGED_AFTER_START = textwrap.dedent(
     """
     import json, pathlib, sys, tempfile
     from durable_mp import durable_execution
-    from durable_mp.concurrency import prestart
     from durable_mp.config import MapConfig
     from durable_mp.testing import DurableFunctionTestRunner
 
@@ -156,7 +161,7 @@ _PATH_CHANGED_AFTER_START = textwrap.dedent(
         import late_items
         return context.map([1, 2], late_items.triple, config=MapConfig(executor="processes")).get_results()
 
-    prestart.wait()  # the workers started at decoration, with the sys.path of that moment
+    # the workers started at decoration, with the sys.path of that moment
     folder = tempfile.mkdtemp()
     pathlib.Path(folder, "late_items.py").write_text("def triple(ctx, x, i, items):\\n    return 3 * x\\n")
     sys.path.insert(0, folder)

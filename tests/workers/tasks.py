@@ -101,3 +101,10 @@ def die_after_line(path: str, text: str) -> None:
 
 def getenv(name: str) -> str | None:
     return os.environ.get(name)
+
+
+def gc_state() -> tuple[bool, int]:
+    """Whether the worker collects garbage, and how many objects it has frozen (those of the template)."""
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()

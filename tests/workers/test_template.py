@@ -3,9 +3,14 @@ is replaced (its workers die with it and are reported as crashed, never silently
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 import signal
 import sys
+import termios
+import threading
+import time
 
 import psutil
 import pytest
@@ -81,3 +86,36 @@ def test_subprocess_workers_are_children_of_this_process() -> None:
         pool.submit(tasks.pid)
         [pid] = _results(pool, 1)
         assert psutil.Process(pid).ppid() == os.getpid()  # type: ignore[arg-type]
+
+
+def test_a_forked_worker_collects_garbage_but_never_walks_what_it_shares_with_the_template() -> None:
+    with WorkerPool(1) as pool:
+        pool.submit(tasks.gc_state)
+        [(enabled, frozen)] = _results(pool, 1)  # type: ignore[misc]
+    assert enabled  # the template runs without the collector; its workers with it
+    assert frozen > 1000  # what the template imported (the worker side at least) is frozen before the fork
+
+
+def test_wakeups_while_one_is_pending_write_one_byte_and_none_is_lost() -> None:
+    with WorkerPool(1) as pool:
+        pool.submit(tasks.sleep_after_pid, 30)  # something to wait for: a poll blocks until woken
+        drain(pool, 1)  # its pid
+        for _ in range(1000):
+            pool.wakeup()
+        assert _bytes_waiting(pool._wake_read) == 1  # one write: each would also give up the GIL
+        for _ in range(3):  # a wake-up after a poll drained the pipe writes again
+            started = time.monotonic()
+            assert pool.poll(10) == []
+            assert time.monotonic() - started < 5
+            pool.wakeup()
+        pool.poll(0)
+        threading.Timer(0.2, pool.wakeup).start()  # from another thread, while this one waits in poll
+        started = time.monotonic()
+        assert pool.poll(10) == []
+        assert 0.1 < time.monotonic() - started < 5
+
+
+def _bytes_waiting(fd: int) -> int:
+    buf = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
+    return buf[0]
