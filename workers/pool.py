@@ -181,6 +181,10 @@ class WorkerPool:
         self._selector.register(self._wake_read, _READ, _WAKEUP)
         self._woken = False
         self._wake_pending = False  # a byte is in the wake-up pipe, or about to be: wakeup() need not write
+        # hold_writes: tasks sent to a worker wait in its outbox until poll() (see _send)
+        self.hold_writes = False
+        self._held: set[WorkerProcess] = set()
+        self._writing: set[int] = set()  # fds of the workers whose socket is watched for room to write
         # A pool dropped or alive at interpreter exit without shutdown() still kills and reaps its workers.
         self._finalizer = weakref.finalize(
             self, _kill_all, self._workers, self._exiting, (self._wake_read, self._wake_write)
@@ -288,6 +292,7 @@ class WorkerPool:
 
         Returns `[]` at once when no task is running or queued, since nothing could happen then.
         """
+        self._write_held()
         if self._events:
             timeout = 0
         elif not self._running and not self._queue and not self._woken:
@@ -301,6 +306,7 @@ class WorkerPool:
                 break
             if deadline is not None:  # only part of a frame arrived: wait for the rest, or for the deadline
                 timeout = deadline - time.monotonic()
+        self._write_held()  # tasks dispatched to workers that ended one meanwhile
         events, self._events = self._events, []
         self._woken = False
         return events
@@ -435,6 +441,8 @@ class WorkerPool:
             for worker in start_workers(missing, self._start_method):
                 self._workers[worker.fd] = worker
                 self._selector.register(worker.fd, _READ_WRITE if worker.outbox else _READ, worker)
+                if worker.outbox:
+                    self._writing.add(worker.fd)
                 if worker.pidfd is not None:
                     self._selector.register(worker.pidfd, _READ, _Exited(worker))
                 self._idle.append(worker)
@@ -447,7 +455,7 @@ class WorkerPool:
             if worker is None:
                 return
             task = self._queue.popleft()
-            self._send(worker, protocol.head(protocol.TASK, task[0]), task[1])
+            self._send(worker, protocol.head(protocol.TASK, task[0]), task[1], now=False)
             worker.tasks.append(task)
             self._running[task[0]] = worker
             if len(worker.tasks) == 1 and worker.ready:
@@ -482,16 +490,28 @@ class WorkerPool:
             self._max_tasks is not None and worker.tasks_run + held >= self._max_tasks
         )
 
-    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes) -> None:
+    def _send(self, worker: WorkerProcess, head: bytes, payload: bytes, *, now: bool = True) -> None:
         """Send a frame to the worker: what the socket does not take now goes when it is writable (a worker
-        that is gone is found by the next `poll()`)."""
-        had_backlog = bool(worker.outbox)
+        that is gone is found by the next `poll()`). A task (`now=False`) with `hold_writes` set waits in
+        the worker's outbox for the next `poll()`: a coordinator that starts many tasks in a row then writes
+        once per worker, not once per task (each write also gives up the GIL, and may wait to take it back)."""
         worker.outbox.send(head, payload)
+        if self.hold_writes and not now:
+            self._held.add(worker)
+        else:
+            self._write(worker)
+
+    def _write_held(self) -> None:
+        while self._held:
+            self._write(self._held.pop())
+
+    def _write(self, worker: WorkerProcess) -> None:
         try:
             worker.outbox.flush()
         except OSError:
             return  # gone: its EOF or its pidfd reports it
-        if worker.outbox and not had_backlog:
+        if worker.outbox and worker.fd not in self._writing and self._workers.get(worker.fd) is worker:
+            self._writing.add(worker.fd)  # the rest goes when the socket has room
             self._selector.modify(worker.fd, _READ_WRITE, worker)
 
     def _check_idle_workers(self) -> None:
@@ -524,6 +544,7 @@ class WorkerPool:
             if mask & selectors.EVENT_WRITE:
                 worker.outbox.flush()
                 if not worker.outbox:
+                    self._writing.discard(worker.fd)
                     self._selector.modify(worker.fd, _READ, worker)
             if mask & selectors.EVENT_READ:
                 for body in worker.reader.read():
@@ -640,6 +661,8 @@ class WorkerPool:
         """Forget a worker that is about to go away."""
         del self._workers[worker.fd]
         self._selector.unregister(worker.fd)
+        self._writing.discard(worker.fd)
+        self._held.discard(worker)
         if worker.pidfd is not None:
             self._selector.unregister(worker.pidfd)
             worker.close_pidfd()

@@ -249,6 +249,7 @@ class ProcessExecutor:
         self.blob = blob
         self.key = uuid.uuid4().hex
         self.pool, self._private = _lease_pool(worker_count)
+        self.pool.hold_writes = True  # tasks started in a row go in one write per worker, at the next wait
         self._task_of: dict[int, int] = {}  # branch index -> task id
         self._index_of: dict[int, int] = {}  # task id -> branch index
         self._spec_of: dict[int, BranchSpec] = {}  # branch index -> spec of its current run
@@ -458,6 +459,7 @@ class ProcessExecutor:
     def close(self) -> None:
         for index in [*self._bridged, *self._task_of]:
             self.cancel(index)
+        self.pool.hold_writes = False
         if self._private:
             self.pool.shutdown(wait=False)
         else:

@@ -145,3 +145,19 @@ def test_a_replacement_starts_at_once_even_with_max_booting(tmp_path: Path) -> N
         [crashed] = drain(pool, 1)
         assert isinstance(crashed, TaskCrashed) and crashed.task_id == crashing
         assert len(pool.pids()) == 2  # replaced at once, not staged behind the worker still booting
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_with_hold_writes_tasks_started_in_a_row_go_in_one_write_at_the_next_poll(
+    one: WorkerPool, monkeypatch: pytest.MonkeyPatch, hold: bool
+) -> None:
+    one.submit(tasks.add, 0, 0)
+    assert _done(drain(one, 1)) == {1: 0}  # booted and idle
+    writes: list[int] = []
+    real_writev = os.writev
+    monkeypatch.setattr(os, "writev", lambda fd, chunks: writes.append(fd) or real_writev(fd, chunks))
+    one.hold_writes = hold
+    ids = [one.submit(tasks.add, i, 1) for i in range(4)]  # the pipeline holds them all
+    assert len(writes) == (0 if hold else 4)
+    assert _done(drain(one, 4)) == {task: i + 1 for i, task in enumerate(ids)}
+    assert len(writes) == (1 if hold else 4)
