@@ -224,12 +224,12 @@ def run_batch(
 def _withdraw_not_begun(
     executor: Any, specs: list[BranchSpec], policy: CompletionPolicy, in_flight: set[int]
 ) -> None:
-    """The batch completed: units sent ahead to a busy worker that had not begun them count as never
-    started (they are cancelled with the rest, and never run)."""
-    began = getattr(executor, "began", None)
-    if began is None or policy.check() is None:
+    """The batch completed: units that had not begun (queued on a process executor's bridge, or sent
+    ahead to a busy worker) count as never started (they are cancelled with the rest, and never run)."""
+    withdraw = getattr(executor, "withdraw_not_begun", None)
+    if withdraw is None or policy.check() is None:
         return
-    for i in sorted(in_flight - began.keys()):
+    for i in withdraw(in_flight):
         policy.withdraw(unit_items(specs[i]))
 
 

@@ -9,8 +9,11 @@ Every executor has the same small surface, used only by the coordinator's thread
     progressed             indexes of the running branches that checkpointed progress in their current run
     began                  (processes) index -> when each running branch really began: a fresh worker
                            first boots, and a branch sent ahead waits for the one before it; a branch
-                           absent from it has not begun (and is not reported STARTED if the batch
-                           completes now)
+                           absent from it has not begun
+    withdraw_not_begun(indexes) -> list
+                           (processes) the batch completed: cancel those of the running `indexes` that
+                           have not begun (queued on the bridge, or sent ahead to a busy worker) and
+                           return them; they never run, and are not reported STARTED
 
 Threads cannot be killed: a cancelled thread branch is orphaned, and its next checkpoint raises
 `OrphanedChildException` so it unwinds without writing anything. Processes are killed and replaced;
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import functools
 import os
 import queue
 import sys
@@ -128,7 +130,14 @@ class _GuardedSink:
 
 
 class ThreadExecutor:
-    """One daemon thread per running branch (bounded by the coordinator's max_concurrency)."""
+    """Branches on daemon threads (bounded by the coordinator's max_concurrency).
+
+    Threads are kept for the batch: one that ended its branch takes the next one started, so a batch of
+    short branches does not start (and wait for) a thread per branch. It runs at most `thread_cap` threads
+    (by default `max_threads`, its capacity: every branch started has a thread at once); a bridge with a
+    lower cap queues the branches started beyond it, each thread taking the next as it ends one. A queued
+    branch that is cancelled never begins; `stop_queued` atomically withdraws those that have not.
+    """
 
     def __init__(
         self,
@@ -144,7 +153,15 @@ class ThreadExecutor:
         self.progressed: set[int] = set()
         self.on_outcome: Callable[[], None] | None = None  # told (from the branch's thread) of each outcome
         self.cpu = _Recent()  # CPU seconds the branches that ended used in their threads
+        self.wall = _Recent()  # and the seconds they took: more than their CPU when they wait (for I/O)
         self._cpu_lock = threading.Lock()
+        self.thread_cap = max_threads
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # the counts below, and whether a queued branch begins
+        self._threads = 0
+        self._idle = 0  # threads waiting for a branch
+        self._queued = 0  # branches not taken by a thread yet
+        self._began: dict[int, float] = {}  # index -> when a thread began it (monotonic)
 
     def capacity(self) -> int:
         return self.max_threads - len(self._running)
@@ -156,18 +173,56 @@ class ThreadExecutor:
         branch_state = dataclasses.replace(self.state, checkpointer=sink)
         # With plugins, each branch runs in a copy of the coordinator's contextvars (as in the official SDK),
         # so what a hook binds there (a span, an MDC key) is seen by the branch and does not leak between them.
-        target: Callable[..., None] = (
-            self._run
-            if self.state.plugins is None
-            # mypy checks the partial against _run's parameters, which the Thread passes when it starts
-            else functools.partial(contextvars.copy_context().run, self._run)  # type: ignore[call-arg]
-        )
-        threading.Thread(
-            target=target, args=(branch_state, spec), name=f"durable-mp-branch-{spec.index}", daemon=True
-        ).start()
+        context = None if self.state.plugins is None else contextvars.copy_context()
+        with self._lock:
+            self._queued += 1
+            spawn = self._queued > self._idle and self._threads < self.thread_cap
+            if spawn:
+                self._threads += 1
+        self._jobs.put(_Job(context, branch_state, spec, sink))
+        if spawn:
+            threading.Thread(target=self._serve, name=f"durable-mp-branch-{spec.index}", daemon=True).start()
+
+    def _serve(self) -> None:
+        """A branch thread: run the branches handed to it, one after another, until the executor closes."""
+        thread = threading.current_thread()
+        while True:
+            with self._lock:
+                self._idle += 1
+            job = self._jobs.get()
+            with self._lock:
+                self._idle -= 1
+                if job is None:
+                    return
+                self._queued -= 1
+                if job.sink.cancelled:  # cancelled or withdrawn before it began: it never runs
+                    continue
+                self._began[job.spec.index] = time.monotonic()
+            thread.name = f"durable-mp-branch-{job.spec.index}"
+            if job.context is None:
+                self._run(job.state, job.spec)
+            else:
+                job.context.run(self._run, job.state, job.spec)
+
+    def began_at(self, index: int) -> float | None:
+        """When a thread began branch `index` (None: it waits in the queue, or never ran)."""
+        return self._began.get(index)
+
+    def stop_queued(self, indexes: list[int]) -> list[int]:
+        """Of `indexes`, the branches no thread has begun: each is cancelled now, and never begins."""
+        stopped = []
+        with self._lock:
+            for index in indexes:
+                sink = self._running.get(index)
+                if sink is not None and index not in self._began:
+                    sink.cancelled = True
+                    stopped.append(index)
+        for index in stopped:
+            self._running.pop(index, None)
+        return stopped
 
     def _run(self, state: ExecutionState, spec: BranchSpec) -> None:
-        cpu = time.thread_time()
+        cpu, wall = time.thread_time(), time.monotonic()
         try:
             result: Outcome | Failure = run_branch(state, spec, self.make_func(spec.index), self.item_serdes)
         except OrphanedChildException:
@@ -176,6 +231,7 @@ class ThreadExecutor:
             result = Failure(spec.index, exc)
         with self._cpu_lock:
             self.cpu.add(time.thread_time() - cpu)
+            self.wall.add(time.monotonic() - wall)
         self._done.put(result)
         if self.on_outcome is not None:
             self.on_outcome()
@@ -217,8 +273,24 @@ class ThreadExecutor:
             sink.cancelled = True
 
     def close(self) -> None:
+        """Cancel what runs, and end the threads once their branches have (a cancelled one unwinds at its
+        next checkpoint)."""
         for index in list(self._running):
             self.cancel(index)
+        with self._lock:
+            threads, self._threads = self._threads, 0
+        for _ in range(threads):
+            self._jobs.put(None)
+
+
+@dataclass(slots=True)
+class _Job:
+    """A branch handed to the thread executor's threads."""
+
+    context: contextvars.Context | None
+    state: ExecutionState
+    spec: BranchSpec
+    sink: _GuardedSink
 
 
 class ProcessExecutor:
@@ -230,10 +302,13 @@ class ProcessExecutor:
 
     Boot bridge (`bridge`, given when the executor was chosen automatically): while workers are still
     booting (a cold start), items start on the bridge's threads in the parent instead of waiting for
-    them: one per worker not yet ready, or, once the bridge's items have shown that they use little CPU
-    (under SMALL_ITEM_SECONDS each: they mostly wait for checkpoints), up to the thread executor's
-    thread cap. Once workers are ready every new item goes to them. What an item records is the same on
-    either side, so the history is too.
+    them: one per worker not yet ready until items have ended there. Items that use little CPU (under
+    SMALL_ITEM_SECONDS each) and mostly wait (for checkpoints sent over the network) then run up to the
+    thread executor's thread cap at once; short items that do not wait (an in-process service) run on
+    as many threads as workers, each holding a few more (BRIDGE_PIPELINE) that it begins as it ends one:
+    more threads would only take turns on the GIL, and each would have to be started. Once workers are
+    ready every new item goes to them. What an item records is the same on either side, so the history
+    is too.
 
     Small items travel in groups: once the items seen so far are short (under SMALL_ITEM_SECONDS on
     average), each worker is sent several at once (the pool's pipeline, up to MAX_PIPELINE, sized to hold
@@ -261,7 +336,7 @@ class ProcessExecutor:
         self.pool.pipeline = 1
         self._bridge = bridge
         self._booted = False  # a worker has booted during this batch: the bridge takes nothing more
-        self._bridged: dict[int, float] = {}  # index -> when it began, for items running on the bridge
+        self._bridged: set[int] = set()  # the items started on the bridge that have not ended
         if bridge is not None:
             bridge.progressed = self.progressed
             bridge.on_outcome = self.pool.wakeup
@@ -269,7 +344,12 @@ class ProcessExecutor:
     @property
     def began(self) -> dict[int, float]:
         """index -> when it began, for the running branches that have (see the module docstring)."""
-        out = dict(self._bridged)
+        out = {}
+        if self._bridge is not None:
+            for index in self._bridged:
+                when = self._bridge.began_at(index)
+                if when is not None:
+                    out[index] = when
         for index, task_id in self._task_of.items():
             when = self.pool.began(task_id)
             if when is not None:
@@ -293,9 +373,23 @@ class ProcessExecutor:
         """How many more items may start on the bridge now (see the class docstring)."""
         bridge = self._bridge
         assert bridge is not None
-        light = bridge.cpu.median is not None and bridge.cpu.median < SMALL_ITEM_SECONDS
-        limit = bridge.max_threads if light else self.pool.size
+        cpu, wall = bridge.cpu.median, bridge.wall.median
+        if cpu is None or wall is None or cpu >= SMALL_ITEM_SECONDS:
+            bridge.thread_cap, limit = self.pool.size, self.pool.size
+        elif wall > 2 * cpu + sys.getswitchinterval():  # they wait (not only for the GIL): overlap the waits
+            bridge.thread_cap = limit = bridge.max_threads
+        else:
+            bridge.thread_cap, limit = self.pool.size, self.pool.size * BRIDGE_PIPELINE
         return max(0, limit - bridge.running())
+
+    def withdraw_not_begun(self, indexes: set[int]) -> list[int]:
+        """The batch completed: of the running `indexes`, those that have not begun (queued on the bridge,
+        or sent ahead to a busy worker) count as never started; they are cancelled, and never run."""
+        on_bridge = [i for i in indexes if i in self._bridged]
+        stopped = self._bridge.stop_queued(on_bridge) if self._bridge is not None and on_bridge else []
+        self._bridged.difference_update(stopped)
+        held = [i for i in indexes if i in self._task_of and self.pool.began(self._task_of[i]) is None]
+        return sorted([*stopped, *held])
 
     def _observe(self, seconds: float | None) -> None:
         """An item ended after `seconds`: fold that in, and size the pipeline for items like it."""
@@ -312,7 +406,7 @@ class ProcessExecutor:
         from durable_mp.concurrency.worker_entry import run_job
 
         if self._bridge is not None and self._bridging() and self.pool.ready_room() <= 0:
-            self._bridged[spec.index] = time.monotonic()
+            self._bridged.add(spec.index)
             self._bridge.start(spec)
             return
         self.progressed.discard(spec.index)
@@ -371,7 +465,7 @@ class ProcessExecutor:
 
     def _from_bridge(self, outcomes: list[Outcome | Crash | Failure]) -> list[Outcome | Crash | Failure]:
         for r in outcomes:
-            self._bridged.pop(r.index, None)
+            self._bridged.discard(r.index)
         cpu = None if self._bridge is None else self._bridge.cpu.median
         if outcomes and cpu is not None and self._seconds.median is None:
             # until items have ended on workers, the CPU the bridged ones used tells how long they take
@@ -448,7 +542,8 @@ class ProcessExecutor:
         self._deadlines.pop(index, None)
 
     def cancel(self, index: int) -> None:
-        if self._bridged.pop(index, None) is not None and self._bridge is not None:
+        if index in self._bridged and self._bridge is not None:
+            self._bridged.discard(index)
             self._bridge.cancel(index)
             return
         task_id = self._task_of.get(index)
@@ -467,6 +562,7 @@ class ProcessExecutor:
 
 
 SMALL_ITEM_SECONDS = 0.005  # items shorter than this on average travel in groups (see ProcessExecutor)
+BRIDGE_PIPELINE = 8  # short items that do not wait: how many each bridge thread may hold
 PIPELINE_SECONDS = 0.01  # a group holds about this much work per worker
 MAX_PIPELINE = 16
 

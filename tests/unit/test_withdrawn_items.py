@@ -1,5 +1,6 @@
-"""Items sent ahead to a busy worker that had not begun them when the batch completed count as never started:
-they are left out of the BatchResult (only items that were really running are reported STARTED)."""
+"""Items sent ahead to a busy worker, or queued on a process executor's bridge, that had not begun when the
+batch completed count as never started: they are left out of the BatchResult (only items that were really
+running are reported STARTED), and a queued bridge item never runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from durable_mp.exceptions import InvalidStateError
 class _Executor:
     def __init__(self, began: dict[int, float]) -> None:
         self.began = began
+
+    def withdraw_not_begun(self, indexes: set[int]) -> list[int]:
+        return sorted(indexes - self.began.keys())
 
 
 def _spec(index: int, items: range | None = None) -> BranchSpec:
@@ -40,14 +44,14 @@ def test_a_completed_batch_withdraws_what_had_not_begun_and_keeps_what_ran() -> 
     assert statuses == [BatchItemStatus.SUCCEEDED] * 2 + [BatchItemStatus.STARTED] * 2 + [None, None]
 
 
-def test_nothing_is_withdrawn_while_the_batch_is_not_complete_or_for_executors_without_began() -> None:
+def test_nothing_is_withdrawn_while_the_batch_is_not_complete_or_by_executors_that_cannot() -> None:
     specs = [_spec(i) for i in range(4)]
     policy = _policy(4, 1, [range(1, 2)])
     policy2 = CompletionPolicy(4, CompletionConfig(min_successful=3))
     policy2.mark_started(0)
     _withdraw_not_begun(_Executor({}), specs, policy2, in_flight={0})  # not complete: nothing changes
     assert policy2.status_of(0) is BatchItemStatus.STARTED
-    _withdraw_not_begun(object(), specs, policy, in_flight={1})  # threads: every started item began
+    _withdraw_not_begun(object(), specs, policy, in_flight={1})  # threads: every started item has a thread
     assert policy.status_of(1) is BatchItemStatus.STARTED
 
 
