@@ -11,10 +11,11 @@ one of `durable_mp.service.boto`.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from durable_mp.__about__ import __version__
 from durable_mp.exceptions import ErrorObject
@@ -46,6 +47,25 @@ class CallbackTimeoutType(Enum):
 def _error(data: Mapping[str, Any]) -> ErrorObject | None:
     raw = data.get("Error")
     return ErrorObject.from_dict(dict(raw)) if raw else None
+
+
+_R = TypeVar("_R")
+
+
+def record(cls: type[_R], **values: Any) -> _R:
+    """An instance of the frozen dataclass `cls` with `values` and every other field at its default, built
+    without its generated `__init__` (which sets each field through `object.__setattr__`: four times
+    slower). For the shapes built by the thousand, such as the test view of a big execution's
+    operations. `cls` must have no `__post_init__` or slots, and `values` must hold every field that has
+    no plain default."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(_defaults(cls), **values)  # type: ignore[arg-type]  # a class is hashable
+    return obj
+
+
+@functools.cache
+def _defaults(cls: type) -> dict[str, Any]:
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
@@ -28,12 +28,17 @@ from botocore.errorfactory import ClientExceptionsFactory
 from botocore.response import StreamingBody
 
 from durable_mp.lambda_service import (
+    _STATUSES,
+    _TYPES,
     ErrorObject,
     InvocationStatus,
     OperationPayload,
     OperationStatus,
     OperationSubType,
     OperationType,
+    _error,
+    _timestamp,
+    record,
 )
 from durable_mp.lambda_service import Operation as SvcOperation
 from durable_mp.local import LocalDurableService, ServiceLimits
@@ -126,45 +131,46 @@ class OperationFactory(Protocol):
     ) -> Operation: ...
 
 
-_Tree = dict[str | None, list[SvcOperation]]
+# Test operations are built from the service's operation dicts (boto3 shape; timestamps as datetimes or epoch
+# milliseconds), with no typed service operation in between and without their generated __init__ (see
+# `record`): a big execution has thousands of them. `from_svc_operation` goes through the same code.
+_Tree = dict[str | None, list[Mapping[str, Any]]]
 
 
-def _tree(all_operations: list[SvcOperation] | None) -> _Tree:
+def _tree(all_operations: Sequence[Mapping[str, Any]]) -> _Tree:
     children: _Tree = {}
-    for op in all_operations or ():
-        if op.operation_type is not OperationType.EXECUTION:
-            children.setdefault(op.parent_id, []).append(op)
+    for op in all_operations:
+        if op["Type"] != "EXECUTION":
+            children.setdefault(op.get("ParentId"), []).append(op)
     return children
 
 
-def _common(op: SvcOperation, expected: OperationType) -> dict[str, Any]:
-    if op.operation_type is not expected:
-        raise InvalidParameterValueException(f"Expected {expected.value} operation, got {op.operation_type}")
-    sub_type: str | None = op.sub_type
-    if sub_type in _SUB_TYPES:
-        sub_type = OperationSubType(sub_type)
+def _svc_tree(all_operations: list[SvcOperation] | None) -> _Tree:
+    return _tree([op.to_dict() for op in all_operations or ()])
+
+
+_SUB_TYPES = {member.value: member for member in OperationSubType}
+
+
+def _common(op: Mapping[str, Any], expected: OperationType) -> dict[str, Any]:
+    kind = _TYPES.get(op["Type"]) or OperationType(op["Type"])
+    if kind is not expected:
+        raise InvalidParameterValueException(f"Expected {expected.value} operation, got {kind}")
+    sub_type = op.get("SubType") or None
     return {
-        "operation_id": op.operation_id,
-        "operation_type": op.operation_type,
-        "status": op.status,
-        "parent_id": op.parent_id,
-        "name": op.name,
-        "sub_type": sub_type,
-        "start_timestamp": op.start_timestamp,
-        "end_timestamp": op.end_timestamp,
+        "operation_id": op["Id"],
+        "operation_type": kind,
+        "status": _STATUSES.get(op["Status"]) or OperationStatus(op["Status"]),
+        "parent_id": op.get("ParentId"),
+        "name": op.get("Name"),
+        "sub_type": _SUB_TYPES.get(sub_type, sub_type),  # type: ignore[arg-type]
+        "start_timestamp": _timestamp(op.get("StartTimestamp")),
+        "end_timestamp": _timestamp(op.get("EndTimestamp")),
     }
 
 
-_SUB_TYPES = frozenset(member.value for member in OperationSubType)
-
-
-def _result(payload: str | None) -> str | None:
-    """A callback's result as the tests read it: an empty one (sent without a result) is None."""
-    return payload or None
-
-
-def _nested(op: SvcOperation, tree: _Tree) -> list[Operation]:
-    return [_build(child, tree) for child in tree.get(op.operation_id, [])]
+def _nested(op: Mapping[str, Any], tree: _Tree) -> list[Operation]:
+    return [_build(child, tree) for child in tree.get(op["Id"], [])]
 
 
 @dataclass(frozen=True)
@@ -175,11 +181,7 @@ class ExecutionOperation(Operation):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> ExecutionOperation:
-        details = operation.execution_details
-        return ExecutionOperation(
-            **_common(operation, OperationType.EXECUTION),
-            input_payload=details.input_payload if details else None,
-        )
+        return _execution(operation.to_dict(), {})
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ class ContextOperation(Operation, _Children):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> ContextOperation:
-        return _context(operation, _tree(all_operations))
+        return _context(operation.to_dict(), _svc_tree(all_operations))
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ class StepOperation(ContextOperation):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> StepOperation:
-        return _step(operation, _tree(all_operations))
+        return _step(operation.to_dict(), _svc_tree(all_operations))
 
 
 @dataclass(frozen=True)
@@ -215,11 +217,7 @@ class WaitOperation(Operation):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> WaitOperation:
-        details = operation.wait_details
-        return WaitOperation(
-            **_common(operation, OperationType.WAIT),
-            scheduled_end_timestamp=details.scheduled_end_timestamp if details else None,
-        )
+        return _wait(operation.to_dict(), {})
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ class CallbackOperation(ContextOperation):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> CallbackOperation:
-        return _callback(operation, _tree(all_operations))
+        return _callback(operation.to_dict(), _svc_tree(all_operations))
 
 
 @dataclass(frozen=True)
@@ -242,56 +240,85 @@ class InvokeOperation(Operation):
     def from_svc_operation(
         operation: SvcOperation, all_operations: list[SvcOperation] | None = None
     ) -> InvokeOperation:
-        details = operation.chained_invoke_details
-        return InvokeOperation(
-            **_common(operation, OperationType.CHAINED_INVOKE),
-            result=details.result if details else None,
-            error=details.error if details else None,
-        )
+        return _invoke(operation.to_dict(), {})
 
 
-def _context(op: SvcOperation, tree: _Tree) -> ContextOperation:
-    details = op.context_details
-    return ContextOperation(
+def _execution(op: Mapping[str, Any], tree: _Tree) -> ExecutionOperation:
+    details = op.get("ExecutionDetails") or {}
+    return record(
+        ExecutionOperation,
+        **_common(op, OperationType.EXECUTION),
+        input_payload=details.get("InputPayload"),
+    )
+
+
+def _context(op: Mapping[str, Any], tree: _Tree) -> ContextOperation:
+    details = op.get("ContextDetails") or {}
+    return record(
+        ContextOperation,
         **_common(op, OperationType.CONTEXT),
         child_operations=_nested(op, tree),
-        result=details.result if details else None,
-        error=details.error if details else None,
+        result=details.get("Result"),
+        error=_error(details),
     )
 
 
-def _step(op: SvcOperation, tree: _Tree) -> StepOperation:
-    details = op.step_details
-    return StepOperation(
+def _step(op: Mapping[str, Any], tree: _Tree) -> StepOperation:
+    details = op.get("StepDetails") or {}
+    return record(
+        StepOperation,
         **_common(op, OperationType.STEP),
         child_operations=_nested(op, tree),
-        result=details.result if details else None,
-        error=details.error if details else None,
-        attempt=details.attempt if details else 0,
-        next_attempt_timestamp=details.next_attempt_timestamp if details else None,
+        result=details.get("Result"),
+        error=_error(details),
+        attempt=details.get("Attempt") or 0,
+        next_attempt_timestamp=_timestamp(details.get("NextAttemptTimestamp")),
     )
 
 
-def _callback(op: SvcOperation, tree: _Tree) -> CallbackOperation:
-    details = op.callback_details
-    return CallbackOperation(
+def _wait(op: Mapping[str, Any], tree: _Tree) -> WaitOperation:
+    details = op.get("WaitDetails") or {}
+    return record(
+        WaitOperation,
+        **_common(op, OperationType.WAIT),
+        scheduled_end_timestamp=_timestamp(details.get("ScheduledEndTimestamp")),
+    )
+
+
+def _callback(op: Mapping[str, Any], tree: _Tree) -> CallbackOperation:
+    details = op.get("CallbackDetails") or {}
+    return record(
+        CallbackOperation,
         **_common(op, OperationType.CALLBACK),
         child_operations=_nested(op, tree),
-        result=_result(details.result) if details else None,
-        error=details.error if details else None,
-        callback_id=details.callback_id if details else None,
+        result=details.get("Result") or None,  # an empty result (sent without one) reads as None
+        error=_error(details),
+        callback_id=details.get("CallbackId"),
     )
 
 
-def _build(op: SvcOperation, tree: _Tree) -> Operation:
-    kind = op.operation_type
-    if kind is OperationType.CONTEXT:
-        return _context(op, tree)
-    if kind is OperationType.STEP:
-        return _step(op, tree)
-    if kind is OperationType.CALLBACK:
-        return _callback(op, tree)
-    return OPERATION_FACTORIES[kind].from_svc_operation(op)
+def _invoke(op: Mapping[str, Any], tree: _Tree) -> InvokeOperation:
+    details = op.get("ChainedInvokeDetails") or {}
+    return record(
+        InvokeOperation,
+        **_common(op, OperationType.CHAINED_INVOKE),
+        result=details.get("Result"),
+        error=_error(details),
+    )
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any], _Tree], Operation]] = {
+    "EXECUTION": _execution,
+    "CONTEXT": _context,
+    "STEP": _step,
+    "WAIT": _wait,
+    "CALLBACK": _callback,
+    "CHAINED_INVOKE": _invoke,
+}
+
+
+def _build(op: Mapping[str, Any], tree: _Tree) -> Operation:
+    return _BUILDERS[op["Type"]](op, tree)
 
 
 OPERATION_FACTORIES: dict[OperationType, type[OperationFactory]] = {
@@ -308,14 +335,10 @@ def create_operation(
     svc_operation: SvcOperation, all_operations: list[SvcOperation] | None = None
 ) -> Operation:
     """The test view of a service operation, with its children found among `all_operations`."""
-    return _build(svc_operation, _tree(all_operations))
+    return _build(svc_operation.to_dict(), _svc_tree(all_operations))
 
 
 # ---------------------------------------------------------------------------------------- result
-
-
-def _svc_operations(ops: list[dict[str, Any]]) -> list[SvcOperation]:
-    return [SvcOperation.from_dict(op) for op in ops]
 
 
 @dataclass(frozen=True)
@@ -333,8 +356,7 @@ class DurableFunctionTestResult(_Children):
     ) -> DurableFunctionTestResult:
         """From a GetDurableExecution response and the execution's operations (boto3-shaped dicts)."""
         status = ExecutionStatus(execution["Status"])
-        svc = _svc_operations(ops)
-        tree = _tree(svc)
+        tree = _tree(ops)
         error = execution.get("Error")
         return cls(
             status=InvocationStatus.SUCCEEDED
