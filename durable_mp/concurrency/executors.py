@@ -99,10 +99,11 @@ class InlineExecutor:
 
 
 class _GuardedSink:
-    """The parent's checkpointer as seen by one thread branch: closed once the branch is cancelled."""
+    """The parent's checkpointer as seen by one thread branch: closed once the branch is cancelled. With
+    `waits` False, the branch waits for no acknowledgement but those its code must see (`required`)."""
 
-    def __init__(self, inner: Any, op_id: str, index: int, progressed: set[int]) -> None:
-        self.inner, self.op_id, self.cancelled = inner, op_id, False
+    def __init__(self, inner: Any, op_id: str, index: int, progressed: set[int], waits: bool = True) -> None:
+        self.inner, self.op_id, self.cancelled, self.waits = inner, op_id, False, waits
         self.index, self.progressed = index, progressed
 
     @property
@@ -113,7 +114,7 @@ class _GuardedSink:
         if self.cancelled:
             raise OrphanedChildException("branch cancelled: the batch already completed", self.op_id)
         track_progress(self.progressed, self.index, update)
-        self.inner.submit(update, sync=sync, required=required)
+        self.inner.submit(update, sync=sync and (self.waits or required), required=required)
 
     def submit_many(self, updates: list[dict[str, Any]]) -> None:
         for update in updates:
@@ -145,9 +146,12 @@ class ThreadExecutor:
         make_func: Callable[[int], Callable[[Any], Any]],
         item_serdes: Any,
         max_threads: int = DEFAULT_MAX_THREADS,
+        *,
+        waits: bool = True,
     ) -> None:
         self.state, self.make_func, self.item_serdes = state, make_func, item_serdes
         self.max_threads = max_threads
+        self.waits = waits  # False: branches checkpoint as worker items do (see _GuardedSink)
         self._done: queue.SimpleQueue[Outcome | Crash | Failure] = queue.SimpleQueue()
         self._running: dict[int, _GuardedSink] = {}
         self.progressed: set[int] = set()
@@ -168,7 +172,7 @@ class ThreadExecutor:
 
     def start(self, spec: BranchSpec) -> None:
         self.progressed.discard(spec.index)
-        sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed)
+        sink = _GuardedSink(self.state.checkpointer, spec.op_id, spec.index, self.progressed, self.waits)
         self._running[spec.index] = sink
         branch_state = dataclasses.replace(self.state, checkpointer=sink)
         # With plugins, each branch runs in a copy of the coordinator's contextvars (as in the official SDK),

@@ -226,8 +226,12 @@ def _run(
             workers = config.workers or state.workers
             size = resolve_workers(workers)
             # Nobody asked for processes (nor a worker count): items may start on threads while workers boot.
+            # Its items checkpoint as worker items do: no acknowledgement waited for but those the code must
+            # see; the batch's own end, queued after theirs, waits for all of them.
             bridge = (
-                ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)))
+                ThreadExecutor(
+                    state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)), waits=False
+                )
                 if reason == DEFAULT and automatic_workers(workers)
                 else None
             )

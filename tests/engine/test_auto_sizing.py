@@ -247,3 +247,41 @@ def test_a_cold_batch_that_completes_early_reports_exactly_the_items_that_began(
     seen = json.loads(_fresh_python(_COLD_EARLY_COMPLETION))
     assert 20 <= len(seen["reported"]) < 400
     assert seen["reported"] == seen["checkpointed"]
+
+
+_COLD_BRIDGE_CALLS = textwrap.dedent(
+    """
+    import json, os, threading
+    from durable_mp import durable_execution
+    from durable_mp.testing import DurableFunctionTestRunner
+
+    def inc(ctx, item, index, items):
+        return ctx.step(lambda _: (item + 1, os.getpid()), name="inc")
+
+    @durable_execution
+    def handler(event, context):
+        return context.map(list(range(200)), inc).get_results()
+
+    with DurableFunctionTestRunner(handler) as runner:
+        client = runner.service.service_client()
+        calls, real, lock = [0], client.checkpoint, threading.Lock()
+        def counted(*args):
+            with lock:
+                calls[0] += 1
+            return real(*args)
+        client.checkpoint = counted
+        result = runner.run({})
+    values = json.loads(result.result)
+    print(json.dumps({"calls": calls[0], "in_parent": sum(pid == os.getpid() for _, pid in values),
+                      "values": [v for v, _ in values]}))
+    """
+)
+
+
+def test_items_on_the_boot_bridge_wait_for_no_acknowledgement_as_worker_items() -> None:
+    # A bridged step returns as soon as its SUCCEED is queued (a worker's does the same): the checkpointer
+    # sends the items' updates together, not two requests (step and item ends) per item.
+    seen = json.loads(_fresh_python(_COLD_BRIDGE_CALLS))
+    assert seen["values"] == list(range(1, 201))
+    assert seen["in_parent"] >= 20, seen  # on the bridge: no worker boots within the first milliseconds
+    assert seen["calls"] <= 20, seen  # waiting, each bridged item would make two (400 for all 200)
