@@ -181,10 +181,7 @@ class WorkerPool:
         self._selector.register(self._wake_read, _READ, _WAKEUP)
         self._woken = False
         self._wake_pending = False  # a byte is in the wake-up pipe, or about to be: wakeup() need not write
-        # hold_writes: tasks sent to a worker wait in its outbox until poll() (see _send)
-        self.hold_writes = False
-        self._held: set[WorkerProcess] = set()
-        self._writing: set[int] = set()  # fds of the workers whose socket is watched for room to write
+        self.hold_writes = False  # tasks sent to a worker wait in its outbox until poll() (see _send)
         # A pool dropped or alive at interpreter exit without shutdown() still kills and reaps its workers.
         self._finalizer = weakref.finalize(
             self, _kill_all, self._workers, self._exiting, (self._wake_read, self._wake_write)
@@ -441,8 +438,6 @@ class WorkerPool:
             for worker in start_workers(missing, self._start_method):
                 self._workers[worker.fd] = worker
                 self._selector.register(worker.fd, _READ_WRITE if worker.outbox else _READ, worker)
-                if worker.outbox:
-                    self._writing.add(worker.fd)
                 if worker.pidfd is not None:
                     self._selector.register(worker.pidfd, _READ, _Exited(worker))
                 self._idle.append(worker)
@@ -496,23 +491,25 @@ class WorkerPool:
         the worker's outbox for the next `poll()`: a coordinator that starts many tasks in a row then writes
         once per worker, not once per task (each write also gives up the GIL, and may wait to take it back)."""
         worker.outbox.send(head, payload)
-        if self.hold_writes and not now:
-            self._held.add(worker)
-        else:
+        if now or not self.hold_writes:
             self._write(worker)
 
     def _write_held(self) -> None:
-        while self._held:
-            self._write(self._held.pop())
+        """Write the tasks held in outboxes (`hold_writes`), except to sockets already waiting for room."""
+        for worker in self._workers.values():
+            if worker.outbox and not self._waits_for_room(worker):
+                self._write(worker)
 
     def _write(self, worker: WorkerProcess) -> None:
         try:
             worker.outbox.flush()
         except OSError:
             return  # gone: its EOF or its pidfd reports it
-        if worker.outbox and worker.fd not in self._writing and self._workers.get(worker.fd) is worker:
-            self._writing.add(worker.fd)  # the rest goes when the socket has room
-            self._selector.modify(worker.fd, _READ_WRITE, worker)
+        if worker.outbox and self._workers.get(worker.fd) is worker and not self._waits_for_room(worker):
+            self._selector.modify(worker.fd, _READ_WRITE, worker)  # the rest goes when the socket has room
+
+    def _waits_for_room(self, worker: WorkerProcess) -> bool:
+        return bool(self._selector.get_key(worker.fd).events & selectors.EVENT_WRITE)
 
     def _check_idle_workers(self) -> None:
         """Read what the workers sent, without waiting: before a batch, notice the workers that died while
@@ -544,7 +541,6 @@ class WorkerPool:
             if mask & selectors.EVENT_WRITE:
                 worker.outbox.flush()
                 if not worker.outbox:
-                    self._writing.discard(worker.fd)
                     self._selector.modify(worker.fd, _READ, worker)
             if mask & selectors.EVENT_READ:
                 for body in worker.reader.read():
@@ -661,8 +657,6 @@ class WorkerPool:
         """Forget a worker that is about to go away."""
         del self._workers[worker.fd]
         self._selector.unregister(worker.fd)
-        self._writing.discard(worker.fd)
-        self._held.discard(worker)
         if worker.pidfd is not None:
             self._selector.unregister(worker.pidfd)
             worker.close_pidfd()

@@ -264,7 +264,6 @@ class Template:
         self._pending: deque[ForkedProc] = deque()  # forked but not answered yet, in request order
         self._procs: dict[int, ForkedProc] = {}
         self._send_lock = threading.Lock()
-        self.ready = threading.Event()
         self._send(protocol.dumps((sys.path, os.getpid(), sorted(_preload))))
         threading.Thread(target=self._read, name="workers-template", daemon=True).start()
 
@@ -306,9 +305,7 @@ class Template:
 
     def _on_message(self, body: bytes) -> None:
         kind = body[:1]
-        if kind == b"R":
-            self.ready.set()
-        elif kind == b"P":
+        if kind == b"P":
             pid = int.from_bytes(body[1:9], "little")
             with self._send_lock:
                 proc = self._pending.popleft()

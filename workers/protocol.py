@@ -1,17 +1,18 @@
 """The messages on a worker's channel, and how their bodies are encoded.
 
 A frame body (see `framing`) is a 9-byte head, the message kind (1 byte) and the task id (8 bytes,
-little-endian), followed by a pickle. The parent may send a worker several TASK frames at
-once (a pipeline: see `WorkerPool.pipeline`); the worker runs them in order. The parent routes a message by its head without unpickling it, and a
-large payload is never copied to prepend the head.
+little-endian), followed by a pickle. The parent may send a worker several TASK frames at once (a
+pipeline: see `WorkerPool.pipeline`); the worker runs them in order. The parent routes a message by its
+head without unpickling it, and a large payload is never copied to prepend the head.
 
-Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid, preload)`), then
+Parent -> worker: the first frame is CONFIG (task id 0; pickle of `(sys_path, parent_pid, preload,
+environ)`), then
     TASK   pickle (cloudpickle) of `(fn, args)`
     REPLY  pickle of the reply to the task's pending `channel.request()`
     CANCEL (empty) the task was sent ahead and must not begin: the worker answers SKIPPED if it had not
            begun it (else the task runs on, and the parent stops the worker when it hears from it)
 Worker -> parent:
-    READY    (task id 0, empty) once it has booted and imported what it preloads
+    READY    (task id 0, its pid as 8 bytes) once it has booted and imported what it preloads
     MESSAGE  pickle of the object the task gave to `channel.send()`
     REQUEST  pickle of the object the task gave to `channel.request()`; a REPLY must follow
     DONE     pickle of the task's return value

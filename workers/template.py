@@ -11,7 +11,7 @@ Control messages (parent -> template), each one `send_fds` datagram-like message
     The template imports what it was not given yet, forks, closes its copy of the fd and answers
     b"P" + 8-byte pid. The child runs `worker.main(fd)` (which reads its own CONFIG on its channel).
 Template -> parent:
-    b"R" once it has booted; b"P" + pid after each fork; b"X" + 8-byte pid + 8-byte signed exit code (as
+    b"P" + pid after each fork; b"X" + 8-byte pid + 8-byte signed exit code (as
     `Popen.returncode`) when a worker it forked has exited (it reaps them: none stays a zombie).
 Each message is framed with `framing` (8-byte length).
 
@@ -54,7 +54,6 @@ def main(fd: int) -> None:
         sys.path[:], parent_pid, preload = protocol.loads(line.next_blocking())
         _die_with_parent(parent_pid)
         _import_now(preload)
-        _send(ctl, b"R")
         while True:
             while (body := line.next()) is not None:
                 _import_now(protocol.loads(body[1:]))

@@ -556,8 +556,11 @@ class ProcessExecutor:
             self._forget(task_id)
 
     def close(self) -> None:
-        for index in [*self._bridged, *self._task_of]:
+        for index in list(self._task_of):
             self.cancel(index)
+        if self._bridge is not None:
+            self._bridged.clear()
+            self._bridge.close()  # cancels what it runs, and ends its threads
         self.pool.hold_writes = False
         if self._private:
             self.pool.shutdown(wait=False)

@@ -235,8 +235,8 @@ class CompletionPolicy:
         self._set(index, BatchItemStatus.STARTED)
 
     def withdraw(self, indexes: range) -> None:
-        """The items of `indexes` were started but never began (sent ahead to a busy worker when the
-        batch completed): they count as never started."""
+        """The items of `indexes` were started but never began (sent ahead to a busy worker, or queued on
+        the boot bridge, when the batch completed): they count as never started."""
         for i in indexes:
             self._check_index(i)
             if self._status[i] is not BatchItemStatus.STARTED:

@@ -8,18 +8,19 @@ will not use processes (`executor="threads"`/`"inline"`, `DURABLE_MP_EXECUTOR`, 
 automatic sizing), inside a worker process, or with `DURABLE_MP_PRESTART=0`.
 
 Decoration never waits for a worker to boot: it spends a few milliseconds starting the template process
-(one `Popen`; the workers it forks follow as soon as it has booted) and importing what the parent's side
-of the first process batch needs (cloudpickle, which pickles the batch's work, and the task entry). That is done in the decorating
-thread, not a background one: a thread started here would get the GIL only in slices while the importing
-thread goes on, and the template would start tens of milliseconds later on a cold start.
+(one `Popen`; the workers it forks follow as soon as it has booted) and importing what the parent's side of
+the first process batch needs (cloudpickle, which pickles the batch's work, and the task entry). That is
+done in the decorating thread, not a background one: a thread started here would get the GIL only in
+slices while the importing thread goes on, and the template would start tens of milliseconds later on a
+cold start.
 
 It also freezes what importing the handler's module left (`gc.collect()`, then `gc.freeze()`), unless
 `DURABLE_MP_GC_FREEZE=0`: those objects (modules, classes, functions: botocore alone is tens of thousands)
 live as long as the process, yet every full collection of the cyclic garbage collector would walk them all
 again, with every thread stopped; a map of 1,000 items allocates enough to trigger one or two of them, and
 workers wait for their parent meanwhile. Frozen, they are left out of every collection. The collection first
-frees what the import left unreachable, so nothing collectable is kept for good; objects created from now
-on are collected as usual.
+frees what the import left unreachable, so nothing collectable is kept for good (it costs about one full
+collection, once); objects created from now on are collected as usual.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from durable_mp.concurrency.batching import BatchedMapWork, batch_name
 from durable_mp.concurrency.branch import BranchSpec, MapWork, ParallelWork
 from durable_mp.concurrency.coordinator import run_batch
 from durable_mp.concurrency.executors import (
+    DEFAULT_MAX_THREADS,
     InlineExecutor,
     ProcessExecutor,
     ThreadExecutor,
@@ -209,15 +210,14 @@ def _run(
             ]
         policy = CompletionPolicy(n, config.completion_config, names)
         limit = config.max_concurrency or units
+        threads = max(1, min(limit, DEFAULT_MAX_THREADS))
         executor: Any
         if isinstance(work, _Fanout):
             executor = InvokeExecutor(state, work.function_name, work.events)
         elif executor_name == "inline" or n == 0:
             executor = InlineExecutor(state, work.func_for, work.item_serdes)
         elif executor_name == "threads":
-            executor = ThreadExecutor(
-                state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64))
-            )
+            executor = ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=threads)
         else:
             from durable_mp.concurrency.choice import DEFAULT, automatic_workers
             from durable_mp_workers.sizing import resolve_workers
@@ -229,9 +229,7 @@ def _run(
             # Its items checkpoint as worker items do: no acknowledgement waited for but those the code must
             # see; the batch's own end, queued after theirs, waits for all of them.
             bridge = (
-                ThreadExecutor(
-                    state, work.func_for, work.item_serdes, max_threads=max(1, min(limit, 64)), waits=False
-                )
+                ThreadExecutor(state, work.func_for, work.item_serdes, max_threads=threads, waits=False)
                 if reason == DEFAULT and automatic_workers(workers)
                 else None
             )

@@ -251,7 +251,7 @@ def test_a_cold_batch_that_completes_early_reports_exactly_the_items_that_began(
 
 _COLD_BRIDGE_CALLS = textwrap.dedent(
     """
-    import json, os, threading
+    import json, os, threading, time
     from durable_mp import durable_execution
     from durable_mp.testing import DurableFunctionTestRunner
 
@@ -272,8 +272,12 @@ _COLD_BRIDGE_CALLS = textwrap.dedent(
         client.checkpoint = counted
         result = runner.run({})
     values = json.loads(result.result)
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("durable-mp-branch") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    left = [t.name for t in threading.enumerate() if t.name.startswith("durable-mp-branch")]
     print(json.dumps({"calls": calls[0], "in_parent": sum(pid == os.getpid() for _, pid in values),
-                      "values": [v for v, _ in values]}))
+                      "values": [v for v, _ in values], "threads_left": left}))
     """
 )
 
@@ -285,3 +289,4 @@ def test_items_on_the_boot_bridge_wait_for_no_acknowledgement_as_worker_items() 
     assert seen["values"] == list(range(1, 201))
     assert seen["in_parent"] >= 20, seen  # on the bridge: no worker boots within the first milliseconds
     assert seen["calls"] <= 20, seen  # waiting, each bridged item would make two (400 for all 200)
+    assert seen["threads_left"] == []  # the bridge's threads end with the batch

@@ -12,8 +12,7 @@ import psutil
 import pytest
 
 from durable_mp.testing import DurableFunctionTestRunner
-
-from .handlers import effect_runs
+from tests.effects import effect_runs
 
 
 def pool_pids() -> set[int]:

@@ -1,8 +1,7 @@
 """Durable handlers and map item functions for the fault-injection tests.
 
 Item functions run in worker processes, which import this module by name: everything here is defined at
-module level. Every item records its side effects by appending one line to `<dir>/effects.log` (one
-`os.write` of a short line with O_APPEND, atomic between processes), so a test can count how many times
+module level. Every item records its side effects with `tests.effects`, so a test can count how many times
 each piece of work really ran.
 """
 
@@ -26,35 +25,9 @@ from durable_mp.config import (
     StepSemantics,
 )
 from durable_mp.retries import RetryStrategyConfig, create_retry_strategy
-
-EFFECTS = "effects.log"
-
+from tests.effects import effect
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def effect(directory: str, tag: str) -> None:
-    """Record that the work `tag` ran (once per call), and in which process."""
-    fd = os.open(os.path.join(directory, EFFECTS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, f"{tag} {os.getpid()}\n".encode())
-    finally:
-        os.close(fd)
-
-
-def effect_runs(directory: str) -> list[tuple[str, int]]:
-    """Every effect recorded so far, in order, as (tag, pid of the process that ran it)."""
-    try:
-        with open(os.path.join(directory, EFFECTS)) as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return []
-    return [(tag, int(pid)) for tag, pid in (line.split() for line in lines)]
-
-
-def effects(directory: str) -> list[str]:
-    """The tags of every effect recorded so far, in order."""
-    return [tag for tag, _ in effect_runs(directory)]
 
 
 def spin(seconds: float) -> int:

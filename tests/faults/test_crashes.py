@@ -12,9 +12,10 @@ from typing import Any
 import psutil
 
 from durable_mp.concurrency.coordinator import DEFAULT_MAX_CRASHES
+from tests.effects import effects
 
 from .conftest import Processes, RunFn, pool_pids
-from .handlers import effects, map_handler, parallel_handler
+from .handlers import map_handler, parallel_handler
 
 
 def attempt_pids(directory: Path, index: int) -> list[int]:

@@ -8,9 +8,10 @@ import pytest
 
 from durable_mp.concurrency.coordinator import DEFAULT_MAX_CRASHES
 from durable_mp.testing import DurableFunctionTestResult, DurableFunctionTestRunner, ExecutionStatus
+from tests.effects import effects
 
 from .conftest import Processes, RunFn, wait_for_invocation_threads
-from .handlers import effects, map_handler, sequential_handler
+from .handlers import map_handler, sequential_handler
 
 
 def result_within(

@@ -15,8 +15,9 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.effects import effects
+
 from .conftest import Processes
-from .handlers import effects
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_SEMLOCK = textwrap.dedent("""

@@ -1,5 +1,5 @@
 """Handlers of the isolation tests: module level, since each isolated invocation imports them by
-reference. Side effects are counted in `$ISO_EFFECTS/effects.log` (one O_APPEND write per run)."""
+reference. Side effects are counted in `$ISO_EFFECTS` (`tests.effects`)."""
 
 from __future__ import annotations
 
@@ -10,24 +10,11 @@ from typing import Any
 
 from durable_mp import DurableContext, durable_execution
 from durable_mp.config import ItemBatcher, MapConfig
+from tests.effects import effect as record_effect
 
 
 def effect(tag: str) -> None:
-    fd = os.open(
-        os.path.join(os.environ["ISO_EFFECTS"], "effects.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT
-    )
-    try:
-        os.write(fd, f"{tag}\n".encode())
-    finally:
-        os.close(fd)
-
-
-def effects(directory: str) -> list[str]:
-    try:
-        with open(os.path.join(directory, "effects.log")) as f:
-            return f.read().split()
-    except FileNotFoundError:
-        return []
+    record_effect(os.environ["ISO_EFFECTS"], tag)
 
 
 def _once(name: str) -> bool:

@@ -15,6 +15,7 @@ from durable_mp import DurableContext, durable_execution
 from durable_mp.local import LocalDurableService, isolation
 from durable_mp.local.isolation import IsolationError
 from durable_mp.testing import DurableFunctionTestRunner, ServiceLimits
+from tests.effects import effects
 
 from . import handlers
 
@@ -82,7 +83,7 @@ def test_os_exit_is_a_runtime_exit_error_and_is_retried(effects_dir: Path) -> No
         assert crashed["Error"]["Payload"]["ErrorType"] == "Runtime.ExitError"
         assert "exit status 3" in crashed["Error"]["Payload"]["ErrorMessage"]
         assert "Error" not in retried
-        assert handlers.effects(str(effects_dir)) == ["before"]  # the checkpointed step did not run again
+        assert effects(str(effects_dir)) == ["before"]  # the checkpointed step did not run again
 
 
 def test_an_invocation_that_overruns_its_timeout_has_its_process_killed(effects_dir: Path) -> None:
@@ -95,7 +96,7 @@ def test_an_invocation_that_overruns_its_timeout_has_its_process_killed(effects_
         # the first slept past its deadline (a cold start of a retry on a loaded machine may overrun too)
         assert timed_out and {d["Error"]["Payload"]["ErrorType"] for d in timed_out} == {"Sandbox.Timedout"}
         assert "Error" not in retried
-        [pid] = [int(tag[4:]) for tag in handlers.effects(str(effects_dir)) if tag.startswith("pid=")]
+        [pid] = [int(tag[4:]) for tag in effects(str(effects_dir)) if tag.startswith("pid=")]
         # killed (and reaped) at its deadline, not left to finish its 30 s sleep
         assert _gone(pid, within=5.0)
 
@@ -110,7 +111,7 @@ def test_a_fanout_child_sigkilled_mid_batch_is_reinvoked_and_nothing_completed_r
         result = runner.run(input={"n": 30, "batch": 10}, timeout=60)
         assert result.status.name == "SUCCEEDED", result.error
         assert result.result_value == [2 * i for i in range(30)]
-        runs = [int(tag) for tag in handlers.effects(str(effects_dir))]
+        runs = [int(tag) for tag in effects(str(effects_dir))]
         assert sorted(runs) == list(range(30))  # items 10-14 were checkpointed before the kill: ran once
         listed = runner.service.list_durable_executions_by_function(FunctionName="test-function")
         errors = [
@@ -223,11 +224,11 @@ def test_an_invocation_process_ends_when_the_service_process_is_killed(effects_d
     service = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
     try:
         deadline = time.monotonic() + 20
-        while not [t for t in handlers.effects(str(effects_dir)) if t.startswith("pid=")]:
+        while not [t for t in effects(str(effects_dir)) if t.startswith("pid=")]:
             assert time.monotonic() < deadline and service.poll() is None, "the invocation never started"
             time.sleep(0.05)
     finally:
         service.kill()
         service.wait()
-    [pid] = [int(t[4:]) for t in handlers.effects(str(effects_dir)) if t.startswith("pid=")]
+    [pid] = [int(t[4:]) for t in effects(str(effects_dir)) if t.startswith("pid=")]
     assert _gone(pid, within=5.0)  # not left sleeping as an orphan

@@ -8,6 +8,8 @@ from typing import Any
 
 from durable_mp import DurableContext, durable_execution
 from durable_mp.config import CompletionConfig, ItemBatcher, MapConfig, NestingType
+from tests.effects import effect as record_effect
+from tests.effects import effects as recorded
 
 
 def double(ctx: DurableContext, item: int, index: int, items: Any) -> int:
@@ -74,22 +76,12 @@ def pid_of(ctx: DurableContext, item: int, index: int, items: Any) -> int:
 
 
 def effect(index: int) -> None:
-    """Note that item `index` really ran (one short O_APPEND write, atomic between processes)."""
-    fd = os.open(
-        os.path.join(os.environ["SCALE_EFFECTS"], "effects.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT
-    )
-    try:
-        os.write(fd, f"{index}\n".encode())
-    finally:
-        os.close(fd)
+    """Note that item `index` really ran (in `$SCALE_EFFECTS`, see `tests.effects`)."""
+    record_effect(os.environ["SCALE_EFFECTS"], str(index))
 
 
 def effects(directory: str) -> list[int]:
-    try:
-        with open(os.path.join(directory, "effects.log")) as f:
-            return [int(line) for line in f.read().split()]
-    except FileNotFoundError:
-        return []
+    return [int(tag) for tag in recorded(directory)]
 
 
 def big_item(ctx: DurableContext, item: int, index: int, items: Any) -> str:
